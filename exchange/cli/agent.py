@@ -1,0 +1,124 @@
+"""exchange agent ..."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from exchange.cli import BOOTSTRAP_OPTION, emit, setup_logging
+
+
+def _progress(label: str):
+    last = [0.0]
+
+    def report(count: int) -> None:
+        import time
+
+        if time.monotonic() - last[0] > 1.0:
+            click.echo(f"  {label}: {count}", err=True)
+            last[0] = time.monotonic()
+
+    return report
+
+
+def _on_wait(waiting: int, oldest: float, delay: float) -> None:
+    since = dt.datetime.fromtimestamp(oldest).strftime("%Y-%m-%d %H:%M:%S")
+    click.echo(f"  broker unavailable: {waiting} record(s) waiting in the outbox since {since}; retrying in {delay:.0f} s",
+               err=True)
+
+
+@click.group("agent")
+def command() -> None:
+    """The agency-side agent: validate an export, seal it for the sanitiser, publish it
+    through a durable outbox."""
+
+
+@command.command("submit")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The agent's mapping file (TOML).")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@BOOTSTRAP_OPTION
+@click.option("--give-up-after", default=300.0, show_default=True,
+              help="Seconds to keep retrying an unavailable broker; what is unsent stays in the outbox.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True)
+def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, as_json: bool, verbose: bool) -> None:
+    """Submit one CSV export. Rejected rows go to FILE.quarantine.csv with row number and
+    reasons; rows already submitted are not published again. Exit status 1 if any row was
+    rejected or any record is still waiting in the outbox."""
+    from agents.agent import submit as run_submit
+    from agents.config import AgentConfig
+    from exchange.kafka import KafkaSettings
+    from exchange.keys import load_keypair
+    from exchange.partnership import load_partnership
+    from exchange.schemas import catalogue
+
+    setup_logging(verbose)
+    config = AgentConfig.load(config_path)
+    partnership = load_partnership(config.partnership)
+    dataset = catalogue()[config.dataset]
+    keys = load_keypair(config.key_file)
+    report = asyncio.run(run_submit(
+        config, Path(csv_file), partnership=partnership, dataset=dataset, keys=keys,
+        settings=KafkaSettings.from_environment(bootstrap), give_up_after=give_up_after,
+        on_progress=_progress("published"), on_wait=_on_wait))
+    data = {
+        "file": str(report.source), "rows": report.rows, "accepted": report.accepted, "rejected": report.rejected,
+        "already_submitted": report.already_submitted, "published": report.published, "waiting": report.waiting,
+        "quarantine": str(report.quarantine) if report.quarantine else None,
+    }
+    text = (f"{report.source}: {report.rows} rows, {report.accepted} accepted, {report.rejected} rejected, "
+            f"{report.already_submitted} already submitted; {report.published} message(s) published, "
+            f"{report.waiting} waiting in the outbox")
+    if report.quarantine:
+        text += f"\nrejected rows and reasons: {report.quarantine}"
+    emit(data, as_json, text)
+    sys.exit(0 if report.ok else 1)
+
+
+@command.command("status")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def status(config_path: str, as_json: bool) -> None:
+    """How many sealed records wait in the outbox, and since when."""
+    from agents.config import AgentConfig
+    from agents.outbox import Outbox
+
+    config = AgentConfig.load(config_path)
+
+    async def read():
+        async with Outbox(config.outbox) as outbox:
+            return await outbox.stats()
+
+    stats = asyncio.run(read())
+    since = dt.datetime.fromtimestamp(stats.oldest_created_at).isoformat(timespec="seconds") if stats.oldest_created_at else None
+    emit({"waiting": stats.waiting, "waiting_since": since, "published": stats.published}, as_json,
+         f"{stats.waiting} waiting" + (f" since {since}" if since else "") + f"; {stats.published} published in all")
+
+
+@command.command("flush")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@BOOTSTRAP_OPTION
+@click.option("--give-up-after", default=300.0, show_default=True)
+def flush(config_path: str, bootstrap: str, give_up_after: float) -> None:
+    """Publish whatever waits in the outbox (after a broker outage or an agent crash)."""
+    from agents.config import AgentConfig
+    from agents.outbox import Outbox
+    from agents.publisher import publish_with_retry
+    from exchange.kafka import KafkaSettings
+
+    config = AgentConfig.load(config_path)
+
+    async def run():
+        async with Outbox(config.outbox) as outbox:
+            sent = await publish_with_retry(outbox, KafkaSettings.from_environment(bootstrap),
+                                            give_up_after=give_up_after, on_wait=_on_wait)
+            return sent, await outbox.stats()
+
+    sent, stats = asyncio.run(run())
+    click.echo(f"{sent} published, {stats.waiting} still waiting")
+    sys.exit(0 if stats.waiting == 0 else 1)

@@ -1,0 +1,41 @@
+"""exchange sanitiser run"""
+
+from __future__ import annotations
+
+import click
+
+from exchange.cli import BOOTSTRAP_OPTION, run_until_signal, setup_logging
+
+
+@click.group("sanitiser")
+def command() -> None:
+    """The central sanitiser service."""
+
+
+@command.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's ISP config (TOML).")
+@click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The sanitiser's key file (holds the pseudonym secret).")
+@click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Postcode gazetteer database (exchange gazetteer load / synth).")
+@BOOTSTRAP_OPTION
+@click.option("-v", "--verbose", is_flag=True)
+def run(config_path: str, key_file: str, gazetteer_path: str, bootstrap: str, verbose: bool) -> None:
+    """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
+    depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
+    to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
+    to deadletter.sanitiser with the reason; it never stops on bad input. Prints counts every
+    few seconds."""
+    from exchange.gazetteer import Gazetteer
+    from exchange.kafka import KafkaSettings
+    from exchange.keys import load_keypair
+    from exchange.partnership import load_partnership
+    from exchange.sanitiser import SanitiserCore, SanitiserService
+    from exchange.schemas import catalogue
+
+    setup_logging(verbose)
+    core = SanitiserCore(load_partnership(config_path), catalogue(), load_keypair(key_file),
+                         Gazetteer.open(gazetteer_path))
+    service = SanitiserService(core, KafkaSettings.from_environment(bootstrap))
+    run_until_signal(service.run)

@@ -1,0 +1,133 @@
+"""A subscriber's near-real-time feed: consume shared.* / restricted.* for the datasets this
+signatory is granted, open what is sealed to it, and keep it in its own store.
+
+Only envelopes signed by the sanitiser are accepted. Messages it cannot open (not a recipient,
+say, after a suspension) are recorded as refused with the reason, and the feed carries on.
+Offsets are committed only after the store has committed, and the store ignores ids it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from exchange.avro import AvroDecodeError, codec
+from exchange.envelope import Opener, read_header
+from exchange.errors import EnvelopeError, ExchangeError, Refused
+from exchange.kafka import KafkaSettings, KeyTopicReader, key_topic, make_consumer, open_with_refresh, shared_topic
+from exchange.keys import KeyPair
+from exchange.partnership import SANITISER_ID, Partnership
+from exchange.schemas import Catalogue
+from exchange.store import FeedStore, to_json
+
+log = logging.getLogger("exchange.feed")
+
+
+@dataclass
+class FeedStats:
+    stored: int = 0
+    duplicates: int = 0
+    supplies: int = 0
+    refused: int = 0
+
+
+class FeedService:
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str,
+                 settings: KafkaSettings, store: FeedStore, *, datasets: list[str] | None = None):
+        self.partnership = partnership
+        self.catalogue = catalogue
+        self.signatory = partnership.signatory(signatory)
+        self.settings = settings
+        self.store = store
+        # The feed trusts one producer on shared topics: the sanitiser.
+        self.opener = Opener(me=signatory, keys=keys, producers={SANITISER_ID: partnership.sanitiser.ed25519})
+        granted = {g.dataset for g in partnership.grants if g.signatory == signatory}
+        self.datasets = sorted(d for d in (datasets or granted) if d in catalogue)
+        self.stats = FeedStats()
+
+    def topics(self) -> list[str]:
+        return [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
+
+    async def handle(self, message) -> None:
+        message_id = None
+        try:
+            header = read_header(message.value)
+            message_id = header.message_id
+            if header.producer != SANITISER_ID:
+                raise Refused("unknown_producer", f"message {message_id}: shared topics carry only the sanitiser's envelopes")
+            opened = await open_with_refresh(self.opener, self._reader, message.value)
+            dataset = self.catalogue[header.dataset]
+            if header.kind == "METADATA":
+                await self.store.add_supply(message_id, dataset.id, codec("dataset_metadata").decode(opened.payload))
+                self.stats.supplies += 1
+                return
+            if header.schema_fingerprint != dataset.shared_codec.fingerprint:
+                raise Refused("schema_unknown", f"message {message_id}: not the shared schema of {dataset.id}")
+            record = dataset.shared_codec.decode(opened.payload)
+            if await self.store.add_record(message_id, dataset.id, header.marking, record):
+                self.stats.stored += 1
+            else:
+                self.stats.duplicates += 1
+        except (ExchangeError, EnvelopeError, AvroDecodeError) as exc:
+            code = getattr(exc, "reason_code", "record_invalid")
+            self.stats.refused += 1
+            log.info("refused %s[%d]@%d: %s", message.topic, message.partition, message.offset, code)
+            await self.store.add_refusal(message.topic, message.partition, message.offset, message_id, code, str(exc))
+
+    async def run(self, stop: asyncio.Event, *, until_idle: float | None = None) -> FeedStats:
+        if not self.datasets:
+            log.warning("%s holds no grant: nothing to receive", self.signatory.id)
+            return self.stats
+        topics = self.topics()
+        consumer = make_consumer(self.settings, *topics, group_id=f"feed.{self.signatory.id}")
+        self._reader = KeyTopicReader(self.settings, self.opener, [key_topic(t) for t in topics])
+        await consumer.start()
+        await self._reader.start()
+        log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
+        last_activity = time.monotonic()
+        try:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, messages in batch.items():
+                    for message in messages:
+                        await self.handle(message)
+                    await self.store.commit()
+                    await consumer.commit({tp: messages[-1].offset + 1})
+                if batch:
+                    last_activity = time.monotonic()
+                elif until_idle is not None and time.monotonic() - last_activity >= until_idle:
+                    break
+        finally:
+            await self._reader.stop()
+            await consumer.stop()
+        return self.stats
+
+
+async def export_csv(store: FeedStore, dataset_id: str, catalogue: Catalogue, out: Path) -> int:
+    """Write one dataset's records as CSV in the shared schema's field order; handling flattened."""
+    dataset = catalogue[dataset_id]
+    names = [f["name"] for f in dataset.shared_schema()["fields"] if f["name"] != "handling"]
+    handling = ["marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by"]
+    count = 0
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names + [f"handling_{h}" for h in handling])
+        async for row in store.records(dataset_id):
+            values = to_json({n: row.get(n) for n in names})
+            caveats = row.get("handling") or {}
+            writer.writerow([_cell(values[n]) for n in names] + [_cell(caveats.get(h)) for h in handling])
+            count += 1
+    return count
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return str(value)

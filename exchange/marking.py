@@ -1,0 +1,63 @@
+"""Protective markings (Government Security Classifications 2014). Pure.
+
+The exchange is accredited for OFFICIAL only, which includes OFFICIAL-SENSITIVE. Older GPMS
+markings map onto it by a table the partnership can extend; CONFIDENTIAL, SECRET and TOP SECRET,
+and anything unmapped, are refused (fail closed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from exchange.errors import Refused
+
+CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+DESCRIPTORS = ("PERSONAL", "ORGANISATIONAL", "COMMERCIAL")
+ABOVE_OFFICIAL = ("CONFIDENTIAL", "SECRET", "TOP SECRET")
+DEFAULT_LEGACY_MAP: Mapping[str, str] = {
+    "NOT PROTECTIVELY MARKED": "OFFICIAL",
+    "UNCLASSIFIED": "OFFICIAL",
+    "PROTECT": "OFFICIAL",
+    "PROTECT - PERSONAL": "OFFICIAL-SENSITIVE [PERSONAL]",
+    "RESTRICTED": "OFFICIAL-SENSITIVE",
+}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Marking:
+    classification: str
+    descriptor: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.classification} [{self.descriptor}]" if self.descriptor else self.classification
+
+    @property
+    def sensitive(self) -> bool:
+        return self.classification == "OFFICIAL-SENSITIVE"
+
+
+OFFICIAL = Marking("OFFICIAL")
+OFFICIAL_SENSITIVE_PERSONAL = Marking("OFFICIAL-SENSITIVE", "PERSONAL")
+
+_MARKING_RE = re.compile(r"^(?P<cls>[A-Z][A-Z -]*?)\s*(?:\[(?P<desc>[A-Z]+)\])?$")
+
+
+def parse_marking(text: str, legacy_map: Mapping[str, str] = DEFAULT_LEGACY_MAP) -> Marking:
+    """Parse a marking as an agency sent it, mapping legacy GPMS markings. Refuses above OFFICIAL."""
+    normalised = re.sub(r"\s+", " ", (text or "").strip().upper())
+    if not normalised:
+        raise Refused("marking_unmapped", "record carries no protective marking")
+    mapped = {k.upper(): v for k, v in legacy_map.items()}.get(normalised, normalised)
+    for level in ABOVE_OFFICIAL:
+        if mapped == level or mapped.startswith(level + " "):
+            raise Refused("marking_above_official",
+                          f"marking {text!r} is above OFFICIAL; the exchange is not accredited for it")
+    match = _MARKING_RE.match(mapped)
+    if not match or match.group("cls").strip() not in CLASSIFICATIONS:
+        raise Refused("marking_unmapped", f"marking {text!r} is not a known or mapped classification")
+    descriptor = match.group("desc")
+    if descriptor is not None and descriptor not in DESCRIPTORS:
+        raise Refused("marking_unmapped", f"marking {text!r} has an unknown descriptor [{descriptor}]")
+    return Marking(match.group("cls").strip(), descriptor)

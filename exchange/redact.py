@@ -1,0 +1,571 @@
+"""Free-text scrubbing: remove direct identifiers from police and council free-text fields.
+
+Pure domain code: no I/O, no logging, the input text is never stored or reported anywhere but in
+the returned ``Scrubbed.text``.
+
+``scrub(text)`` returns a ``Scrubbed`` holding the scrubbed text and a count per kind of what was
+replaced. The passes run in this order, each on the text the previous ones left (a replaced item
+is sealed so later passes cannot re-match or split it), and the whole set repeats until the text is
+stable, so ``scrub`` is idempotent: ``scrub(scrub(x).text).text == scrub(x).text``.
+
+What is caught (kind: replacement):
+
+- ``email`` -> "[EMAIL]": ``local@domain.tld`` with RFC 5322 "atext" in the local part and a
+  dotted domain ("jo.bloggs+asb@example.co.uk").
+- ``nhs_number`` -> "[NHS NUMBER]": ten digits, bare or grouped 3-3-4 with spaces or dashes,
+  whose modulus-11 check digit is right (``nhs_number_is_valid``). Ten digits that fail the check
+  go on to the phone pass, and are left alone if they are not a phone number either.
+- ``ni_number`` -> "[NI NUMBER]": two prefix letters allowed by HMRC (first not D F I Q U V,
+  second not D F I O Q U V, not BG GB NK KN TN NT ZZ), six digits, suffix letter A-D; spaces or
+  dashes between the pairs; any letter case.
+- ``phone`` -> "[PHONE]": UK numbers starting 01, 02, 03 or 07 (10 or 11 digits, 07 always 11),
+  with spaces, dashes, "(01926) 123456" brackets, "+44 7700 900123", "+44 (0)121 ...", "0044 ...".
+- ``postcode`` -> its sector: a full postcode in any case and spacing ("cv324ab") becomes the
+  canonical sector ("CV32 4"). Sectors already in the text are left alone.
+- ``house_number`` -> the street without the number: a premises number (digits, a letter suffix,
+  ranges "12-14", "12 - 14", "12/14", "10 and 12", "No. 12") followed by one to three street-name
+  words ending in a street suffix (Road, Rd, Street, St, Lane, Avenue, Close, Drive, Way, Green...):
+  "12a High St" -> "High St". Title Case and UPPER CASE street names with any suffix; lower-case
+  street names only with an unambiguous suffix (road, street, lane, avenue, crescent, terrace,
+  gardens, close, drive, grove...). Also "Flat 3", "Apartment 2B", "Unit 4", "Room 5",
+  "Maisonette 2", "Flat A" -> the word without its number ("Flat").
+- ``name`` -> "[NAME]":
+  * a title (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Rev, Sir, Dame; also upper case) followed by
+    optional initials and one to three capitalised words: "Mrs J. Patel" -> "Mrs [NAME]";
+  * a cue word followed by one to three capitalised words: named, called, known as, aka,
+    "name is/was", name:, victim, suspect, offender, complainant, witness, informant, caller,
+    aggrieved, injured party, IP, RP, perpetrator, and relatives and relations (son, daughter,
+    wife, husband, partner, ex-partner, boyfriend, girlfriend, neighbour, brother, sister, mother,
+    father, mum, dad, friend, tenant, landlord, carer...): "suspect Kyle Jones" ->
+    "suspect [NAME]";
+  * a first name from the embedded list of common UK forenames (``FORENAMES``, about 300) in
+    Title Case followed by a capitalised or UPPER CASE surname ("John SMITH"), or on its own when
+    followed by a possessive or a reporting verb ("Kyle said", "Sarah's car").
+  Surnames may be "O'Brien", "McDonald", "Smith-Jones". A candidate is rejected when a word is
+  a street suffix or building word ("Victoria Road", "Rose Cottage"), an institution or place word
+  ("Victoria Park", "John Radcliffe Hospital"), when it follows "St", "Saint", "King", "Queen",
+  "Prince" ("St George Street", "King Charles"), when it is a known brand ("Ted Baker", "John
+  Lewis", "Jack Daniels", "Dr Martens"), or when the word is in the stop list (pronouns, days,
+  months, ethnicity and nationality words, offence and police words: "suspect Vehicle",
+  "victim States").
+
+What is NOT caught (documented limits; the structured kinds are reliable, names are best effort):
+
+- Names without a title, a cue or a listed first name: a lone surname ("Smith was seen"), a first
+  name not in the list ("Tendai Moyo"), a lone listed first name with no possessive or reporting
+  verb ("saw Kyle outside"), names written in lower case ("john smith"), all-upper-case names
+  without a title or cue ("JOHN SMITH"), surname-first forms ("SMITH, John"), nicknames.
+- Dates of birth, ages, vehicle registrations, crime and incident reference numbers, bank card
+  and account numbers, passport and driving licence numbers, IP addresses, social media handles.
+- E-mail addresses written out ("jo at example dot com") and phone numbers written in words or
+  with dots; non-UK phone numbers; UK numbers starting 08 or 09; short codes.
+- NHS numbers that fail the check digit, and ten-digit strings of one repeated digit; an NHS
+  number run into other digits.
+- NI numbers without the suffix letter, or temporary ("TN") numbers.
+- House numbers without a street suffix after them ("12 Broadway", "5 The Butts"), house names
+  ("Rose Cottage" stays, only its number would go), and a street suffix more than three words away.
+- Any identifier split across lines or obfuscated with extra characters.
+
+False positives to expect: a ten-digit reference that passes the NHS check digit, an 11-digit
+reference starting 01/02/03/07, a capitalised word after a cue word that is not a name, a brand
+or place made of a listed first name and a surname-shaped word not in the exclusion lists.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from exchange.address import BUILDING_WORDS, STREET_SUFFIXES
+from exchange.postcode import POSTCODE_IN_TEXT_RE, InvalidPostcode, normalise_postcode, postcode_sector
+
+__all__ = [
+    "Scrubbed",
+    "scrub",
+    "nhs_number_is_valid",
+    "KINDS",
+    "TOKENS",
+    "FORENAMES",
+]
+
+KINDS: tuple[str, ...] = (
+    "email",
+    "nhs_number",
+    "ni_number",
+    "phone",
+    "postcode",
+    "house_number",
+    "name",
+)
+
+TOKENS: Mapping[str, str] = types.MappingProxyType(
+    {
+        "email": "[EMAIL]",
+        "nhs_number": "[NHS NUMBER]",
+        "ni_number": "[NI NUMBER]",
+        "phone": "[PHONE]",
+        "name": "[NAME]",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    """The scrubbed text and how many identifiers of each kind were replaced (non-zero kinds only)."""
+
+    text: str
+    redactions: Mapping[str, int] = field(default_factory=lambda: types.MappingProxyType({}))
+
+    @property
+    def total(self) -> int:
+        return sum(self.redactions.values())
+
+
+# --------------------------------------------------------------------------------------------
+# NHS numbers
+
+
+def nhs_number_is_valid(digits: str) -> bool:
+    """True if ``digits`` is ten digits (spaces and dashes allowed) with a correct modulus-11 check
+    digit. Ten copies of one digit pass the arithmetic but are rejected as placeholders."""
+    compact = re.sub(r"[\s-]", "", digits or "")
+    if len(compact) != 10 or not compact.isascii() or not compact.isdigit():
+        return False
+    if len(set(compact)) == 1:
+        return False
+    total = sum(int(d) * w for d, w in zip(compact[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    if check == 10:
+        return False
+    return check == int(compact[9])
+
+
+# --------------------------------------------------------------------------------------------
+# Patterns
+
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+_EMAIL_RE = re.compile(
+    rf"(?<![{_ATEXT}.@])[{_ATEXT}]+(?:\.[{_ATEXT}]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?![A-Za-z0-9-]|\.[A-Za-z0-9])"
+)
+
+_NHS_RE = re.compile(r"(?<![\w+])(?<!\d[ -])\d{3}[ -]?\d{3}[ -]?\d{4}(?![ -]?\d)(?!\w)")
+
+_NI_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?<!\d[ -])(?:"
+    r"(?:\+|00)[ ]?44[ -]?(?:\(0\)[ -]?)?(?P<intl>[1-37](?:[ -]?\d){8,9})"
+    r"|\((?P<area>0[1-37]\d{1,3})\)[ -]?(?P<local>\d(?:[ -]?\d){5,7})"
+    r"|(?P<nat>0[1-37](?:[ -]?\d){8,9})"
+    r")(?!\w)"
+)
+
+# A postcode sector ("CV32 4") already in the text: sealed so "4 Acacia Avenue" is not a house.
+_SECTOR_RE = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s[0-9](?![\w/:.-])")
+
+_FREE_TEXT_SUFFIXES = sorted(STREET_SUFFIXES - {"garden", "park", "estate", "wood", "woods", "field",
+                                                 "market", "ring", "top", "side", "end", "bank",
+                                                 "corner", "link", "reach", "ride", "steps", "path"},
+                             key=len, reverse=True)
+_SUFFIX_ALT = "|".join(_FREE_TEXT_SUFFIXES)
+_LOWER_OK_SUFFIXES = frozenset(
+    "road street lane avenue crescent terrace gardens close drive grove mews parade rd ave".split()
+)
+_NUMBER = r"\d{1,4}[A-Za-z]?"
+_HOUSE_RE = re.compile(
+    r"(?<![\w/:.,£$€#-])(?:(?:[Nn]o\.?|[Nn]umber)\s*)?"
+    rf"(?P<num>{_NUMBER}(?:\s*(?:-|–|/|&|and|to)\s*{_NUMBER})*)(?![\w/:.%£-])"
+    r",?\s+"
+    rf"(?P<street>(?:[A-Za-z][\w'’-]*\.?\s+){{1,3}}(?i:{_SUFFIX_ALT})\b\.?)"
+)
+_STREET_STOP = frozenset(
+    """
+    a an the on in at of from to and or with by near outside into onto down up along across his
+    her their my our your its this that these those some any two three four five six seven eight
+    nine ten was were is are has had have who which but then over under after before for as
+    """.split()
+)
+_PREMISES_WORDS = r"(?:flat|apartment|apt|unit|room|maisonette|bedsit|studio)"
+_FLAT_RE = re.compile(
+    rf"\b(?P<word>(?i:{_PREMISES_WORDS}))\.?\s+(?:(?i:no\.?|number)\s*)?"
+    rf"(?P<id>{_NUMBER}(?:\s*[-/]\s*{_NUMBER})?(?![\w/:.%£-])|[A-HJ-Z](?![\w'’]))"
+)
+
+_NAMEWORD = (
+    r"(?:(?:Mc|Mac|O['’]|D['’])?[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?"
+    r"|(?:MC|MAC|O['’])?[A-Z]{2,}(?:[-'’][A-Z]{2,})?)(?![A-Za-z0-9_])"
+)
+_TITLE_RE = re.compile(
+    r"\b(?P<title>Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Rev|Revd|Sir|Dame|MR|MRS|MS|MISS|DR)\b\.?\s+"
+    rf"(?P<name>(?:[A-Z]\.?\s+){{0,3}}{_NAMEWORD}(?:\s+{_NAMEWORD}){{0,2}})"
+)
+_CUES_CI = (
+    r"named|called|known\s+as|aka|a\.k\.a\.?|name\s+(?:is|was)|name\s*[:\-]|victim|suspect|offender|"
+    r"complainant|witness|informant|caller|aggrieved|injured\s+party|reporting\s+person|perpetrator|"
+    r"son|daughter|wife|husband|ex-partner|ex-boyfriend|ex-girlfriend|ex-husband|ex-wife|partner|"
+    r"boyfriend|girlfriend|neighbour|neighbor|brother|sister|mother|father|mum|mom|dad|stepdad|"
+    r"stepfather|stepmother|stepson|stepdaughter|uncle|aunt|auntie|cousin|nephew|niece|grandson|"
+    r"granddaughter|grandmother|grandfather|nan|friend|tenant|landlord|landlady|carer"
+)
+_CUE_RE = re.compile(
+    rf"(?P<cue>\b(?i:{_CUES_CI})\b|\b(?:IP|RP|V1|V2|S1|S2)\b)\s*[:,\-]?\s+"
+    rf"(?P<name>{_NAMEWORD}(?:\s+{_NAMEWORD}){{0,2}})"
+)
+
+# About 300 common forenames in the UK (ONS baby-name lists across decades plus common names in
+# British South Asian, Polish, Romanian and Irish communities). Words that are also ordinary words
+# in capitalised position (Will, Bill, May, June, April, Hope, Faith, Joy, Dawn, Summer, Mark as a
+# verb is kept) are left out on purpose.
+FORENAMES: frozenset[str] = frozenset(
+    """
+    Oliver George Harry Jack Jacob Noah Charlie Thomas Oscar William James Leo Alfie Henry Joshua
+    Freddie Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel Arthur Lucas Mohammed
+    Muhammad Mohammad Logan Theo Harrison Benjamin Mason Sebastian Finley Adam Dylan Zachary Riley
+    Teddy Theodore David Elijah Jake Toby Louie Reuben Arlo Hugo Luca Jaxon Matthew Harvey Reggie
+    Michael Tommy Jenson Frankie Ryan John Paul Mark Andrew Richard Christopher Stephen Steven Peter
+    Robert Anthony Kevin Gary Ian Martin Simon Neil Craig Darren Lee Wayne Dean Carl Stuart Scott
+    Jason Shaun Sean Liam Connor Kyle Jordan Callum Lewis Aaron Nathan Bradley Luke Kieran Jamie Ben
+    Sam Tom Dan Dave Chris Mike Steve Jim Tony Brian Keith Colin Graham Alan Barry Terry Derek
+    Trevor Philip Patrick Declan Ali Ahmed Hassan Omar Imran Bilal Usman Adnan Tariq Raj Sanjay Amit
+    Arjun Jakub Piotr Tomasz Marcin Krzysztof Andrei Ionut Kai Tyler Jayden Reece Rhys Owen Gareth
+    Dafydd Jonathan Nicholas Matt Joe Danny Ricky Robbie Billy Bobby Jimmy Kenneth Ronald Roger
+    Dennis Malcolm Gordon Ray Raymond Frank Stanley Harold Albert Ernest Dominic Marcus Vincent
+    Olivia Amelia Isla Ava Mia Ivy Lily Isabella Sophia Sophie Grace Freya Florence Willow Emily
+    Ella Poppy Evie Charlotte Jessica Daisy Sienna Elsie Alice Ruby Chloe Emma Hannah Lucy Holly
+    Megan Lauren Rebecca Sarah Laura Amy Rachel Nicola Claire Michelle Kelly Gemma Hayley Danielle
+    Stacey Leanne Natalie Katie Kirsty Zoe Jade Amber Chelsea Shannon Paige Courtney Bethany Abigail
+    Jennifer Elizabeth Helen Susan Karen Julie Linda Tracey Tracy Donna Sharon Joanne Angela Lisa
+    Wendy Deborah Jacqueline Margaret Patricia Barbara Christine Janet Carol Pauline Sandra Maria
+    Anna Fatima Aisha Ayesha Zainab Maryam Amina Priya Sunita Agnieszka Katarzyna Joanna Aleksandra
+    Ioana Siobhan Aoife Niamh Catherine Kate Louise Victoria Rose Jasmine Leah Molly Millie Maisie
+    Phoebe Eva Harriet Matilda Esme Imogen Nicole Samantha Jodie Kayleigh Toni Jo Caroline Diane
+    Alison Dorothy Joan Jean Kathleen Mary Anne Ann Jane Sally Lorraine Debbie Mandy Tina Jenny Kim
+    Vicky Becky Beth Ellie Jess Abbie Shauna Tia Demi Keeley Jasmin Naomi Hollie Georgia Erin
+    """.split()
+)
+
+# Capitalised words that are not part of a personal name in these texts.
+_NAME_STOP = frozenset(
+    """
+    I The A An He She It They We You His Her Their Its Our My Your This That These Those Who What
+    When Where Which There Here Then And Or But If As At On In Of To For From By With Not No Yes
+    Unknown Persons Person Male Female Man Woman Men Women Boy Girl Youth Youths Child Children Adult
+    Police Officer Officers PC PCSO DC DS DI Sgt Constable Sergeant Ambulance Fire Council CCTV ASB
+    Statement Statements Vehicle Vehicles Car Van Bike Reports Reported Reporting States Stated Said
+    Says Was Is Has Had Have Believes Believed Advised Attended Arrested Charged Interviewed Unable
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
+    July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
+    White Black Asian British English Scottish Welsh Irish Polish Romanian Lithuanian Latvian
+    European Eastern Western Mixed Caucasian Arab Chinese Indian Pakistani Bangladeshi African
+    Caribbean Somali Kurdish Turkish Albanian Afghan Iraqi Iranian Syrian Eritrean Sudanese Roma
+    Traveller Muslim Christian Jewish Sikh Hindu North South East West Northern Southern Central
+    Theft Burglary Robbery Assault Damage Criminal Fraud Harassment Stalking Arson Shoplifting
+    Violence Drugs Drug Weapon Knife Public Order Offence Offender Suspect Victim Witness Caller
+    Crime Incident Report Log Ref Reference Number Address Location Time Date Unit Flat Apartment
+    Room House Home Road Street Lane Avenue Close Drive Way Court Hill Park Square Station Hospital
+    School Academy College University Primary Infant Junior Surgery Practice Medical Health Memorial
+    Arms Inn Hotel Tavern Bar Pub Club Stadium Community Hall Library Museum Gallery Theatre Cinema
+    Market Shopping Retail Estate Trust Foundation Ltd Limited PLC Group Associates Solicitors
+    Motors Garage Bridge Airport Terminal Line Centre Center Building Tower Church Chapel Ward
+    Cottage Gardens Green FC United City Town Coach Bus Train Rail Railway Services Service Team
+    Housing Social Care Support Services NHS GP A&E UK GB NFA IC1 IC2 IC3 IC4 IC5 IC6 ID OK TV BMW
+    VW DVLA HMRC DWP CID MO RTC Mum Dad Nan Grandad Mother Father Son Daughter Brother Sister
+    Partner Wife Husband Friend Neighbour Landlord Tenant Carer Staff Security Manager Shop Store
+    Also Again Later Earlier Today Yesterday Tonight Morning Afternoon Evening Night Approx Around
+    Christmas Easter Halloween Bonfire New Year Eve Day Week Month
+    """.split()
+)
+_NAME_STOP_LOWER = frozenset(w.lower() for w in _NAME_STOP)
+_STREET_OR_BUILDING = STREET_SUFFIXES | BUILDING_WORDS | {
+    "hospital", "school", "academy", "college", "university", "station", "surgery", "practice",
+    "church", "centre", "center", "stadium", "park", "primary", "infant", "junior", "memorial",
+    "arms", "inn", "hotel", "tavern", "library", "museum", "theatre", "cinema", "airport", "bridge",
+    "line", "coach", "ward", "clinic", "fc", "nursery", "garden", "gardens", "estate",
+}
+_PLACE_PREFIX = frozenset("st st. saint king queen prince princess port fort lake mount cape lady lord".split())
+_BRANDS = tuple(
+    b.lower()
+    for b in (
+        "Ted Baker", "John Lewis", "Jack Daniels", "Jack Daniel's", "Jack Wills", "Jack Wolfskin",
+        "Paul Smith", "Hugo Boss", "Tommy Hilfiger", "Ralph Lauren", "Calvin Klein", "Tom Ford",
+        "Michael Kors", "Dr Martens", "Dr. Martens", "Doc Martens", "Christian Dior",
+        "Louis Vuitton", "Kurt Geiger", "Karen Millen", "Jimmy Choo", "Charles Tyrwhitt",
+        "Harvey Nichols", "Thomas Sabo", "Ben Sherman", "Fred Perry", "Henri Lloyd", "Peter Jones",
+        "Miss Selfridge", "Victoria Beckham", "Stella McCartney", "Harry Potter", "Mr Kipling",
+        "Ted Bakers", "Jack Daniel", "Jo Malone", "Laura Ashley", "Ray Ban", "Ray-Ban", "Jimmy Choos",
+        "Dr Pepper", "Sam Browne", "Victoria Secret", "Victoria's Secret", "Alexander McQueen",
+        "Oliver Bonas", "Oliver Sweeney", "Ted Lasso", "Henry Hoover", "Tommy Bahama",
+    )
+)
+_REPORTING_VERBS = frozenset(
+    """
+    said says stated states told reported reports was is has had went came left called lives
+    threatened punched assaulted hit kicked shouted pushed grabbed spat sent texted messaged
+    phoned rang returned arrived attended admitted denied claimed alleged refused agreed who and
+    """.split()
+)
+_FORENAME_RE = re.compile(
+    r"\b(?P<first>[A-Z][a-z]+)(?![A-Za-z0-9_-]|['’][A-Za-z]{2})"
+    rf"(?P<rest>(?:\s+{_NAMEWORD}){{0,2}})"
+)
+_FOLLOWING_WORD_RE = re.compile(r"\s*([A-Za-z][\w'’-]*)")
+_PRECEDING_WORD_RE = re.compile(r"([A-Za-z][\w.'’-]*)\s*$")
+
+
+# --------------------------------------------------------------------------------------------
+# The work area: matches are sealed behind one private-use character each, so later passes cannot
+# see inside them, and restored at the end.
+
+
+class _Work:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sealed: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        used = set(text)
+        self._codes = (chr(c) for c in range(0xF0000, 0x10FFFE) if chr(c) not in used)
+
+    def seal(self, replacement: str) -> str:
+        key = next(self._codes)
+        self.sealed[key] = replacement
+        return key
+
+    def sub(self, pattern: re.Pattern[str], kind: str | None, fn: Callable[[re.Match[str]], str | None]) -> None:
+        def repl(match: re.Match[str]) -> str:
+            out = fn(match)
+            if out is None:
+                return match.group(0)
+            if kind is not None:
+                self.counts[kind] = self.counts.get(kind, 0) + 1
+            return self.seal(out)
+
+        self.text = pattern.sub(repl, self.text)
+
+    def result(self) -> str:
+        text = self.text
+        if self.sealed:
+            keys = re.compile("|".join(re.escape(k) for k in self.sealed))
+            for _ in range(len(self.sealed) + 1):
+                new = keys.sub(lambda m: self.sealed[m.group(0)], text)
+                if new == text:
+                    break
+                text = new
+        return text
+
+
+# --------------------------------------------------------------------------------------------
+# Callbacks
+
+
+def _phone(match: re.Match[str]) -> str | None:
+    if match.group("intl"):
+        national = re.sub(r"\D", "", match.group("intl"))
+    elif match.group("area"):
+        national = re.sub(r"\D", "", match.group("area") + match.group("local"))[1:]
+    else:
+        national = re.sub(r"\D", "", match.group("nat"))[1:]
+    first = national[:1]
+    if first == "7" and len(national) == 10:
+        return TOKENS["phone"]
+    if first == "1" and len(national) in (9, 10):
+        return TOKENS["phone"]
+    if first in ("2", "3") and len(national) == 10:
+        return TOKENS["phone"]
+    return None
+
+
+def _postcode(match: re.Match[str]) -> str | None:
+    try:
+        return postcode_sector(normalise_postcode(match.group(0)))
+    except InvalidPostcode:
+        return None
+
+
+def _house(match: re.Match[str]) -> str | None:
+    street = match.group("street")
+    words = street.split()
+    suffix = words[-1].rstrip(".")
+    names = words[:-1]
+    if suffix.lower() not in STREET_SUFFIXES:
+        return None
+    if suffix[0].isupper() and all(w[0].isupper() for w in names):
+        if names[0].lower() in _STREET_STOP and names[0] != "The":
+            return None
+        if len(names) == 1 and names[0] == "The" and suffix.lower() not in ("green", "parade", "mews", "crescent", "square", "grove", "avenue", "drive", "close", "broadway"):
+            return None
+        return street
+    if street == street.lower() and suffix in _LOWER_OK_SUFFIXES:
+        if any(w.lower().strip(".") in _STREET_STOP for w in names):
+            return None
+        return street
+    return None
+
+
+def _flat(match: re.Match[str]) -> str | None:
+    return match.group("word")
+
+
+def _is_brand(text: str) -> bool:
+    low = re.sub(r"\s+", " ", text).lower()
+    return any(low.startswith(b) for b in _BRANDS)
+
+
+def _next_word(text: str, pos: int) -> str:
+    m = _FOLLOWING_WORD_RE.match(text, pos)
+    return m.group(1) if m else ""
+
+
+def _prev_word(text: str, pos: int) -> str:
+    m = _PRECEDING_WORD_RE.search(text, 0, pos)
+    return m.group(1) if m else ""
+
+
+def _trim_name_words(words: list[str]) -> list[str]:
+    """Keep the leading words that can be part of a name; stop at the first stop word."""
+    kept: list[str] = []
+    for w in words:
+        bare = w.rstrip(".")
+        if bare in _NAME_STOP or bare.lower() in _STREET_OR_BUILDING:
+            break
+        if bare.isupper() and len(bare) > 1 and bare in _NAME_STOP:
+            break
+        kept.append(w)
+    return kept
+
+
+def _looks_like_place(words: list[str], following: str) -> bool:
+    return any(w.lower().rstrip(".") in _STREET_OR_BUILDING for w in words) or (
+        following.lower().rstrip(".,") in _STREET_OR_BUILDING
+    )
+
+
+def _make_title_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
+    def cb(match: re.Match[str]) -> str | None:
+        title = match.group("title")
+        whole_start = match.start()
+        text = match.string
+        if _is_brand(text[whole_start : whole_start + 40]):
+            return None
+        if title in ("Dr", "DR"):
+            prev = _prev_word(text, whole_start)
+            if prev and prev[0].isupper() and not prev.endswith("."):
+                return None  # "Acacia Dr Leamington": Drive, not Doctor
+        parts = match.group("name").split()
+        initials = [p for p in parts if re.fullmatch(r"[A-Z]\.?", p)]
+        words = parts[len(initials) :]
+        following = _next_word(text, match.end())
+        if _looks_like_place(words, following):
+            return None
+        kept = _trim_name_words(words)
+        if not kept:
+            return None
+        # Rebuild: the title as written, then [NAME]; words cut after the name are kept.
+        head = text[match.start() : match.start("name")]
+        tail_words = words[len(kept) :]
+        tail = (" " + " ".join(tail_words)) if tail_words else ""
+        return head + work.seal(TOKENS["name"]) + tail
+
+    return cb
+
+
+def _make_cue_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
+    def cb(match: re.Match[str]) -> str | None:
+        text = match.string
+        words = match.group("name").split()
+        if _is_brand(match.group("name")):
+            return None
+        following = _next_word(text, match.end())
+        if _looks_like_place(words, following):
+            return None
+        kept = _trim_name_words(words)
+        if not kept:
+            return None
+        # An upper-case word alone after a cue is an acronym more often than a surname.
+        if len(kept) == 1 and kept[0].isupper():
+            return None
+        head = text[match.start() : match.start("name")]
+        tail_words = words[len(kept) :]
+        tail = (" " + " ".join(tail_words)) if tail_words else ""
+        return head + work.seal(TOKENS["name"]) + tail
+
+    return cb
+
+
+def _make_forename_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
+    def cb(match: re.Match[str]) -> str | None:
+        first = match.group("first")
+        if first not in FORENAMES:
+            return None
+        text = match.string
+        prev = _prev_word(text, match.start())
+        if prev.lower() in _PLACE_PREFIX:
+            return None
+        rest_words = match.group("rest").split()
+        if _is_brand(text[match.start() : match.start() + 40]):
+            return None
+        following = _next_word(text, match.end())
+        if _looks_like_place(rest_words, following):
+            return None
+        kept = _trim_name_words(rest_words)
+        if kept:
+            tail_words = rest_words[len(kept) :]
+            tail = (" " + " ".join(tail_words)) if tail_words else ""
+            return work.seal(TOKENS["name"]) + tail
+        # A listed first name on its own: only with a possessive or a reporting verb after it.
+        after = text[match.start("rest") :]
+        if re.match(r"['’]s\b", after):
+            return work.seal(TOKENS["name"]) + match.group("rest")
+        nxt = _next_word(text, match.start("rest"))
+        if not rest_words and nxt.lower() in _REPORTING_VERBS and nxt == nxt.lower():
+            return work.seal(TOKENS["name"]) + match.group("rest")
+        return None
+
+    return cb
+
+
+def _seal_only(work: _Work) -> Callable[[re.Match[str]], str | None]:
+    return lambda match: match.group(0)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _one_pass(text: str) -> tuple[str, dict[str, int]]:
+    work = _Work(text)
+    work.sub(_EMAIL_RE, "email", lambda m: TOKENS["email"])
+    work.sub(_NHS_RE, "nhs_number", lambda m: TOKENS["nhs_number"] if nhs_number_is_valid(m.group(0)) else None)
+    work.sub(_NI_RE, "ni_number", lambda m: TOKENS["ni_number"])
+    work.sub(_PHONE_RE, "phone", _phone)
+    work.sub(POSTCODE_IN_TEXT_RE, "postcode", _postcode)
+    work.sub(_SECTOR_RE, None, _seal_only(work))
+    work.sub(_FLAT_RE, "house_number", _flat)
+    work.sub(_HOUSE_RE, "house_number", _house)
+    work.sub(_TITLE_RE, "name", _make_title_cb(work))
+    work.sub(_CUE_RE, "name", _make_cue_cb(work))
+    work.sub(_FORENAME_RE, "name", _make_forename_cb(work))
+    return work.result(), work.counts
+
+
+def scrub(text: str) -> Scrubbed:
+    """Replace direct identifiers in free text; see the module docstring for what is caught."""
+    current = text or ""
+    totals: dict[str, int] = {}
+    for _ in range(6):
+        new, counts = _one_pass(current)
+        for kind, n in counts.items():
+            totals[kind] = totals.get(kind, 0) + n
+        if new == current:
+            break
+        current = new
+    ordered = {k: totals[k] for k in KINDS if totals.get(k)}
+    return Scrubbed(text=current, redactions=types.MappingProxyType(ordered))
