@@ -22,7 +22,7 @@ import nacl.secret
 import nacl.signing
 import nacl.utils
 
-from exchange.errors import KeyFileError
+from exchange.errors import ConfigError, KeyFileError
 
 KEYFILE_FORMAT = "csp-exchange-keyfile/1"
 PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"
@@ -34,13 +34,13 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def unb64(text: str, *, what: str, length: int) -> bytes:
+def unb64(text: str, *, what: str, length: int, error: type[Exception] = KeyFileError) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{what} is not valid base64") from exc
+        raise error(f"{what} is not valid base64") from exc
     if len(raw) != length:
-        raise KeyFileError(f"{what} must be {length} bytes, got {len(raw)}")
+        raise error(f"{what} must be {length} bytes, got {len(raw)}")
     return raw
 
 
@@ -57,8 +57,8 @@ class PublicKeys:
     @classmethod
     def from_config(cls, x25519: str, ed25519: str, *, owner: str) -> "PublicKeys":
         return cls(
-            x25519=unb64(x25519, what=f"{owner}: x25519 public key", length=32),
-            ed25519=unb64(ed25519, what=f"{owner}: ed25519 public key", length=32),
+            x25519=unb64(x25519, what=f"{owner}: x25519 public key", length=32, error=ConfigError),
+            ed25519=unb64(ed25519, what=f"{owner}: ed25519 public key", length=32, error=ConfigError),
         )
 
 

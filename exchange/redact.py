@@ -283,6 +283,9 @@ _NAME_STOP = frozenset(
     Partner Wife Husband Friend Neighbour Landlord Tenant Carer Staff Security Manager Shop Store
     Also Again Later Earlier Today Yesterday Tonight Morning Afternoon Evening Night Approx Around
     Christmas Easter Halloween Bonfire New Year Eve Day Week Month
+    Support Management Liaison Programme Scheme Panel Hub Champion Code Personal Impact Information
+    Lead Protection Safeguarding Assessment Referral Plan Order Notice Warning Contract Agreement
+    Advocate Advocacy Worker Services Officer Coordinator Co-ordinator Mental Adult Children's
     """.split()
 )
 _NAME_STOP_LOWER = frozenset(w.lower() for w in _NAME_STOP)
@@ -318,6 +321,55 @@ _FORENAME_RE = re.compile(
     r"\b(?P<first>[A-Z][a-z]+)(?![A-Za-z0-9_-]|['’][A-Za-z]{2})"
     rf"(?P<rest>(?:\s+{_NAMEWORD}){{0,2}})"
 )
+# Police notation for surnames: "Kerry SINGH", "SINGH, Kerry".
+_CAPS_SURNAME_RE = re.compile(
+    r"\b(?P<first>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s+"
+    r"(?P<sur>(?:MC|MAC|O['’])?[A-Z]{3,}(?:[-'’][A-Z]{2,})?)(?![A-Za-z0-9_])"
+)
+_ALLCAPS_NAME_RE = re.compile(
+    r"\b(?P<first>[A-Z]{3,})\s+(?P<sur>(?:MC|MAC|O['’])?[A-Z]{3,}(?:[-'’][A-Z]{2,})?)(?![A-Za-z0-9_])"
+)
+_SURNAME_FIRST_RE = re.compile(
+    r"\b(?P<sur>(?:MC|MAC|O['’])?[A-Z]{3,}(?:[-'’][A-Z]{2,})?),\s*"
+    r"(?P<first>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?![A-Za-z0-9_])"
+)
+# Surnames that are also stop words or street words; accepted after a title, a cue or a listed
+# first name ("Mrs White", "suspect Emma Green", "Callum Hall").
+_SURNAME_COLLISIONS = frozenset(
+    """
+    White Black Brown Green Wood Woods Hall King Hill English Welsh Scott Ward Park Marsh Church
+    Lane Bishop Dean Field Fields Banks Moore Young Lord Knight Page Rose Street Ford Grove Dale
+    Bank Vale Mills Holmes Gray Grey Cross Bridge Marshall Chapman Mason Parker Rowe Walsh Shaw
+    Croft Holt Mead Heath Gates Chase Ridge Lee Lees Dale Wells Brook Brooks Mead Nash
+    """.split()
+)
+# The subset that follows a first name without a cue and is still a surname, not a place
+# ("Jade Shaw", "Kyle White"; but "Rose Hill", "Victoria Park", "Albert Hall" are places).
+_SURNAME_COLLISIONS_UNCUED = frozenset(
+    """
+    White Black Brown King English Welsh Scott Ward Marsh Bishop Dean Banks Moore Young Lord Knight
+    Page Ford Holmes Gray Grey Marshall Chapman Mason Parker Rowe Walsh Shaw Holt Nash Wells Brooks
+    """.split()
+)
+# Capitalised words that start names of products, vehicles, shops and services, never people.
+_NOT_FIRST_NAMES = frozenset(
+    """
+    Ford Vauxhall Nissan Toyota Honda Audi Mercedes Volkswagen Kia Hyundai Peugeot Renault Citroen
+    Fiat Mini Land Range Skoda Seat Volvo Mazda Suzuki Yamaha Kawasaki Apple Samsung Sony Nike
+    Adidas Puma Stihl Makita Bosch Tesco Asda Aldi Lidl Sainsbury Morrisons Boots Argos Currys
+    Primark Spar Costa Greggs Subway Amazon Royal Mail Evri Hermes Canon Nikon Dell Lenovo Microsoft
+    Xbox PlayStation Nintendo Trek Carrera Specialised Specialized Raleigh Brompton Transit Sprinter
+    Victim Suspect Offender Witness Caller Integrated Safer Neighbourhood Neighbourhoods Multi
+    """.split()
+)
+_ACRONYMS = frozenset(
+    """
+    CCTV ASB NHS DVLA HMRC BTP PCSO RTC ANPR TWOC ABH GBH NFA PND PNC MOJ CPS LGBT ASAP UPVC ATM SIM
+    USB DVD LCD LED GPS BMX SUV MPV CEO PACT MARAC MAPPA DASH IDVA ISVA CAMHS SARC CSP ASBO CBO CPN
+    OIC HQ PPE ETA LTD PLC RSPCA RSPB DWP CID MASH PCC FYI TBC TBA NOK DOB NFPA GDPR DPA FOI MP MEP
+    """.split()
+)
+
 _FOLLOWING_WORD_RE = re.compile(r"\s*([A-Za-z][\w'’-]*)")
 _PRECEDING_WORD_RE = re.compile(r"([A-Za-z][\w.'’-]*)\s*$")
 
@@ -430,50 +482,58 @@ def _prev_word(text: str, pos: int) -> str:
     return m.group(1) if m else ""
 
 
-def _trim_name_words(words: list[str]) -> list[str]:
-    """Keep the leading words that can be part of a name; stop at the first stop word."""
+def _is_street_word(word: str) -> bool:
+    return word.lower().rstrip(".,") in _STREET_OR_BUILDING
+
+
+def _is_acronym(word: str) -> bool:
+    return word.isupper() and (word in _NAME_STOP or word in _ACRONYMS or len(word) < 3)
+
+
+def _accept_words(words: list[str], strong: bool) -> list[str]:
+    """The leading words that can be part of a name. ``strong`` (after a title, a cue or a listed
+    first name) lets through surnames that are also ordinary words ("White", "Hall", "Green")."""
     kept: list[str] = []
     for w in words:
         bare = w.rstrip(".")
-        if bare in _NAME_STOP or bare.lower() in _STREET_OR_BUILDING:
+        colliding = strong and bare.title() in _SURNAME_COLLISIONS
+        if not colliding and (bare in _NAME_STOP or bare.title() in _NAME_STOP or _is_street_word(bare)):
             break
-        if bare.isupper() and len(bare) > 1 and bare in _NAME_STOP:
+        if bare.isupper() and _is_acronym(bare) and not colliding:
             break
         kept.append(w)
     return kept
 
 
-def _looks_like_place(words: list[str], following: str) -> bool:
-    return any(w.lower().rstrip(".") in _STREET_OR_BUILDING for w in words) or (
-        following.lower().rstrip(".,") in _STREET_OR_BUILDING
-    )
+def _replace_name(work: _Work, match: re.Match[str], group: str, words: list[str], kept: list[str]) -> str:
+    """Text of the match with the name words replaced by [NAME]; words cut after the name stay."""
+    text = match.string
+    head = text[match.start() : match.start(group)]
+    tail_words = words[len(kept) :]
+    tail = (" " + " ".join(tail_words)) if tail_words else ""
+    return head + work.seal(TOKENS["name"]) + tail
 
 
 def _make_title_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
     def cb(match: re.Match[str]) -> str | None:
-        title = match.group("title")
-        whole_start = match.start()
         text = match.string
-        if _is_brand(text[whole_start : whole_start + 40]):
+        if _is_brand(text[match.start() : match.start() + 40]):
             return None
-        if title in ("Dr", "DR"):
-            prev = _prev_word(text, whole_start)
+        if match.group("title") in ("Dr", "DR"):
+            prev = _prev_word(text, match.start())
             if prev and prev[0].isupper() and not prev.endswith("."):
                 return None  # "Acacia Dr Leamington": Drive, not Doctor
         parts = match.group("name").split()
         initials = [p for p in parts if re.fullmatch(r"[A-Z]\.?", p)]
         words = parts[len(initials) :]
-        following = _next_word(text, match.end())
-        if _looks_like_place(words, following):
-            return None
-        kept = _trim_name_words(words)
+        if _is_street_word(_next_word(text, match.end())):
+            return None  # "Dr Green Lane"
+        if len(words) >= 2 and _is_street_word(words[-1]) and words[-1].title() not in _SURNAME_COLLISIONS:
+            return None  # "Mr Acacia Avenue" (what "Mr 12 Acacia Avenue" becomes)
+        kept = _accept_words(words, strong=True)
         if not kept:
             return None
-        # Rebuild: the title as written, then [NAME]; words cut after the name are kept.
-        head = text[match.start() : match.start("name")]
-        tail_words = words[len(kept) :]
-        tail = (" " + " ".join(tail_words)) if tail_words else ""
-        return head + work.seal(TOKENS["name"]) + tail
+        return _replace_name(work, match, "name", words, kept)
 
     return cb
 
@@ -482,21 +542,23 @@ def _make_cue_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
     def cb(match: re.Match[str]) -> str | None:
         text = match.string
         words = match.group("name").split()
-        if _is_brand(match.group("name")):
+        if _is_brand(match.group("name")) or _is_street_word(_next_word(text, match.end())):
             return None
-        following = _next_word(text, match.end())
-        if _looks_like_place(words, following):
-            return None
-        kept = _trim_name_words(words)
+        if _is_street_word(words[0]) or words[0] in _NAME_STOP or words[0] in _NOT_FIRST_NAMES:
+            return None  # "witness Park", "victim Support"
+        if (
+            len(words) >= 2
+            and _is_street_word(words[-1])
+            and words[0] not in FORENAMES
+            and words[-1].title() not in _SURNAME_COLLISIONS
+        ):
+            return None  # "caller Mill Lane" is a place
+        kept = _accept_words(words, strong=words[0] in FORENAMES or len(words) == 1)
         if not kept:
             return None
-        # An upper-case word alone after a cue is an acronym more often than a surname.
         if len(kept) == 1 and kept[0].isupper():
-            return None
-        head = text[match.start() : match.start("name")]
-        tail_words = words[len(kept) :]
-        tail = (" " + " ".join(tail_words)) if tail_words else ""
-        return head + work.seal(TOKENS["name"]) + tail
+            return None  # an upper-case word alone after a cue is an acronym more often than not
+        return _replace_name(work, match, "name", words, kept)
 
     return cb
 
@@ -507,28 +569,54 @@ def _make_forename_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         if first not in FORENAMES:
             return None
         text = match.string
-        prev = _prev_word(text, match.start())
-        if prev.lower() in _PLACE_PREFIX:
-            return None
-        rest_words = match.group("rest").split()
+        if _prev_word(text, match.start()).lower() in _PLACE_PREFIX:
+            return None  # "St John", "King Charles", "Queen Victoria"
         if _is_brand(text[match.start() : match.start() + 40]):
             return None
+        rest_words = match.group("rest").split()
         following = _next_word(text, match.end())
-        if _looks_like_place(rest_words, following):
-            return None
-        kept = _trim_name_words(rest_words)
+        if _is_street_word(following) or any(
+            _is_street_word(w) and w.title() not in _SURNAME_COLLISIONS_UNCUED for w in rest_words
+        ):
+            return None  # "Victoria Road", "John Radcliffe Hospital", "Rose Cottage"
+        kept = _accept_words(rest_words, strong=True)
         if kept:
             tail_words = rest_words[len(kept) :]
             tail = (" " + " ".join(tail_words)) if tail_words else ""
             return work.seal(TOKENS["name"]) + tail
+        if _is_street_word(_next_word(text, match.start("rest"))):
+            return None
         # A listed first name on its own: only with a possessive or a reporting verb after it.
         after = text[match.start("rest") :]
-        if re.match(r"['’]s\b", after):
-            return work.seal(TOKENS["name"]) + match.group("rest")
         nxt = _next_word(text, match.start("rest"))
-        if not rest_words and nxt.lower() in _REPORTING_VERBS and nxt == nxt.lower():
+        if re.match(r"['’]s\b", after) or (nxt in _REPORTING_VERBS):
             return work.seal(TOKENS["name"]) + match.group("rest")
         return None
+
+    return cb
+
+
+def _make_caps_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
+    """Police notation: "Kerry SINGH" and "SINGH, Kerry", in mixed-case text."""
+
+    def cb(match: re.Match[str]) -> str | None:
+        text = match.string
+        first, sur = match.group("first"), match.group("sur")
+        colliding = sur.title() in _SURNAME_COLLISIONS
+        if not colliding and (_is_acronym(sur) or _is_street_word(sur) or sur in _NAME_STOP):
+            return None
+        if first.isupper():
+            if first.title() not in FORENAMES:
+                return None  # "KYLE NOWAK" only with a listed first name
+        elif first in _NAME_STOP or _is_street_word(first) or first in _NOT_FIRST_NAMES:
+            return None
+        if _is_brand(f"{first} {sur}") or _is_brand(f"{sur} {first}"):
+            return None
+        # Shouting: the words around are upper case too, so "SMITH" is not a notation.
+        before, after = _prev_word(text, match.start()), _next_word(text, match.end())
+        if (len(before) > 1 and before.isupper()) or (len(after) > 1 and after.isupper()):
+            return None
+        return TOKENS["name"]
 
     return cb
 
@@ -552,7 +640,10 @@ def _one_pass(text: str) -> tuple[str, dict[str, int]]:
     work.sub(_HOUSE_RE, "house_number", _house)
     work.sub(_TITLE_RE, "name", _make_title_cb(work))
     work.sub(_CUE_RE, "name", _make_cue_cb(work))
+    work.sub(_SURNAME_FIRST_RE, "name", _make_caps_cb(work))
     work.sub(_FORENAME_RE, "name", _make_forename_cb(work))
+    work.sub(_CAPS_SURNAME_RE, "name", _make_caps_cb(work))
+    work.sub(_ALLCAPS_NAME_RE, "name", _make_caps_cb(work))
     return work.result(), work.counts
 
 

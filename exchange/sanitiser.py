@@ -88,8 +88,7 @@ class SanitiserCore:
 
     # -- checks made before any decryption --------------------------------------------------
 
-    def admit(self, topic: str, value: bytes) -> Header:
-        header = read_header(value)
+    def admit(self, topic: str, header: Header) -> None:
         expected = topic.removeprefix("raw.")
         if header.dataset != expected:
             raise Refused("dataset_mismatch", f"message {header.message_id} names dataset {header.dataset!r} on topic {topic}")
@@ -99,7 +98,6 @@ class SanitiserCore:
             raise Refused(code, f"message {header.message_id}: {decision.reason}")
         if header.dataset not in self.catalogue:
             raise Refused("schema_unknown", f"message {header.message_id}: no schema for dataset {header.dataset!r}")
-        return header
 
     # -- the transformation ------------------------------------------------------------------
 
@@ -249,7 +247,8 @@ class SanitiserService:
         self.stats.received += 1
         header = None
         try:
-            header = self.core.admit(message.topic, message.value)
+            header = read_header(message.value)
+            self.core.admit(message.topic, header)
             opened = await open_with_refresh(self.core.opener, self._reader, message.value)
             release = self.core.transform(opened)
         except (ExchangeError, EnvelopeError) as exc:

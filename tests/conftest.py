@@ -1,0 +1,81 @@
+"""Shared fixtures: one embedded broker per test session, and a synthetic partnership."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from exchange.broker import EmbeddedBroker
+from exchange.kafka import KafkaSettings
+
+PASSPHRASE = "test passphrase, not a secret"
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    """A real Kafka-protocol broker (Tansu) on a free 127.0.0.1 port, stopped at session end."""
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    with EmbeddedBroker(log_path=log) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def kafka(broker) -> KafkaSettings:
+    return KafkaSettings(broker.bootstrap)
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory):
+    """Synthetic gazetteer, keys, ISP config and agent mapping (the demo's), built once."""
+    from exchange.gazetteer import synthesise
+    from exchange.synthetic import make_partnership
+
+    root = tmp_path_factory.mktemp("partnership")
+    synthesise(seed=11, out_db=root / "gazetteer.db")
+    return make_partnership(root, PASSPHRASE, gazetteer=root / "gazetteer.db")
+
+
+@pytest.fixture(scope="session")
+def gazetteer(demo_files):
+    from exchange.gazetteer import Gazetteer
+
+    return Gazetteer.open(demo_files.gazetteer)
+
+
+@pytest.fixture(scope="session")
+def party_keys(demo_files):
+    from exchange.keys import KeyPair
+
+    return {name: KeyPair.load(path, PASSPHRASE) for name, path in demo_files.keys.items()}
+
+
+@pytest.fixture(scope="session")
+def partnership(demo_files):
+    from exchange.partnership import load_partnership
+
+    return load_partnership(demo_files.partnership)
+
+
+def agent_config_with_outbox(demo_files, outbox: Path):
+    """The police agent's config with its own outbox, so tests do not share submission history."""
+    from dataclasses import replace
+
+    from agents.config import AgentConfig
+
+    return replace(AgentConfig.load(demo_files.agent_config), outbox=outbox)
+
+
+@pytest.fixture(autouse=True)
+def _no_passphrase_leak(monkeypatch):
+    monkeypatch.delenv("EXCHANGE_KEY_PASSPHRASE", raising=False)
+    monkeypatch.delenv("EXCHANGE_KEY_PASSPHRASE_FILE", raising=False)
+    yield
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+os.environ.setdefault("PYTHONHASHSEED", "0")
