@@ -100,7 +100,7 @@ NI_BANNED = {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"}
 def _digits_probe(digits: str, tail: int = 6) -> str:
     """The last ``tail`` digits, allowing spaces, dashes, dots and brackets between them."""
     core = digits[-tail:]
-    return r"(?<!\d)" + r"[\s().\-]*".join(core) + r"(?!\d)"
+    return r"[\s().\-]*".join(core)
 
 
 def _words_probe(words: list[str], flags: str = "") -> str:
@@ -347,6 +347,8 @@ def _name(rng: random.Random) -> tuple[str, Label]:
     text = context.format(who=who)
     if text[0].islower():
         text = text[0].upper() + text[1:]
+        if context.startswith("{who}"):
+            who = text[: len(who)]
     probe_words: list[str] = []
     for w in words:
         probe_words.extend(p for p in re.split(r"[-\s]", w) if p)
