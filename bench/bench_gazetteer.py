@@ -15,6 +15,7 @@ import argparse
 import gc
 import math
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -157,13 +158,17 @@ def main() -> None:
             c = rng.choice(cents)
             queries.append((c.easting + rng.uniform(-250, 250), c.northing + rng.uniform(-250, 250)))
 
+    # Three timed passes: the machine may be shared, so report the median and the best.
     nq = gaz.nearest_qualifying
-    t = time.perf_counter()
-    answers = [nq(x, y, k).postcode for x, y in queries]
-    indexed_s = time.perf_counter() - t
+    passes = []
+    for _ in range(3):
+        t = time.perf_counter()
+        answers = [nq(x, y, k).postcode for x, y in queries]
+        passes.append(time.perf_counter() - t)
+    indexed_s = sorted(passes)[1]
     indexed_rate = len(queries) / indexed_s
-    print(f"  nearest_qualifying             {indexed_s:7.2f} s  {len(queries):,} lookups, "
-          f"{_rate(len(queries), indexed_s)}")
+    print(f"  nearest_qualifying (median)    {indexed_s:7.2f} s  {len(queries):,} lookups, "
+          f"{_rate(len(queries), indexed_s)} (best pass {_rate(len(queries), min(passes))})")
 
     sample = [c.postcode for c in rng.sample(cents, min(len(cents), args.queries))]
     t = time.perf_counter()
@@ -191,8 +196,9 @@ def main() -> None:
     agree = sum(baseline_answers[j] == answers[i] for j, i in enumerate(picks))
     print(f"  baseline: linear scan          {base_s:7.2f} s  {len(picks):,} lookups over "
           f"{len(qualifying):,} qualifying postcodes, {_rate(len(picks), base_s)}")
-    print(f"  speed-up over linear scan      {indexed_rate / base_rate:,.0f}x   "
+    print(f"  speed-up (median indexed rate / linear-scan rate)  {indexed_rate / base_rate:,.0f}x  "
           f"(answers agree on {agree}/{len(picks)} sampled lookups)")
+    print(f"  peak memory (max RSS)          {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     if agree != len(picks):
         print("  WARNING: indexed and brute-force answers differ", file=sys.stderr)
         sys.exit(1)

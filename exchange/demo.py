@@ -28,7 +28,7 @@ from typing import Callable
 
 from exchange.broker import EmbeddedBroker
 from exchange.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, shared_topic
-from exchange.synthetic import COUNCIL, DATASET, POLICE, VOLUNTARY, make_partnership, police_offence_export
+from exchange.synthetic import COUNCIL, DATASET, VOLUNTARY, make_partnership, police_offence_export
 
 
 @dataclass

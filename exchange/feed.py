@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import datetime as dt
 import logging
 import time
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import gc
 import math
 import os
 import random
@@ -24,6 +25,7 @@ import threading
 import time
 import warnings
 from array import array
+from contextlib import contextmanager
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -54,9 +56,9 @@ __all__ = [
 GB_EASTING_RANGE = (0.0, 700_000.0)
 GB_NORTHING_RANGE = (0.0, 1_300_000.0)
 
-# Grid cell side in metres. 500 m keeps a dense city cell to a few dozen qualifying postcodes
-# while a rural search seldom walks more than a few rings (bench/bench_gazetteer.py).
-DEFAULT_CELL_SIZE = 500.0
+# Grid cell side in metres. 250 m keeps a dense city cell to a few dozen qualifying postcodes
+# while a rural search seldom walks more than a few rings (measured: bench/bench_gazetteer.py).
+DEFAULT_CELL_SIZE = 250.0
 # Beyond this many rings of fine cells the search restarts on a grid 16 times coarser, so a
 # query far from any qualifying postcode (sea, islands, a large k) stays cheap.
 _MAX_FINE_RINGS = 12
@@ -114,6 +116,28 @@ class NoQualifyingPostcode(GazetteerError):
 # --------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small tuples: they form
+    no cycles, and repeated collections would otherwise take a large share of load time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _with_gc_paused(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _gc_paused():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 class _Grid:
     """Points bucketed into square cells (cell key -> (complex centroids, indices)).
 
@@ -126,16 +150,23 @@ class _Grid:
     def __init__(self, size: float, z: Sequence[complex], indices: Sequence[int]) -> None:
         self.size = size
         floor = math.floor
-        cxs = [floor(z[i].real / size) for i in indices]
-        cys = [floor(z[i].imag / size) for i in indices]
-        self.min_cx, self.max_cx = (min(cxs), max(cxs)) if cxs else (0, -1)
-        self.min_cy, self.max_cy = (min(cys), max(cys)) if cys else (0, -1)
+        if indices:
+            # floor() is monotonic, so the extent in cells comes from the extreme coordinates.
+            xs = [z[i].real for i in indices]
+            self.min_cx, self.max_cx = floor(min(xs) / size), floor(max(xs) / size)
+            del xs
+            ys = [z[i].imag for i in indices]
+            self.min_cy, self.max_cy = floor(min(ys) / size), floor(max(ys) / size)
+            del ys
+        else:
+            self.min_cx, self.max_cx, self.min_cy, self.max_cy = 0, -1, 0, -1
         self.stride = stride = self.max_cy - self.min_cy + 1
         min_cx, min_cy = self.min_cx, self.min_cy
         buckets: dict[int, list[int]] = {}
         get = buckets.get
-        for i, kx, ky in zip(indices, cxs, cys):
-            key = (kx - min_cx) * stride + (ky - min_cy)
+        for i in indices:
+            p = z[i]
+            key = (floor(p.real / size) - min_cx) * stride + (floor(p.imag / size) - min_cy)
             bucket = get(key)
             if bucket is None:
                 buckets[key] = [i]
@@ -266,6 +297,7 @@ class Gazetteer:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
+    @_with_gc_paused
     def open(cls, path: str | os.PathLike[str], *, cell_size: float = DEFAULT_CELL_SIZE) -> Gazetteer:
         """Load a gazetteer SQLite file (as written by load_codepoint or synthesise)."""
         path = Path(path)
@@ -279,7 +311,21 @@ class Gazetteer:
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if "postcodes" not in tables:
                 raise GazetteerError(f"{path}: not a gazetteer (no 'postcodes' table)")
-            rows = con.execute("SELECT postcode, easting, northing, households FROM postcodes").fetchall()
+            postcodes: list[str] = []
+            e_arr, n_arr, h_arr = array("d"), array("d"), array("q")
+            # Streamed in chunks into flat arrays: never 1.7 million row tuples at once.
+            cursor = con.execute("SELECT postcode, easting, northing, households FROM postcodes")
+            while chunk := cursor.fetchmany(65_536):
+                pcs, es, ns, hs = zip(*chunk)
+                postcodes.extend(pcs)
+                try:
+                    e_arr.extend(es)
+                    n_arr.extend(ns)
+                    h_arr.extend(hs)
+                except TypeError as exc:
+                    raise GazetteerError(
+                        f"{path}: a postcode near {pcs[0]!r} has a missing or non-numeric value ({exc})"
+                    ) from exc
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
             streets: dict[str, list[str]] = {}
             if "streets" in tables:
@@ -294,20 +340,12 @@ class Gazetteer:
             raise GazetteerError(f"{path}: cannot read gazetteer: {exc}") from exc
         finally:
             con.close()
-        if not rows:
-            return cls([], array("d"), array("d"), array("q"), cell_size=cell_size, meta=meta)
-        postcodes, eastings, northings, households = (list(col) for col in zip(*rows))
-        del rows
         bad = [p for p in postcodes if not (isinstance(p, str) and _CANONICAL_RE.fullmatch(p))]
         if bad:
             raise GazetteerError(
                 f"{path}: {len(bad):,} postcode(s) not in canonical form, e.g. {bad[0]!r}; "
                 "rebuild the file with 'exchange gazetteer load'"
             )
-        try:
-            e_arr, n_arr, h_arr = array("d", eastings), array("d", northings), array("q", households)
-        except TypeError as exc:
-            raise GazetteerError(f"{path}: a postcode has a missing or non-numeric value ({exc})") from exc
         if any(p >= q for p, q in zip(postcodes, postcodes[1:])):
             order = sorted(range(len(postcodes)), key=postcodes.__getitem__)
             postcodes = [postcodes[i] for i in order]
@@ -327,6 +365,7 @@ class Gazetteer:
         )
 
     @classmethod
+    @_with_gc_paused
     def from_centroids(
         cls,
         centroids: Iterable[PostcodeCentroid],
@@ -475,11 +514,13 @@ class Gazetteer:
                 grids = self._indexes.get(key)
                 if grids is None:
                     hh = self._hh
-                    indices = [i for i, h in enumerate(hh) if h >= key] if key else range(len(hh))
+                    # One list of index ints, shared by both grids.
+                    indices = [i for i, h in enumerate(hh) if h >= key] if key else list(range(len(hh)))
                     if not indices:
                         raise NoQualifyingPostcode(key, len(self))
-                    fine = _Grid(self._cell_size, self._z, indices)
-                    coarse = _Grid(self._cell_size * _COARSE_FACTOR, self._z, indices)
+                    with _gc_paused():
+                        fine = _Grid(self._cell_size, self._z, indices)
+                        coarse = _Grid(self._cell_size * _COARSE_FACTOR, self._z, indices)
                     grids = self._indexes[key] = (fine, coarse)
         return grids
 

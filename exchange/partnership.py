@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from exchange.errors import ConfigError
 from exchange.keys import PublicKeys
@@ -212,6 +212,3 @@ def load_partnership(path) -> Partnership:
         raise ConfigError(f"{path}: cannot read partnership config ({exc.strerror})") from exc
     return Partnership.from_toml(text, origin=str(path))
 
-
-def active_ids(signatories: Iterable[Signatory]) -> tuple[str, ...]:
-    return tuple(s.id for s in signatories if s.active)

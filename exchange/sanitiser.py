@@ -20,7 +20,7 @@ from typing import Any, Callable
 from aiokafka.errors import KafkaError
 
 from exchange.avro import AvroDecodeError, codec
-from exchange.depersonalise import Depersonaliser, GazetteerLike
+from exchange.depersonalise import GazetteerLike
 from exchange.envelope import Header, Opened, Opener, Sealer, read_header
 from exchange.errors import EnvelopeError, ExchangeError, Refused
 from exchange.kafka import (
@@ -36,11 +36,10 @@ from exchange.kafka import (
     shared_topic,
 )
 from exchange.keys import KeyPair
-from exchange.marking import OFFICIAL, OFFICIAL_SENSITIVE_PERSONAL, parse_marking
+from exchange.marking import parse_marking
 from exchange.partnership import SANITISER_ID, Partnership
-from exchange.postcode import InvalidPostcode, normalise_postcode
-from exchange.schemas import Catalogue, Dataset
-from exchange.validation import cross_field_checks
+from exchange.sanitise import RecordSanitiser
+from exchange.schemas import Catalogue
 
 log = logging.getLogger("exchange.sanitiser")
 GROUP_ID = "exchange-sanitiser"
@@ -83,7 +82,7 @@ class SanitiserCore:
         self.today = today
         self._max_records_per_key = max_records_per_key
         self._sealers: dict[str, Sealer] = {}
-        self._depersonalisers: dict[str, Depersonaliser] = {}
+        self.records = RecordSanitiser(partnership, catalogue, gazetteer, keys.pseudonym_secret)
         self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
 
     # -- checks made before any decryption --------------------------------------------------
@@ -106,31 +105,25 @@ class SanitiserCore:
         dataset = self.catalogue[header.dataset]
         parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL / unmapped
         today = self.today()
-        personal = dataset.personal
-        out_topic = shared_topic(dataset.id, personal=personal)
-        recipients = self.partnership.recipients(dataset.id, personal=personal, today=today)
-        marking = self._release_marking(dataset)
+        out_topic = shared_topic(dataset.id, personal=dataset.personal)
+        recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
         out_id = output_message_id(header.message_id)
+        label = f"message {header.message_id}"
 
         if header.kind == "METADATA":
             metadata_codec = codec("dataset_metadata")
             if header.schema_fingerprint != metadata_codec.fingerprint:
-                raise Refused("schema_unknown", f"message {header.message_id}: unknown metadata schema fingerprint")
+                raise Refused("schema_unknown", f"{label}: unknown metadata schema fingerprint")
             self._decode(metadata_codec, opened)  # must at least be well-formed
-            payload, fingerprint, moved, redactions = opened.payload, metadata_codec.fingerprint, False, 0
+            payload, fingerprint = opened.payload, metadata_codec.fingerprint
+            marking, moved, redactions = self.records.release_marking(dataset), False, 0
         else:
             if header.schema_fingerprint != dataset.raw_codec.fingerprint:
-                raise Refused("schema_unknown", f"message {header.message_id}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
-            record = self._decode(dataset.raw_codec, opened)
-            self._check_record(dataset, record, header, today)
-            if personal:
-                shared, moved, redactions = dict(record), False, 0
-            else:
-                outcome = self._depersonaliser(dataset).apply(record)
-                shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
-            shared["handling"] = self._handling(dataset, header, marking, today)
-            shared.setdefault("location_generalised", False)
-            payload, fingerprint = dataset.shared_codec.encode(shared), dataset.shared_codec.fingerprint
+                raise Refused("schema_unknown", f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
+            sanitised = self.records.sanitise(dataset, self._decode(dataset.raw_codec, opened),
+                                              originator=header.producer, today=today, label=label)
+            payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
+            marking, moved, redactions = sanitised.marking, sanitised.moved, sanitised.redactions
 
         if not recipients:
             # Nobody may receive it today: nothing is sealed or published (fail closed), but it is audited.
@@ -151,33 +144,6 @@ class SanitiserCore:
         except AvroDecodeError as exc:
             raise Refused("record_invalid", f"message {opened.header.message_id}: {exc}") from None
 
-    def _check_record(self, dataset: Dataset, record: dict, header: Header, today: dt.date) -> None:
-        reasons = list(cross_field_checks(dataset, record, today))
-        for policy in dataset.fields_with("postcode"):
-            if record.get(policy.name) is not None:
-                try:
-                    record[policy.name] = normalise_postcode(record[policy.name])
-                except InvalidPostcode as exc:
-                    reasons.append(f"{policy.name}: {exc}")
-        if reasons:
-            raise Refused("record_invalid", f"message {header.message_id}: " + "; ".join(reasons))
-
-    def _release_marking(self, dataset: Dataset):
-        if dataset.personal:
-            return OFFICIAL_SENSITIVE_PERSONAL
-        configured = self.partnership.release_markings.get(dataset.id)
-        return parse_marking(configured, self.partnership.legacy_markings) if configured else OFFICIAL
-
-    def _handling(self, dataset: Dataset, header: Header, marking, today: dt.date) -> dict:
-        purposes = sorted({g.purpose for g in self.partnership.grants if g.dataset == dataset.id and g.in_force(today)})
-        return {
-            "marking": str(marking),
-            "originator": header.producer,
-            "permitted_purpose": "; ".join(purposes) or "none recorded",
-            "onward_sharing": f"No onward sharing without the consent of {header.producer}",
-            "destroy_by": today + dt.timedelta(days=self.partnership.retention_days),
-        }
-
     def _sealer(self, topic: str, recipients: dict[str, bytes]) -> Sealer:
         sealer = self._sealers.get(topic)
         if sealer is None:
@@ -186,12 +152,6 @@ class SanitiserCore:
         else:
             sealer.set_recipients(recipients)  # rotates the data key at once if the set changed
         return sealer
-
-    def _depersonaliser(self, dataset: Dataset) -> Depersonaliser:
-        if dataset.id not in self._depersonalisers:
-            self._depersonalisers[dataset.id] = Depersonaliser(
-                dataset, self.gazetteer, k=self.partnership.k_households, pseudonym_secret=self.keys.pseudonym_secret)
-        return self._depersonalisers[dataset.id]
 
 
 def _innermost_frame(exc: BaseException) -> str:

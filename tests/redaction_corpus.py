@@ -487,6 +487,28 @@ CLEAN_TEMPLATES = [
     "Youths seen on the roof of the Grace Academy sports hall at 21:00.",
     "Assault outside the Victoria pub, victim punched once, declined medical attention.",
     "Dr Martens boots worn by the offender left a clear footwear mark in the mud.",
+    # Written after the scrubber, as a fresh check; the last three were false positives then.
+    "Offender smashed the kitchen window with a hammer and climbed through, leaving blood on the frame.",
+    "Taken: Bosch drill, Makita impact driver, DeWalt saw, total value approx £900.",
+    "Youths riding e-scooters through Pump Room Gardens shouting at dog walkers.",
+    "Caller reports a man sleeping in the doorway of the old Woolworths building on the Parade.",
+    "Victim's purse taken from her basket while shopping in Sainsbury's, {town}.",
+    "Criminal damage: tyres slashed on 4 vehicles in Kingsway car park.",
+    "Bike stolen from outside the Jephson Gardens glasshouse, D lock cut.",
+    "Domestic: verbal argument overheard, no injuries, both parties spoken to.",
+    "Warwick Castle security report trespassers on the ramparts after closing.",
+    "Suspect left in a dark Audi A3 heading towards the M40 junction 13.",
+    "Reports of dealing from a blue Mini Cooper at the Newbold Comyn car park.",
+    "Elderly victim tricked by a rogue trader claiming to be from Severn Trent.",
+    "Stolen: Apple MacBook Pro, Canon EOS camera, Pandora bracelet.",
+    "Paul Smith jacket and Hugo Boss belt taken.",
+    "Grace Road flats communal door lock broken again.",
+    "Victoria Terrace residents complain about students' parties.",
+    "Vehicle {reg} sped through the red light at 50mph.",
+    "Shoplifter took 12 packs of Lynx deodorant from Superdrug.",
+    "Joseph Chamberlain Sixth Form College reported cyber bullying.",
+    "King Henry VIII School pupils involved in a fight in the park.",
+    "Mr Whippy van involved in a minor collision on the estate.",
 ]
 
 REGS = ["AB12 CDE", "WK19 XYZ", "FN68 OPL", "YC21 TRV", "BD70 HJK", "LR15 MNB"]

@@ -244,12 +244,33 @@ def test_not_house_numbers(text: str) -> None:
         ("Kyle said he saw it.", "[NAME] said he saw it."),
         ("Sarah's car was keyed.", "[NAME]'s car was keyed."),
         ("Seen with Sean O'Brien and Mark McDonald.", "Seen with [NAME] and [NAME]."),
+        ("MR SMITH REPORTS THEFT", "MR [NAME] REPORTS THEFT"),
+        ("VICTIM JOHN SMITH REPORTS THEFT", "VICTIM [NAME] REPORTS THEFT"),
+        ("SUSPECT KYLE ASSAULTED HIM", "SUSPECT [NAME] ASSAULTED HIM"),
+        ("his neighbour Kyle Hill said", "his neighbour [NAME] said"),
     ],
 )
 def test_names(text: str, expected: str) -> None:
     result = scrub(text)
     assert result.text == expected
     assert set(result.redactions) == {"name"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Smith was seen leaving.", "Smith was seen leaving."),  # a lone surname
+        ("Tendai Moyo was seen.", "Tendai Moyo was seen."),  # first name not in the list
+        ("saw Kyle outside", "saw Kyle outside"),  # a lone first name, no cue
+        ("john smith was seen", "john smith was seen"),  # lower case
+        ("Kenilworth WARWICKSHIRE", "[NAME]"),  # a known false positive of the SURNAME notation
+        ("Leaving 12 Broadway at 5pm", "Leaving 12 Broadway at 5pm"),  # no street suffix
+    ],
+)
+def test_documented_limits(text: str, expected: str) -> None:
+    """What the module docstring says is not caught (or wrongly caught) stays that way; if one of
+    these starts failing, update the docstring and the README."""
+    assert scrub(text).text == expected
 
 
 @pytest.mark.parametrize(
@@ -277,6 +298,11 @@ def test_names(text: str, expected: str) -> None:
         "Acacia Dr Leamington closed.",
         "A Ford KUGA and Nissan QASHQAI damaged.",
         "Officers checked CCTV and ANPR.",
+        "SUSPECT CCTV REVIEWED",
+        "Joseph Chamberlain Sixth Form College reported cyber bullying.",
+        "King Henry VIII School pupils involved.",
+        "Mr Whippy van in a collision.",
+        "Dr Green Lane closed.",
     ],
 )
 def test_not_names(text: str) -> None:
