@@ -16,15 +16,21 @@ How ``strip_address`` reads an address (all heuristics, chosen to over-remove ra
 3. The street component is the first street component; a component that carried a house number
    ("12 Broadway") is the street if it comes first; "12 Acacia Court" counts as a street only when no
    street component follows and no flat descriptor precedes it (otherwise Court is a block name).
-   Everything before the street component is a house or building name and is dropped; localities
-   and the town after it stay. With no street at all, building components and the first
+   A street-like component that does not end in a core suffix (Road, Street, Lane, Avenue, Close,
+   Drive, Way...) and is directly followed by one that does is a house name ("Meadow View, Acacia
+   Avenue"). Everything before the street component is a house or building name and is dropped;
+   localities and the town after it stay (a building component after it is dropped too). With no street at all, building components and the first
    remaining component (which sits where a house name would) are dropped.
 4. Inside the street component, a house name written without a comma ("Rose Cottage Church Lane",
-   "The Old Rectory Church Lane") is dropped when it ends with a building word.
+   "The Old Rectory Church Lane", "Meadow View Acacia Avenue", "The Laurels Acacia Avenue") is
+   dropped when it ends with a building word, ends with a street-like word before a core suffix,
+   or starts with "The".
 
-Not caught: a house name with no building word and no comma in front of the street
-("Greenacres Church Lane" stays whole), and an address with no street, where a genuine locality
-in first position is dropped (over-removal, which is the safe direction).
+Not caught: a house name with no building word, no "The" and no comma in front of the street
+("Greenacres Church Lane" stays whole); a house name that ends in a core suffix ("Hillside Close,
+Church Lane" keeps "Hillside Close", read as the street). Over-removal (the safe direction): an
+address with no street loses a genuine locality in first position, and a street name of two words
+or more after "The X" loses its first words.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ __all__ = [
     "strip_address",
     "contains_house_number",
     "STREET_SUFFIXES",
+    "CORE_STREET_SUFFIXES",
     "BUILDING_WORDS",
 ]
 
@@ -52,6 +59,15 @@ STREET_SUFFIXES: frozenset[str] = frozenset(
     garth heath highway bypass loke mall nook orchard oval pavement precinct shaw strand twitten
     vennel villas walkway circle hollow park market acre acres brae gait paddock pastures reach
     ride ring sidings wold holt ley lees estate wood woods crossing hey rows grn hts
+    """.split()
+)
+
+# The suffixes that only ever end a street (not a house name or a locality): used to tell
+# "Meadow View, Acacia Avenue" (a house name, then the street) from "Acacia Avenue, Kings Hill".
+CORE_STREET_SUFFIXES: frozenset[str] = frozenset(
+    """
+    road rd street st lane ln avenue ave av close cl drive dr way crescent cres cresc terrace terr
+    tce grove gr place pl gardens gdns square sq mews parade pde row walk boulevard blvd
     """.split()
 )
 
@@ -113,7 +129,26 @@ _PREMISES_NUMBER_TOKEN_RE = re.compile(r"^[0-9]+[A-Za-z]?$")
 
 _MARK = "\x00"
 # Separators left orphaned next to a removed item ("12 - 14" -> " - ", "No. 12" -> ".").
-_ORPHANS_RE = re.compile(r"[\s\-–—/&+#.:;]*(?:\x00[\s\-–—/&+#.:;]*)+")
+_ORPHAN_CHARS = " \t\r\n\f\v-–—/&+#.:;"
+
+
+def _drop_orphans(text: str) -> str:
+    """Replace each removed item (a marker) and the separators around it by one space.
+    Linear: split on the marker rather than a regex that rescans runs of separators."""
+    parts = text.split(_MARK)
+    if len(parts) == 1:
+        return text
+    last = len(parts) - 1
+    cleaned = []
+    for i, part in enumerate(parts):
+        if i > 0:
+            part = part.lstrip(_ORPHAN_CHARS)
+        if i < last:
+            part = part.rstrip(_ORPHAN_CHARS)
+        cleaned.append(part)
+    return " ".join(cleaned)
+
+
 _EDGE_PUNCT = " \t\r\n,.;:-–—/&+#'\"()[]{}|\\_*"
 
 
@@ -146,7 +181,7 @@ def _clean_text(text: str) -> str:
         text = _TOKEN_RE.sub(
             lambda m: _MARK if _PREMISES_NUMBER_TOKEN_RE.match(m.group(0)) else m.group(0), text
         )
-        text = _ORPHANS_RE.sub(" ", text)
+        text = _drop_orphans(text)
         if text == before:
             break
     return text
@@ -181,16 +216,26 @@ def _kind(component: str) -> str:
     return "other"
 
 
+def _ends_in_core_suffix(component: str) -> bool:
+    words = _words(component)
+    at = _last_strong_index(words)
+    return at >= 1 and _norm(words[at]) in CORE_STREET_SUFFIXES
+
+
 def _drop_inline_house_name(component: str) -> str:
     """"Rose Cottage Church Lane" -> "Church Lane"; "Land to rear of Rose Cottage Mill Lane" keeps
-    the description. A house name ends in a building word that is not the word just before the
-    street suffix (so "Hall Farm Lane" and "Mill Lane" stay)."""
+    the description. A house name ends in a building word, or (before a core suffix such as Road or
+    Avenue) in another street-like word ("Meadow View Acacia Avenue"), that is not the word just
+    before the street suffix (so "Hall Farm Lane" and "Mill Lane" stay). A leading "The X" before
+    a street ("The Laurels Acacia Avenue") is a house name too."""
     words = _words(component)
     suffix_at = _last_strong_index(words)
     if suffix_at < 2:
         return component
+    core = _norm(words[suffix_at]) in CORE_STREET_SUFFIXES
     for k in range(suffix_at - 2, 0, -1):
-        if _norm(words[k]) in BUILDING_WORDS:
+        word = _norm(words[k])
+        if word in BUILDING_WORDS or (core and word in STREET_SUFFIXES):
             start = 0
             for j in range(k - 1, -1, -1):
                 if _norm(words[j]) in _BOUNDARY_WORDS:
@@ -199,6 +244,8 @@ def _drop_inline_house_name(component: str) -> str:
             if start == k:  # a bare building word after a boundary: "rear of Mill Lane"
                 continue
             return " ".join(words[:start] + words[k + 1 :])
+    if _norm(words[0]) == "the" and suffix_at >= 3:
+        return " ".join(words[suffix_at - 1 :])
     return component
 
 
@@ -220,7 +267,7 @@ def strip_address(address: str) -> str:
     """
     text = (address or "").replace(_MARK, " ")
     text = re.sub(r"[\r\n;|]+", ",", text)
-    raw_components = [c for c in text.split(",")]
+    raw_components = text.split(",")
 
     comps: list[dict] = []
     premises_seen = False
@@ -249,6 +296,19 @@ def strip_address(address: str) -> str:
         later_street = any(c["kind"] == "street" for c in comps[i + 1 :])
         kind = comp["kind"]
         if kind == "street":
+            following = comps[i + 1] if i + 1 < len(comps) else None
+            if (
+                not comp["had_number"]
+                and not _ends_in_core_suffix(comp["text"])
+                and following is not None
+                and (
+                    (following["kind"] == "street" and _ends_in_core_suffix(following["text"]))
+                    or following["kind"] == "court"
+                )
+            ):
+                # "Meadow View, Acacia Avenue" or "Meadow View, Victoria Court": a house name that
+                # looks like a street, since house names come before the street in UK addresses.
+                continue
             street_at = i
             break
         if kind == "court":
@@ -273,9 +333,11 @@ def strip_address(address: str) -> str:
     out = [_tidy(_clean_text(k)) for k in kept]
     out = [k for k in out if k]
     result = ", ".join(out)
-    # Self-check: removing parts can never expose a number, but make sure of it.
+    # Self-check: removing parts can never expose a number, but make sure of it, and fail closed.
     for _ in range(3):
         if not contains_house_number(result) and not POSTCODE_IN_TEXT_RE.search(result):
-            break
+            return result
         result = ", ".join(p for p in (_tidy(_clean_text(c)) for c in result.split(",")) if p)
+    if contains_house_number(result) or POSTCODE_IN_TEXT_RE.search(result):
+        return ""
     return result

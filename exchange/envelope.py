@@ -30,6 +30,7 @@ from exchange.errors import (
     DecryptionFailed,
     MalformedEnvelope,
     NotARecipient,
+    OversizedMessage,
     UnknownDataKey,
     UnknownProducer,
 )
@@ -231,7 +232,7 @@ def read_header(envelope: bytes) -> Header:
 
 def _decode_envelope(envelope: bytes) -> dict:
     if len(envelope) > MAX_ENVELOPE_BYTES:
-        raise MalformedEnvelope(f"envelope of {len(envelope)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
+        raise OversizedMessage(f"envelope of {len(envelope)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
     try:
         data = codec("envelope").decode(envelope)
     except AvroDecodeError as exc:
@@ -265,7 +266,7 @@ class Opener:
 
     def accept_key_grant(self, grant_bytes: bytes) -> GrantInfo:
         if len(grant_bytes) > MAX_ENVELOPE_BYTES:
-            raise MalformedEnvelope(f"key grant of {len(grant_bytes)} bytes exceeds the size limit")
+            raise OversizedMessage(f"key grant of {len(grant_bytes)} bytes exceeds the size limit")
         try:
             grant = codec("key_grant").decode(grant_bytes)
         except AvroDecodeError as exc:

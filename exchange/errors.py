@@ -35,6 +35,10 @@ class MalformedEnvelope(EnvelopeError):
     reason_code = "malformed_envelope"
 
 
+class OversizedMessage(MalformedEnvelope):
+    reason_code = "oversized_message"
+
+
 class UnknownProducer(EnvelopeError):
     reason_code = "unknown_producer"
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+from exchange.audit import AuditEvent, AuditLog
 from exchange.avro import AvroDecodeError, codec
 from exchange.envelope import Opener, read_header
 from exchange.errors import EnvelopeError, ExchangeError, Refused
@@ -33,11 +36,14 @@ class FeedStats:
     duplicates: int = 0
     supplies: int = 0
     refused: int = 0
+    destroyed: int = 0
 
 
 class FeedService:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str,
-                 settings: KafkaSettings, store: FeedStore, *, datasets: list[str] | None = None):
+                 settings: KafkaSettings, store: FeedStore, *, datasets: list[str] | None = None,
+                 audit: AuditLog | None = None, retention_every: float = 3600.0,
+                 today: Callable[[], dt.date] = dt.date.today):
         self.partnership = partnership
         self.catalogue = catalogue
         self.signatory = partnership.signatory(signatory)
@@ -48,6 +54,21 @@ class FeedService:
         granted = {g.dataset for g in partnership.grants if g.signatory == signatory}
         self.datasets = sorted(d for d in (datasets or granted) if d in catalogue)
         self.stats = FeedStats()
+        self.audit = audit
+        self._retention_every = retention_every
+        self._today = today
+        self._events: list[AuditEvent] = []
+
+    async def enforce_retention(self) -> int:
+        """Delete records past their destroy-by date and reclaim the space; no operator needed."""
+        purged = await self.store.purge_expired(self._today())
+        self.stats.destroyed += purged
+        if purged:
+            log.info("retention: destroyed %d record(s) past their destroy-by date", purged)
+            if self.audit is not None:
+                await self.audit.append(AuditEvent("retention", count=purged, recipients=(self.signatory.id,),
+                                                   detail=f"destroy-by date before {self._today().isoformat()}"))
+        return purged
 
     def topics(self) -> list[str]:
         return [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
@@ -70,6 +91,8 @@ class FeedService:
             record = dataset.shared_codec.decode(opened.payload)
             if await self.store.add_record(message_id, dataset.id, header.marking, record):
                 self.stats.stored += 1
+                self._events.append(AuditEvent("delivery", dataset.id, message_id, header.producer,
+                                               recipients=(self.signatory.id,), marking=header.marking))
             else:
                 self.stats.duplicates += 1
         except (ExchangeError, EnvelopeError, AvroDecodeError) as exc:
@@ -77,6 +100,8 @@ class FeedService:
             self.stats.refused += 1
             log.info("refused %s[%d]@%d: %s", message.topic, message.partition, message.offset, code)
             await self.store.add_refusal(message.topic, message.partition, message.offset, message_id, code, str(exc))
+            self._events.append(AuditEvent("rejection", None, message_id, recipients=(self.signatory.id,),
+                                           reason_code=code, detail=f"{message.topic}[{message.partition}]@{message.offset}"))
 
     async def run(self, stop: asyncio.Event, *, until_idle: float | None = None) -> FeedStats:
         if not self.datasets:
@@ -89,13 +114,20 @@ class FeedService:
         await self._reader.start()
         log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
         last_activity = time.monotonic()
+        last_retention = float("-inf")
         try:
             while not stop.is_set():
+                if time.monotonic() - last_retention >= self._retention_every:
+                    await self.enforce_retention()
+                    last_retention = time.monotonic()
                 batch = await consumer.getmany(timeout_ms=500, max_records=500)
                 for tp, messages in batch.items():
                     for message in messages:
                         await self.handle(message)
                     await self.store.commit()
+                    if self.audit is not None and self._events:
+                        await self.audit.append_many(self._events)
+                    self._events = []
                     await consumer.commit({tp: messages[-1].offset + 1})
                 if batch:
                     last_activity = time.monotonic()

@@ -25,8 +25,9 @@ import threading
 import time
 import warnings
 from array import array
-from contextlib import contextmanager
 from bisect import bisect_left
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,16 +50,18 @@ __all__ = [
     "describe_transform",
     "GB_EASTING_RANGE",
     "GB_NORTHING_RANGE",
-    "DEFAULT_CELL_SIZE",
 ]
 
 # The British National Grid's extent; Code-Point Open centroids all fall inside it.
 GB_EASTING_RANGE = (0.0, 700_000.0)
 GB_NORTHING_RANGE = (0.0, 1_300_000.0)
 
-# Grid cell side in metres. 250 m keeps a dense city cell to a few dozen qualifying postcodes
-# while a rural search seldom walks more than a few rings (measured: bench/bench_gazetteer.py).
-DEFAULT_CELL_SIZE = 250.0
+# Grid cell side, chosen per k from the data unless given: the side at which a typical query's
+# cell holds about _TARGET_OCCUPANCY qualifying postcodes. Small cells cost ring walks in sparse
+# country, large ones cost scans in dense cities; measured with bench/bench_gazetteer.py,
+# 250 m suits a national spread and 125 m or less an inner city at ~750 postcodes/km2.
+_CELL_SIZES = (62.5, 125.0, 250.0, 500.0, 1000.0, 2000.0)
+_TARGET_OCCUPANCY = 8.0
 # Beyond this many rings of fine cells the search restarts on a grid 16 times coarser, so a
 # query far from any qualifying postcode (sea, islands, a large k) stays cheap.
 _MAX_FINE_RINGS = 12
@@ -233,6 +236,27 @@ class _Grid:
         return [(d, i) for d, i in found if d <= lim]
 
 
+def _auto_cell_size(z: Sequence[complex], indices: Sequence[int]) -> float:
+    """The cell side from _CELL_SIZES nearest (in ratio) to the one giving _TARGET_OCCUPANCY
+    points in the cell of a typical point.
+
+    The point-weighted mean count per 1 km cell (sum of n^2 / N) measures the density a typical
+    query sees, clustering included; it is estimated from a systematic sample of at most
+    200,000 points, correcting sum m^2 for the sampling fraction f: E[m^2] = f^2 n^2 + f(1-f) n.
+    """
+    n = len(indices)
+    step = max(1, n // 200_000)
+    sample = indices[::step]
+    f = len(sample) / n
+    floor = math.floor
+    counts = Counter((floor(z[i].real / 1000.0), floor(z[i].imag / 1000.0)) for i in sample)
+    sum_m2 = sum(c * c for c in counts.values())
+    sum_n2 = max(float(n), (sum_m2 - (1.0 - f) * len(sample)) / (f * f))
+    per_km2 = sum_n2 / n  # typical points per km2 around a point
+    ideal = 1000.0 * math.sqrt(_TARGET_OCCUPANCY / per_km2)
+    return min(_CELL_SIZES, key=lambda size: abs(math.log(size / ideal)))
+
+
 def _ring_keys(
     x0: int, x1: int, y0: int, y1: int, min_cx: int, max_cx: int, min_cy: int, max_cy: int, stride: int
 ) -> list[int]:
@@ -274,20 +298,20 @@ class Gazetteer:
         northings: array,
         households: array,
         *,
-        cell_size: float = DEFAULT_CELL_SIZE,
+        cell_size: float | None = None,
         streets: dict[str, tuple[str, ...]] | None = None,
         localities: dict[str, str] | None = None,
         meta: dict[str, str] | None = None,
     ) -> None:
         """Private: use open() or from_centroids(). Columns must be sorted by unique postcode."""
-        if not cell_size > 0:
+        if cell_size is not None and not cell_size > 0:
             raise ValueError(f"cell_size must be positive, got {cell_size!r}")
         self._postcodes = postcodes
         self._e = eastings
         self._n = northings
         self._hh = households
         self._z = list(map(complex, eastings, northings))
-        self._cell_size = float(cell_size)
+        self._cell_size = None if cell_size is None else float(cell_size)
         self._streets = streets or {}
         self._localities = localities or {}
         self._meta = dict(meta or {})
@@ -298,8 +322,11 @@ class Gazetteer:
 
     @classmethod
     @_with_gc_paused
-    def open(cls, path: str | os.PathLike[str], *, cell_size: float = DEFAULT_CELL_SIZE) -> Gazetteer:
-        """Load a gazetteer SQLite file (as written by load_codepoint or synthesise)."""
+    def open(cls, path: str | os.PathLike[str], *, cell_size: float | None = None) -> Gazetteer:
+        """Load a gazetteer SQLite file (as written by load_codepoint or synthesise).
+
+        cell_size (metres) fixes the grid; by default it is chosen from the data for each k.
+        """
         path = Path(path)
         if not path.is_file():
             raise GazetteerError(f"{path}: no such gazetteer file")
@@ -370,7 +397,7 @@ class Gazetteer:
         cls,
         centroids: Iterable[PostcodeCentroid],
         *,
-        cell_size: float = DEFAULT_CELL_SIZE,
+        cell_size: float | None = None,
         streets: dict[str, Sequence[str]] | None = None,
         localities: dict[str, str] | None = None,
     ) -> Gazetteer:
@@ -470,8 +497,14 @@ class Gazetteer:
 
         return self._centroid(min(found, key=rank)[1])
 
+    def cell_size(self, k: int) -> float:
+        """The grid cell side (metres) used for lookups at this k (builds the index if needed)."""
+        return self._index(k)[0].size
+
     def qualifying_for(self, postcode: str, k: int) -> PostcodeCentroid:
         """The postcode itself if it has at least k households, else the nearest that does."""
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise TypeError(f"k must be an int, got {k!r}")
         try:
             canonical = normalise_postcode(postcode)
         except InvalidPostcode as exc:
@@ -519,8 +552,9 @@ class Gazetteer:
                     if not indices:
                         raise NoQualifyingPostcode(key, len(self))
                     with _gc_paused():
-                        fine = _Grid(self._cell_size, self._z, indices)
-                        coarse = _Grid(self._cell_size * _COARSE_FACTOR, self._z, indices)
+                        size = self._cell_size or _auto_cell_size(self._z, indices)
+                        fine = _Grid(size, self._z, indices)
+                        coarse = _Grid(size * _COARSE_FACTOR, self._z, indices)
                     grids = self._indexes[key] = (fine, coarse)
         return grids
 
@@ -643,6 +677,40 @@ class _Rejects:
             self.examples.append(f"{file.name} row {row}: {detail}")
 
 
+class _Progress:
+    """Calls the caller's progress(count_done) every _PROGRESS_EVERY rows, and once at the end."""
+
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback = callback
+        self.done = 0
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.callback is not None and self.done % _PROGRESS_EVERY == 0:
+            self.callback(self.done)
+
+    def finish(self) -> None:
+        if self.callback is not None:
+            self.callback(self.done)
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number, fields) for each record.
+
+    Bytes that are not UTF-8 are kept as lone surrogates (surrogateescape), so they fail the
+    postcode or number checks of their own row and are reported there, instead of aborting the
+    whole file at some read-ahead position. Broken CSV syntax (a runaway quote) does abort,
+    naming the file and row, since nothing after it can be trusted.
+    """
+    row_no = 0
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
+            for row_no, row in enumerate(csv.reader(fh), start=1):
+                yield row_no, row
+    except csv.Error as exc:
+        raise GazetteerError(f"{path}: broken CSV at row {row_no + 1}: {exc}") from exc
+
+
 def _codepoint_files(codepoint: Path) -> list[Path]:
     if codepoint.is_dir():
         files = sorted(p for p in codepoint.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
@@ -668,52 +736,54 @@ def _parse_households(text: str) -> int | None:
 
 
 def _read_households(
-    path: Path, postcode_column: str, households_column: str, rejects: _Rejects
+    path: Path, postcode_column: str, households_column: str, rejects: _Rejects, progress: _Progress
 ) -> dict[str, tuple[int, int]]:
     """postcode -> (households, row number) from an ONS-style CSV with a header row."""
     if not path.is_file():
         raise GazetteerError(f"{path}: no such households file")
     out: dict[str, tuple[int, int]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise GazetteerError(f"{path}: households file is empty (expected a header row)")
-        names = [h.strip().lower() for h in header]
-        missing = [c for c in (postcode_column, households_column) if c.strip().lower() not in names]
-        if missing:
-            raise GazetteerError(
-                f"{path}: households file has no column {', '.join(map(repr, missing))} "
-                f"(columns are {', '.join(map(repr, header))}); see --postcode-column/--households-column"
+    records = _csv_records(path)
+    first = next(records, None)
+    if first is None:
+        raise GazetteerError(f"{path}: households file is empty (expected a header row)")
+    header = first[1]
+    names = [h.strip().lower() for h in header]
+    missing = [c for c in (postcode_column, households_column) if c.strip().lower() not in names]
+    if missing:
+        records.close()
+        raise GazetteerError(
+            f"{path}: households file has no column {', '.join(map(repr, missing))} "
+            f"(columns are {', '.join(map(repr, header))}); see --postcode-column/--households-column"
+        )
+    pi = names.index(postcode_column.strip().lower())
+    hi = names.index(households_column.strip().lower())
+    width = max(pi, hi)
+    for row_no, row in records:
+        progress.tick()
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= width:
+            rejects.add(path, row_no, "short row", f"{len(row)} columns, expected {len(header)}")
+            continue
+        try:
+            postcode = normalise_postcode(row[pi])
+        except InvalidPostcode:
+            rejects.add(path, row_no, "bad postcode", f"bad postcode {row[pi]!r}")
+            continue
+        households = _parse_households(row[hi])
+        if households is None:
+            rejects.add(path, row_no, "bad households", f"households {row[hi]!r} is not a whole number")
+            continue
+        if households < 0:
+            rejects.add(path, row_no, "negative households", f"negative households {households}")
+            continue
+        if postcode in out:
+            rejects.add(
+                path, row_no, "duplicate postcode",
+                f"duplicate postcode {postcode} (first at row {out[postcode][1]})",
             )
-        pi = names.index(postcode_column.strip().lower())
-        hi = names.index(households_column.strip().lower())
-        width = max(pi, hi)
-        for row_no, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) <= width:
-                rejects.add(path, row_no, "short row", f"{len(row)} columns, expected {len(header)}")
-                continue
-            try:
-                postcode = normalise_postcode(row[pi])
-            except InvalidPostcode:
-                rejects.add(path, row_no, "bad postcode", f"bad postcode {row[pi]!r}")
-                continue
-            households = _parse_households(row[hi])
-            if households is None:
-                rejects.add(path, row_no, "bad households", f"households {row[hi]!r} is not a whole number")
-                continue
-            if households < 0:
-                rejects.add(path, row_no, "negative households", f"negative households {households}")
-                continue
-            if postcode in out:
-                rejects.add(
-                    path, row_no, "duplicate postcode",
-                    f"duplicate postcode {postcode} (first at row {out[postcode][1]})",
-                )
-                continue
-            out[postcode] = (households, row_no)
+            continue
+        out[postcode] = (households, row_no)
     return out
 
 
@@ -738,58 +808,53 @@ def load_codepoint(
     codepoint, households_path = Path(codepoint), Path(households_csv)
     files = _codepoint_files(codepoint)
     rejects = _Rejects()
-    households = _read_households(households_path, postcode_column, households_column, rejects)
+    ticker = _Progress(progress)
+    households = _read_households(households_path, postcode_column, households_column, rejects, ticker)
     emin, emax = GB_EASTING_RANGE
     nmin, nmax = GB_NORTHING_RANGE
-    rows: dict[str, tuple[float, float, int]] = {}
-    first_seen: dict[str, str] = {}
-    done = 0
-    for path in files:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for row_no, row in enumerate(csv.reader(fh), start=1):
-                done += 1
-                if progress is not None and done % _PROGRESS_EVERY == 0:
-                    progress(done)
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != _CODEPOINT_COLUMNS:
-                    rejects.add(path, row_no, "column count",
-                                f"{len(row)} columns, expected {_CODEPOINT_COLUMNS} (Code-Point Open, no header)")
-                    continue
-                try:
-                    postcode = normalise_postcode(row[0])
-                except InvalidPostcode:
-                    rejects.add(path, row_no, "bad postcode", f"bad postcode {row[0]!r}")
-                    continue
-                try:
-                    easting, northing = float(row[2]), float(row[3])
-                except ValueError:
-                    rejects.add(path, row_no, "non-numeric coordinates",
-                                f"non-numeric coordinates ({row[2]!r}, {row[3]!r}) for {postcode}")
-                    continue
-                if not (math.isfinite(easting) and math.isfinite(northing)):
-                    rejects.add(path, row_no, "non-numeric coordinates",
-                                f"non-finite coordinates ({row[2]!r}, {row[3]!r}) for {postcode}")
-                    continue
-                if row[1].strip() == "90" or (easting == 0 and northing == 0):
-                    rejects.add(path, row_no, "no coordinates",
-                                f"no coordinates for {postcode} (positional quality {row[1].strip()!r})")
-                    continue
-                if not (emin <= easting <= emax and nmin <= northing <= nmax):
-                    rejects.add(path, row_no, "outside GB grid",
-                                f"coordinates ({easting:g}, {northing:g}) for {postcode} are outside the "
-                                f"British National Grid (E 0-700000, N 0-1300000)")
-                    continue
-                if postcode in rows:
-                    rejects.add(path, row_no, "duplicate postcode",
-                                f"duplicate postcode {postcode} (first at {first_seen[postcode]})")
-                    continue
-                entry = households.get(postcode)
-                rows[postcode] = (easting, northing, entry[0] if entry else 0)
-                first_seen[postcode] = f"{path.name} row {row_no}"
-    if progress is not None:
-        progress(done)
-    del first_seen
+    # postcode -> (easting, northing, households, file number, row number)
+    rows: dict[str, tuple[float, float, int, int, int]] = {}
+    for file_no, path in enumerate(files):
+        for row_no, row in _csv_records(path):
+            ticker.tick()
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != _CODEPOINT_COLUMNS:
+                rejects.add(path, row_no, "column count",
+                            f"{len(row)} columns, expected {_CODEPOINT_COLUMNS} (Code-Point Open, no header)")
+                continue
+            try:
+                postcode = normalise_postcode(row[0])
+            except InvalidPostcode:
+                rejects.add(path, row_no, "bad postcode", f"bad postcode {row[0]!r}")
+                continue
+            try:
+                easting, northing = float(row[2]), float(row[3])
+            except ValueError:
+                rejects.add(path, row_no, "non-numeric coordinates",
+                            f"non-numeric coordinates ({row[2]!r}, {row[3]!r}) for {postcode}")
+                continue
+            if not (math.isfinite(easting) and math.isfinite(northing)):
+                rejects.add(path, row_no, "non-numeric coordinates",
+                            f"non-finite coordinates ({row[2]!r}, {row[3]!r}) for {postcode}")
+                continue
+            if row[1].strip() == "90" or (easting == 0 and northing == 0):
+                rejects.add(path, row_no, "no coordinates",
+                            f"no coordinates for {postcode} (positional quality {row[1].strip()!r})")
+                continue
+            if not (emin <= easting <= emax and nmin <= northing <= nmax):
+                rejects.add(path, row_no, "outside GB grid",
+                            f"coordinates ({row[2].strip()}, {row[3].strip()}) for {postcode} are outside the "
+                            f"British National Grid (E 0-700000, N 0-1300000)")
+                continue
+            if postcode in rows:
+                first = rows[postcode]
+                rejects.add(path, row_no, "duplicate postcode",
+                            f"duplicate postcode {postcode} (first at {files[first[3]].name} row {first[4]})")
+                continue
+            entry = households.get(postcode)
+            rows[postcode] = (easting, northing, entry[0] if entry else 0, file_no, row_no)
+    ticker.finish()
     unmatched = sum(1 for p in households if p not in rows)
     meta = {
         "source": "Ordnance Survey Code-Point Open; ONS postcode household estimates",
@@ -802,7 +867,7 @@ def load_codepoint(
         "unmatched_households": str(unmatched),
         "schema_version": "1",
     }
-    _write_db(out_db, ((p, *rows[p]) for p in sorted(rows)), meta)
+    _write_db(out_db, ((p, *rows[p][:3]) for p in sorted(rows)), meta)
     return LoadReport(
         postcodes_loaded=len(rows),
         rejected=rejects.count,

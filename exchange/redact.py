@@ -30,8 +30,10 @@ What is caught (kind: replacement):
   gardens, close, drive, grove...). Also "Flat 3", "Apartment 2B", "Unit 4", "Room 5",
   "Maisonette 2", "Flat A" -> the word without its number ("Flat").
 - ``name`` -> "[NAME]":
-  * a title (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Rev, Sir, Dame; also upper case) followed by
-    optional initials and one to three capitalised words: "Mrs J. Patel" -> "Mrs [NAME]";
+  * a title (Mr, Mrs, Ms, Miss, Mx, Dr, Prof, Rev, Sir, Dame; also upper case) or a police rank
+    or councillor (PC, PCSO, DC, DS, DI, DCI, Sgt, Insp, Supt, Cllr; a collar number may follow)
+    followed by optional initials and one to three capitalised words: "Mrs J. Patel" ->
+    "Mrs [NAME]", "PC 1234 Jones" -> "PC 1234 [NAME]";
   * a cue word followed by one to three capitalised words: named, called, known as, aka,
     "name is/was", name:, victim, suspect, offender, complainant, witness, informant, caller,
     aggrieved, injured party, IP, RP, perpetrator, and relatives and relations (son, daughter,
@@ -41,8 +43,10 @@ What is caught (kind: replacement):
   * a first name from the embedded list of common UK forenames (``FORENAMES``, about 300) in
     Title Case followed by a capitalised or UPPER CASE surname ("John Smith", "John SMITH"), or
     on its own when followed by a possessive or a reporting verb ("Kyle said", "Sarah's car");
-  * police surname notation in mixed-case text, with any first name: "Kerry SINGH" and
-    "SINGH, Kerry"; and "KYLE NOWAK" (both upper case) when the first name is in the list. In
+  * police surname notation in mixed-case text: "Kerry SINGH" and "SINGH, Kerry" with any first
+    name when the surname has four or more letters (three-letter capitals are read as acronyms,
+    "Northshire YOT", unless the first name is listed: "Kyle COX"); and "KYLE NOWAK" (both upper
+    case) when the first name is in the list. In
     all-upper-case text only titles ("MR SMITH") and cues followed by a listed first name
     ("SUSPECT KYLE NOWAK") are read.
   Surnames may be "O'Brien", "McDonald", "Smith-Jones"; surnames that are also ordinary words
@@ -84,8 +88,9 @@ bench/redaction_recall.py for the table): see the README for the current figures
 False positives to expect: a ten-digit reference that passes the NHS check digit (about one in
 eleven random ten-digit numbers does), an 11-digit reference starting 01/02/03/07, a capitalised
 word after a cue word that is not a name, a brand or place made of a listed first name and a
-surname-shaped word not in the exclusion lists, a Title Case word followed by an UPPER CASE word
-("Kenilworth WARWICKSHIRE") read as "First SURNAME".
+surname-shaped word not in the exclusion lists, a Title Case word followed by an UPPER CASE word of
+four or more letters that is not in the acronym list ("Kenilworth WARWICKSHIRE", "Northshire
+CAMHS" is listed, "Area SNOW" is not) read as "First SURNAME".
 """
 
 from __future__ import annotations
@@ -200,8 +205,8 @@ _LOWER_OK_SUFFIXES = frozenset(
 )
 _NUMBER = r"\d{1,4}[A-Za-z]?"
 _HOUSE_RE = re.compile(
-    r"(?<![\w/:.,£$€#-])(?:(?:[Nn]o\.?|[Nn]umber)\s*)?"
-    rf"(?P<num>{_NUMBER}(?:\s*(?:-|–|/|&|and|to)\s*{_NUMBER})*)(?![\w/:.%£-])"
+    r"(?<![\w/:.,£$€#-])(?<!\d\s)(?:(?:[Nn]o\.?|[Nn]umber)\s*)?"
+    rf"(?P<num>{_NUMBER}(?:(?:\s*(?:-|–|/|&)\s*|\s+(?:and|to)\s+|\s+){_NUMBER})*)(?![\w/:.%£-])"
     r",?\s+"
     rf"(?P<street>(?:[A-Za-z][\w'’-]*\.?\s+){{1,3}}(?i:{_SUFFIX_ALT})\b\.?)"
 )
@@ -223,7 +228,8 @@ _NAMEWORD = (
     r"|(?:MC|MAC|O['’])?[A-Z]{2,}(?:[-'’][A-Z]{2,})?)(?![A-Za-z0-9_])"
 )
 _TITLE_RE = re.compile(
-    r"\b(?P<title>Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Rev|Revd|Sir|Dame|MR|MRS|MS|MISS|DR)\b\.?\s+"
+    r"\b(?P<title>Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Rev|Revd|Sir|Dame|MR|MRS|MS|MISS|DR"
+    r"|PC|PCSO|DC|DS|DI|DCI|DSI|Sgt|SGT|Insp|Supt|Cllr|Councillor)\b\.?\s+(?:\d{1,6}\s+)?"
     rf"(?P<name>(?:[A-Z]\.?\s+){{0,3}}{_NAMEWORD}(?:\s+{_NAMEWORD}){{0,2}})"
 )
 _CUES_CI = (
@@ -324,14 +330,15 @@ _BRANDS = tuple(
         "Ted Bakers", "Jack Daniel", "Jo Malone", "Laura Ashley", "Ray Ban", "Ray-Ban", "Jimmy Choos",
         "Dr Pepper", "Sam Browne", "Victoria Secret", "Victoria's Secret", "Alexander McQueen",
         "Oliver Bonas", "Oliver Sweeney", "Ted Lasso", "Henry Hoover", "Tommy Bahama", "Mr Whippy",
-        "Mr Muscle", "Mr Sheen",
+        "Mr Muscle", "Mr Sheen", "PC World", "PC Specialist", "DS Lite", "DS Smith", "DC Comics",
+        "DC Shoes", "DC Thomson",
     )
 )
 _REPORTING_VERBS = frozenset(
     """
     said says stated states told reported reports was is has had went came left called lives
     threatened punched assaulted hit kicked shouted pushed grabbed spat sent texted messaged
-    phoned rang returned arrived attended admitted denied claimed alleged refused agreed who and
+    phoned rang returned arrived attended admitted denied claimed alleged refused agreed who
     """.split()
 )
 _FORENAME_RE = re.compile(
@@ -358,7 +365,7 @@ _SURNAME_COLLISIONS = frozenset(
     White Black Brown Green Wood Woods Hall King Hill English Welsh Scott Ward Park Marsh Church
     Lane Bishop Dean Field Fields Banks Moore Young Lord Knight Page Rose Street Ford Grove Dale
     Bank Vale Mills Holmes Gray Grey Cross Bridge Marshall Chapman Mason Parker Rowe Walsh Shaw
-    Croft Holt Mead Heath Gates Chase Ridge Lee Lees Dale Wells Brook Brooks Mead Nash
+    Croft Holt Mead Heath Gates Chase Ridge Lee Lees Wells Brook Brooks Nash
     """.split()
 )
 # The subset that follows a first name without a cue and is still a surname, not a place
@@ -385,6 +392,9 @@ _ACRONYMS = frozenset(
     CCTV ASB NHS DVLA HMRC BTP PCSO RTC ANPR TWOC ABH GBH NFA PND PNC MOJ CPS LGBT ASAP UPVC ATM SIM
     USB DVD LCD LED GPS BMX SUV MPV CEO PACT MARAC MAPPA DASH IDVA ISVA CAMHS SARC CSP ASBO CBO CPN
     OIC HQ PPE ETA LTD PLC RSPCA RSPB DWP CID MASH PCC FYI TBC TBA NOK DOB NFPA GDPR DPA FOI MP MEP
+    YOT YOS IOM PPU CCG ICB LSCB LSCP SAB DVPO DVPN CPW PSPO OPCC IOPC NPT SNT HMO HMP YOI EHCP SENCO
+    LADO FGM CSE CCE NRM SOCG OCG PPN VPU VRU NPS ASC CIN LAC CLA NHSE UKBA HMPPS CJSM ACPO NPCC NCA
+    RTA DDA SIA TFL DBS MOD RSL AMPDS NCRS NFIB ASAP TWOCS HATE UNIT TEAM CALL NOTE INFO
     """.split()
 )
 
@@ -422,14 +432,10 @@ class _Work:
         self.text = pattern.sub(repl, self.text)
 
     def result(self) -> str:
+        """The text with every sealed replacement restored (replacements may nest)."""
         text = self.text
-        if self.sealed:
-            keys = re.compile("|".join(re.escape(k) for k in self.sealed))
-            for _ in range(len(self.sealed) + 1):
-                new = keys.sub(lambda m: self.sealed[m.group(0)], text)
-                if new == text:
-                    break
-                text = new
+        while self.sealed and any(ch in self.sealed for ch in text):
+            text = "".join(self.sealed.get(ch, ch) for ch in text)
         return text
 
 
@@ -461,6 +467,9 @@ def _postcode(match: re.Match[str]) -> str | None:
         return None
 
 
+_THE_SUFFIXES = frozenset("green parade mews crescent square grove avenue drive close broadway".split())
+
+
 def _house(match: re.Match[str]) -> str | None:
     street = match.group("street")
     words = street.split()
@@ -471,8 +480,8 @@ def _house(match: re.Match[str]) -> str | None:
     if suffix[0].isupper() and all(w[0].isupper() for w in names):
         if names[0].lower() in _STREET_STOP and names[0] != "The":
             return None
-        if len(names) == 1 and names[0] == "The" and suffix.lower() not in ("green", "parade", "mews", "crescent", "square", "grove", "avenue", "drive", "close", "broadway"):
-            return None
+        if len(names) == 1 and names[0] == "The" and suffix.lower() not in _THE_SUFFIXES:
+            return None  # "5 The Green" is a street; "5 The Way" is not
         return street
     if street == street.lower() and suffix in _LOWER_OK_SUFFIXES:
         if any(w.lower().strip(".") in _STREET_STOP for w in names):
@@ -509,7 +518,7 @@ def _place_follows(text: str, pos: int) -> bool:
 
 
 def _prev_word(text: str, pos: int) -> str:
-    m = _PRECEDING_WORD_RE.search(text, 0, pos)
+    m = _PRECEDING_WORD_RE.search(text, max(0, pos - 60), pos)
     return m.group(1) if m else ""
 
 
@@ -558,7 +567,7 @@ def _make_title_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         initials = [p for p in parts if re.fullmatch(r"[A-Z]\.?", p)]
         words = parts[len(initials) :]
         if _place_follows(text, match.end()):
-            return None  # "Dr Green Lane", "Dr Barnardo's Homes" is not reached
+            return None  # "Dr Green Lane"
         if len(words) >= 2 and _is_street_word(words[-1]) and words[0] not in FORENAMES:
             return None  # "Mr Acacia Avenue" (what "Mr 12 Acacia Avenue" becomes), "Mr Green Lane"
         kept = _accept_words(words, strong=True)
@@ -654,6 +663,8 @@ def _make_caps_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
                 return None  # "KYLE NOWAK" only with a listed first name
         elif first in _NAME_STOP or _is_street_word(first) or first in _NOT_FIRST_NAMES:
             return None
+        elif first not in FORENAMES and len(sur.strip("'’-")) < 4 and not colliding:
+            return None  # "Northshire YOT", "Monthly IOM": three capitals are an acronym here
         if _is_brand(f"{first} {sur}") or _is_brand(f"{sur} {first}"):
             return None
         # Shouting: the words around are upper case too, so "SMITH" is not a notation.
@@ -665,8 +676,8 @@ def _make_caps_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
     return cb
 
 
-def _seal_only(work: _Work) -> Callable[[re.Match[str]], str | None]:
-    return lambda match: match.group(0)
+def _unchanged(match: re.Match[str]) -> str:
+    return match.group(0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -679,7 +690,7 @@ def _one_pass(text: str) -> tuple[str, dict[str, int]]:
     work.sub(_NI_RE, "ni_number", lambda m: TOKENS["ni_number"])
     work.sub(_PHONE_RE, "phone", _phone)
     work.sub(POSTCODE_IN_TEXT_RE, "postcode", _postcode)
-    work.sub(_SECTOR_RE, None, _seal_only(work))
+    work.sub(_SECTOR_RE, None, _unchanged)  # sealed, so "CV32 4 Acacia Avenue" keeps its 4
     work.sub(_FLAT_RE, "house_number", _flat)
     work.sub(_HOUSE_RE, "house_number", _house)
     work.sub(_TITLE_RE, "name", _make_title_cb(work))
@@ -695,7 +706,7 @@ def scrub(text: str) -> Scrubbed:
     """Replace direct identifiers in free text; see the module docstring for what is caught."""
     current = text or ""
     totals: dict[str, int] = {}
-    for _ in range(6):
+    for _ in range(12):
         new, counts = _one_pass(current)
         for kind, n in counts.items():
             totals[kind] = totals.get(kind, 0) + n

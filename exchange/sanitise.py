@@ -78,7 +78,9 @@ class RecordSanitiser:
                 except InvalidPostcode as exc:
                     reasons.append(f"{policy.name}: {exc}")
         if reasons:
-            raise Refused("record_invalid", f"{label}: " + "; ".join(reasons))
+            # Name the fields, not their values: this reason travels to the dead-letter topic and logs.
+            named = sorted({f.name for f in dataset.fields if any(f.name in reason for reason in reasons)})
+            raise Refused("record_invalid", f"{label}: fails validation in {', '.join(named) or 'its fields'}")
 
     def _depersonaliser(self, dataset: Dataset) -> Depersonaliser:
         if dataset.id not in self._depersonalisers:

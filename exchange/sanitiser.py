@@ -14,11 +14,12 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 
 from aiokafka.errors import KafkaError
 
+from exchange.audit import AuditEvent, AuditLog
 from exchange.avro import AvroDecodeError, codec
 from exchange.depersonalise import GazetteerLike
 from exchange.envelope import Header, Opened, Opener, Sealer, read_header
@@ -39,6 +40,7 @@ from exchange.keys import KeyPair
 from exchange.marking import parse_marking
 from exchange.partnership import SANITISER_ID, Partnership
 from exchange.sanitise import RecordSanitiser
+from exchange.sanitiser_state import SanitiserState
 from exchange.schemas import Catalogue
 
 log = logging.getLogger("exchange.sanitiser")
@@ -85,6 +87,13 @@ class SanitiserCore:
         self.records = RecordSanitiser(partnership, catalogue, gazetteer, keys.pseudonym_secret)
         self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
 
+    def update_partnership(self, partnership: Partnership) -> None:
+        """Adopt the live ISP state: from the next message on, suppliers, recipients (and so data
+        keys, which rotate when the recipient set changes) follow it."""
+        self.partnership = partnership
+        self.records.partnership = partnership
+        self.opener.set_producers(partnership.producers())
+
     # -- checks made before any decryption --------------------------------------------------
 
     def admit(self, topic: str, header: Header) -> None:
@@ -93,7 +102,9 @@ class SanitiserCore:
             raise Refused("dataset_mismatch", f"message {header.message_id} names dataset {header.dataset!r} on topic {topic}")
         decision = self.partnership.may_supply(header.producer, header.dataset)
         if not decision:
-            code = "producer_not_allowed" if header.producer in self.partnership.signatories else "unknown_producer"
+            signatory = self.partnership.signatories.get(header.producer)
+            code = ("unknown_producer" if signatory is None else
+                    "producer_inactive" if not signatory.active else "producer_not_allowed")
             raise Refused(code, f"message {header.message_id}: {decision.reason}")
         if header.dataset not in self.catalogue:
             raise Refused("schema_unknown", f"message {header.message_id}: no schema for dataset {header.dataset!r}")
@@ -173,6 +184,13 @@ def dead_letter(*, reason_code: str, reason: str, topic: str, partition: int, of
     return Outgoing(DEADLETTER_TOPIC, key, codec("dead_letter").encode(record))
 
 
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outputs: tuple[Outgoing, ...]
+    audit: tuple[AuditEvent, ...]
+    processed: tuple[str, str] | None = None  # (input id, content hash) to remember once acknowledged
+
+
 @dataclass
 class SanitiserStats:
     received: int = 0
@@ -181,14 +199,26 @@ class SanitiserStats:
     moved: int = 0
     redactions: int = 0
     withheld_no_recipient: int = 0
+    duplicates: int = 0
     dead_lettered: Counter = field(default_factory=Counter)
 
 
 class SanitiserService:
     def __init__(self, core: SanitiserCore, settings: KafkaSettings, *, datasets: list[str] | None = None,
-                 report_every: float = 5.0):
+                 report_every: float = 5.0, group_id: str = GROUP_ID,
+                 partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
+                 state: SanitiserState | None = None, audit: AuditLog | None = None):
         self.core = core
+        self.state = state
+        self.audit = audit
+        self._batch_seen: dict[str, str] = {}
         self.settings = settings
+        self.group_id = group_id
+        # Where the live ISP state comes from (the governance registry); re-read before a batch
+        # once `refresh_every` seconds have passed, so a suspension takes effect within that time.
+        self._partnership_source = partnership_source
+        self._refresh_every = refresh_every
+        self._refreshed = float("-inf")
         supplied = datasets or sorted(core.partnership.supplied_datasets())
         self.datasets = [d for d in supplied if d in core.catalogue]
         self.stats = SanitiserStats()
@@ -202,30 +232,52 @@ class SanitiserService:
             topics += [raw_topic(dataset_id), key_topic(raw_topic(dataset_id)), out, key_topic(out)]
         return topics
 
-    async def handle(self, message) -> list[Outgoing]:
-        """Everything one input message produces: its release, or one dead letter. Never raises on bad input."""
+    async def handle(self, message) -> Handled:
+        """Everything one input message produces: its release, or one dead letter. Never raises on
+        bad input; raises only when the broker itself fails (the offset then stays uncommitted)."""
         self.stats.received += 1
         header = None
+        digest = hashlib.sha256(message.value).hexdigest()
         try:
             header = read_header(message.value)
             self.core.admit(message.topic, header)
+            if await self._seen_before(header.message_id, digest):
+                self.stats.duplicates += 1
+                return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
+                                               content_sha256=digest, detail="redelivery of a processed message: skipped"),))
             opened = await open_with_refresh(self.core.opener, self._reader, message.value)
             release = self.core.transform(opened)
-        except (ExchangeError, EnvelopeError) as exc:
-            code, reason = exc.reason_code, str(exc)
         except KafkaError:
             raise  # the broker, not the message: leave the offset uncommitted and let run() retry
+        except (ExchangeError, EnvelopeError) as exc:
+            code, reason = exc.reason_code, str(exc)
         except Exception as exc:  # a defect must not stop the daemon; its message may quote content, so drop it
             code, reason = "internal_error", f"{exc.__class__.__name__} at {_innermost_frame(exc)}"
             log.error("internal error on %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
         else:
-            return self._count(header, release)
+            return self._released(header, release, digest)
         self.stats.dead_lettered[code] += 1
         log.warning("dead-lettered %s[%d]@%d: %s: %s", message.topic, message.partition, message.offset, code, reason)
-        return [dead_letter(reason_code=code, reason=reason, topic=message.topic, partition=message.partition,
-                            offset=message.offset, value=message.value, header=header)]
+        letter = dead_letter(reason_code=code, reason=reason, topic=message.topic, partition=message.partition,
+                             offset=message.offset, value=message.value, header=header)
+        event = AuditEvent("rejection", header.dataset if header else None, header.message_id if header else None,
+                           header.producer if header else None, reason_code=code, content_sha256=digest,
+                           detail=f"{message.topic}[{message.partition}]@{message.offset}")
+        return Handled((letter,), (event,))
 
-    def _count(self, header: Header, release: Release) -> list[Outgoing]:
+    async def _seen_before(self, message_id: str, digest: str) -> bool:
+        """True for a redelivery of bytes already processed; Refused for a replayed id."""
+        prior = self._batch_seen.get(message_id)
+        if prior is None and self.state is not None:
+            prior = await self.state.content_hash(message_id)
+        if prior is None:
+            self._batch_seen[message_id] = digest
+            return False
+        if prior != digest:
+            raise Refused("replayed_message_id", f"message {message_id} was already processed with different content")
+        return True
+
+    def _released(self, header: Header, release: Release, digest: str) -> Handled:
         if header.kind == "METADATA":
             self.stats.metadata += 1
         elif release.outputs:
@@ -234,12 +286,26 @@ class SanitiserService:
             self.stats.withheld_no_recipient += 1
         self.stats.moved += int(release.moved)
         self.stats.redactions += release.redactions
-        return list(release.outputs)
+        events = [AuditEvent("receipt", header.dataset, header.message_id, header.producer, marking=header.marking,
+                             content_sha256=digest)]
+        if header.kind == "RECORD":
+            events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking,
+                                     detail=f"moved to a qualifying postcode: {'yes' if release.moved else 'no'}; "
+                                            f"free-text redactions: {release.redactions}"))
+        if release.outputs:
+            events.append(AuditEvent("release", header.dataset, release.output_id, "sanitiser",
+                                     recipients=release.recipients, marking=release.marking,
+                                     detail=f"from {header.message_id}"))
+        else:
+            events.append(AuditEvent("withheld", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking, reason_code="no_recipient"))
+        return Handled(release.outputs, tuple(events), (header.message_id, digest))
 
     async def run(self, stop: asyncio.Event) -> None:
         await ensure_topics(self.settings, self.topics())
         raw_topics = [raw_topic(d) for d in self.datasets]
-        consumer = make_consumer(self.settings, *raw_topics, group_id=GROUP_ID)
+        consumer = make_consumer(self.settings, *raw_topics, group_id=self.group_id)
         producer = make_producer(self.settings)
         self._reader = KeyTopicReader(self.settings, self.core.opener, [key_topic(t) for t in raw_topics])
         await producer.start()
@@ -250,18 +316,10 @@ class SanitiserService:
         try:
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=500, max_records=500)
+                if batch:
+                    await self._refresh_partnership()
                 for tp, messages in batch.items():
-                    pending = []
-                    for message in messages:
-                        for out in await self.handle(message):
-                            future = await producer.send(out.topic, out.value, key=out.key)
-                            if out.is_key_grant:
-                                await future  # the key is visible before any record sealed under it
-                            else:
-                                pending.append(future)
-                    await asyncio.gather(*pending)
-                    # Only now, with every output acknowledged, move the group's offset past these inputs.
-                    await consumer.commit({tp: messages[-1].offset + 1})
+                    await self._process(tp, messages, consumer, producer)
                 if time.monotonic() - last_report >= self._report_every:
                     self.report()
                     last_report = time.monotonic()
@@ -271,9 +329,37 @@ class SanitiserService:
             await consumer.stop()
             await producer.stop()
 
+    async def _process(self, tp, messages, consumer, producer) -> None:
+        self._batch_seen = {}
+        pending, events, processed = [], [], []
+        for message in messages:
+            handled = await self.handle(message)
+            for out in handled.outputs:
+                future = await producer.send(out.topic, out.value, key=out.key)
+                if out.is_key_grant:
+                    await future  # the key is visible before any record sealed under it
+                else:
+                    pending.append(future)
+            events.extend(handled.audit)
+            if handled.processed:
+                processed.append(handled.processed)
+        await asyncio.gather(*pending)
+        # Only now, with every output acknowledged: remember, audit, and move the group's offset.
+        if self.state is not None:
+            await self.state.remember(processed)
+        if self.audit is not None:
+            await self.audit.append_many(events)
+        await consumer.commit({tp: messages[-1].offset + 1})
+
+    async def _refresh_partnership(self) -> None:
+        if self._partnership_source is None or time.monotonic() - self._refreshed < self._refresh_every:
+            return
+        self.core.update_partnership(await self._partnership_source())
+        self._refreshed = time.monotonic()
+
     def report(self) -> None:
         s = self.stats
         dead = ", ".join(f"{k} {v}" for k, v in sorted(s.dead_lettered.items())) or "none"
         log.info("received %d, released %d, metadata %d, moved to a qualifying postcode %d, "
-                 "free-text redactions %d, withheld (no recipient) %d, dead-lettered: %s",
-                 s.received, s.released, s.metadata, s.moved, s.redactions, s.withheld_no_recipient, dead)
+                 "free-text redactions %d, withheld (no recipient) %d, redeliveries skipped %d, dead-lettered: %s",
+                 s.received, s.released, s.metadata, s.moved, s.redactions, s.withheld_no_recipient, s.duplicates, dead)

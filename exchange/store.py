@@ -3,6 +3,10 @@
 `records` ignores a message id it already holds, so a message delivered twice is stored once.
 Rows hold the shared (depersonalised) form as JSON, with marking and destroy-by date in columns
 so retention and briefings need not parse every row.
+
+Retention: `purge_expired(today)` deletes every record whose destroy-by date has passed, then
+reclaims the space (checkpoint the WAL, VACUUM, truncate the WAL) so the destroyed records do not
+linger in free pages or in the write-ahead log. Records without a destroy-by date are kept.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ CREATE TABLE IF NOT EXISTS records (
     record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_dataset ON records(dataset);
+CREATE INDEX IF NOT EXISTS records_destroy_by ON records(destroy_by);
 CREATE TABLE IF NOT EXISTS supplies (
     message_id TEXT PRIMARY KEY,
     dataset TEXT NOT NULL,
@@ -53,6 +58,17 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [to_json(v) for v in value]
     return value
+
+
+def _date_text(value: Any) -> str | None:
+    """A destroy-by date as ISO text (YYYY-MM-DD), so that text order is date order."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return dt.date.fromisoformat(str(value)).isoformat()
 
 
 class FeedStore:
@@ -87,7 +103,7 @@ class FeedStore:
             "INSERT OR IGNORE INTO records (message_id, dataset, marking, originator, destroy_by, received_at, record)"
             " VALUES (?,?,?,?,?,?,?)",
             (message_id, dataset, marking, handling.get("originator", ""),
-             destroy_by.isoformat() if destroy_by else None, time.time(), json.dumps(to_json(record))))
+             _date_text(destroy_by), time.time(), json.dumps(to_json(record))))
         return cursor.rowcount == 1
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
@@ -120,6 +136,50 @@ class FeedStore:
         async with self.db.execute(query + " ORDER BY rowid", args) as cur:
             async for message_id, ds, marking, record in cur:
                 yield {"message_id": message_id, "dataset": ds, "marking": marking, **json.loads(record)}
+
+    # --- retention ---------------------------------------------------------------------------
+
+    async def expired_ids(self, today: dt.date) -> list[str]:
+        """Message ids of records whose destroy-by date is before `today`."""
+        async with self.db.execute("SELECT message_id FROM records WHERE destroy_by < ? ORDER BY rowid",
+                                   (today.isoformat(),)) as cur:
+            return [row[0] async for row in cur]
+
+    async def expired_counts(self, today: dt.date) -> dict[str, int]:
+        """How many records of each dataset are past their destroy-by date (for the audit)."""
+        async with self.db.execute("SELECT dataset, COUNT(*) FROM records WHERE destroy_by < ? GROUP BY dataset"
+                                   " ORDER BY dataset", (today.isoformat(),)) as cur:
+            return {row[0]: row[1] async for row in cur}
+
+    async def purge_expired(self, today: dt.date) -> int:
+        """Delete every record whose destroy-by date is before `today` (a record is kept through
+        its destroy-by day), commit, and reclaim the space; returns how many were deleted.
+
+        Commits anything the caller had pending too. With nothing to delete it does no I/O
+        beyond the query, so calling it often is cheap and a second call returns 0."""
+        async with self.db.execute("DELETE FROM records WHERE destroy_by < ?", (today.isoformat(),)) as cursor:
+            deleted = cursor.rowcount
+        await self.db.commit()
+        if deleted:
+            await self.reclaim_space()
+        return deleted
+
+    async def reclaim_space(self) -> None:
+        """Rewrite the file without free pages and empty the WAL, so deleted rows are gone from
+        both. Commits first, since VACUUM cannot run inside a transaction, and needs no open cursor
+        on this connection. Another connection reading at that moment can keep the WAL from being
+        truncated (SQLite then finishes it at a later checkpoint)."""
+        await self.db.commit()
+        await self._checkpoint()
+        async with self.db.execute("VACUUM"):
+            pass
+        # VACUUM in WAL mode writes the new pages to the WAL; fold them in and truncate it.
+        await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        # The pragma returns a row; the cursor must be finished, or VACUUM sees a statement in progress.
+        async with self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            await cur.fetchall()
 
     async def supplies(self) -> list[dict[str, Any]]:
         async with self.db.execute("SELECT dataset, metadata FROM supplies ORDER BY received_at") as cur:

@@ -66,6 +66,16 @@ from exchange.postcode import POSTCODE_IN_TEXT_RE
         ("", ""),
         ("12", ""),
         ("Flat 3", ""),
+        ("Meadow View, Acacia Avenue, Northtown", "Acacia Avenue, Northtown"),  # house name, street-like
+        ("Meadow View, 12 Acacia Avenue", "Acacia Avenue"),
+        ("Meadow View Acacia Avenue", "Acacia Avenue"),
+        ("The Laurels, Acacia Avenue, Northtown", "Acacia Avenue, Northtown"),
+        ("The Laurels Acacia Avenue", "Acacia Avenue"),
+        ("Ivy House, Acacia Avenue", "Acacia Avenue"),
+        ("Acacia Avenue, Kings Hill, West Malling", "Acacia Avenue, Kings Hill, West Malling"),
+        ("Acacia Avenue Kings Hill", "Acacia Avenue Kings Hill"),
+        ("12 Meadow View, Northtown", "Meadow View, Northtown"),  # with a number, View is the street
+        ("Greenacres Church Lane", "Greenacres Church Lane"),  # documented: not caught
     ],
 )
 def test_strip_address(address: str, expected: str) -> None:
@@ -176,3 +186,8 @@ def test_address_like_text_output_has_no_number(fragments: list[str], sep: str) 
     out = strip_address(sep.join(fragments))
     assert not contains_house_number(out)
     assert POSTCODE_IN_TEXT_RE.search(out) is None
+
+
+def test_house_name_before_a_court_named_street_is_removed():
+    # Found by the end-to-end pipeline test: "Court" is both a building word and a street name.
+    assert "Meadow View" not in strip_address("Meadow View, New Victoria Court, Dunmere")

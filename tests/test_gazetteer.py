@@ -147,14 +147,20 @@ def _brute_force(cents: list[PostcodeCentroid], x: float, y: float, k: int, excl
     return None if best is None else best[1]
 
 
-_coord = st.one_of(st.integers(0, 1000).map(float), st.floats(0, 1000, allow_nan=False))
+# Integer metres (as in Code-Point: many exact ties), millimetres, and arbitrary floats - but not
+# magnitudes so small that squared distances underflow to 0, where "distance" loses its meaning.
+_coord = st.one_of(
+    st.integers(0, 1000).map(float),
+    st.integers(0, 1_000_000).map(lambda mm: mm / 1000),
+    st.floats(0, 1000, allow_nan=False).filter(lambda v: v == 0.0 or v >= 1e-3),
+)
 _points = st.lists(st.tuples(_coord, _coord, st.integers(0, 8)), min_size=1, max_size=60)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     points=_points,
-    queries=st.lists(st.tuples(st.floats(-500, 1500, allow_nan=False), st.floats(-500, 1500, allow_nan=False)),
+    queries=st.lists(st.tuples(_coord.map(lambda v: v * 2 - 500), _coord.map(lambda v: v * 2 - 500)),
                      min_size=1, max_size=5),
     k=st.integers(0, 8),
     cell_size=st.sampled_from([3.0, 25.0, 100.0, 500.0, 2000.0]),
@@ -182,6 +188,20 @@ def test_sparse_points_use_the_coarse_fallback_correctly() -> None:
     for j in range(200):
         x, y = (j * 6007) % 120_000 - 10_000, (j * 3001) % 120_000 - 10_000
         assert gaz.nearest_qualifying(x, y, 4).postcode == _brute_force(cents, x, y, 4, set())
+
+
+def test_cell_size_adapts_to_density() -> None:
+    def spread(side: float) -> list[PostcodeCentroid]:
+        return [C(_postcode(i), (i * 7919) % 1000 * side / 1000, (i * 104_729) % 997 * side / 997, 4 + i % 2)
+                for i in range(2000)]
+
+    dense = Gazetteer.from_centroids(spread(1_000))  # 2,000 postcodes per km2: an inner city
+    sparse = Gazetteer.from_centroids(spread(100_000))  # 0.2 per km2: open country
+    assert dense.cell_size(4) <= 125 and sparse.cell_size(4) >= 1000
+    for gaz, cents in ((dense, spread(1_000)), (sparse, spread(100_000))):
+        for j in range(50):
+            x, y = (j * 37) % 101 * 1000.0, (j * 53) % 103 * 10.0
+            assert gaz.nearest_qualifying(x, y, 5).postcode == _brute_force(cents, x, y, 5, set())
 
 
 # --- the SQLite file and load_codepoint -----------------------------------------------------
@@ -236,7 +256,7 @@ def test_load_codepoint_rejects_malformed_rows_with_file_row_and_reason(tmp_path
     for expected in [
         "ab.csv row 2: bad postcode 'NOT A PC'",
         "ab.csv row 3: non-numeric coordinates",
-        "ab.csv row 4: coordinates (390000, 1.4e+06) for AB1 1AD are outside",
+        "ab.csv row 4: coordinates (390000, 1400000) for AB1 1AD are outside",
         "ab.csv row 5: 3 columns, expected 10",
         "ab.csv row 6: no coordinates for AB1 1AF",
         "ab.csv row 7: duplicate postcode AB1 1AA (first at ab.csv row 1)",
@@ -267,7 +287,7 @@ def test_load_codepoint_folder_and_progress(tmp_path: Path) -> None:
     report = load_codepoint(folder, hh, tmp_path / "g.db", progress=seen.append)
     assert report.postcodes_loaded == 3 and report.rejected == 0
     assert report.unmatched_households == 1
-    assert seen and seen[-1] == 3
+    assert seen and seen[-1] == 3 + 3  # household rows, then Code-Point rows
     gaz = Gazetteer.open(tmp_path / "g.db")
     assert [c.postcode for c in gaz] == ["AB1 1AA", "AB1 1AB", "CV1 1AA"]
     assert "ab.csv" in gaz.meta["codepoint"] and "cv.csv" in gaz.meta["codepoint"]
@@ -284,6 +304,25 @@ def test_load_codepoint_errors(tmp_path: Path) -> None:
     with pytest.raises(GazetteerError, match="no \\*.csv"):
         load_codepoint(tmp_path / "empty", hh, tmp_path / "g.db")
     assert not (tmp_path / "g.db").exists()
+
+
+def test_load_codepoint_bytes_that_are_not_utf8_reject_their_own_row(tmp_path: Path) -> None:
+    cp = tmp_path / "cp.csv"
+    cp.write_bytes((_cp_row("AB1 1AA", 390000, 800000) + _cp_row("AB1 1AB", 390000, 800100)).encode()
+                   + b'"AB1 1AD",10,39\xe90000,800000,"E92000001","","","","\xe9",""\n')
+    hh = tmp_path / "hh.csv"
+    hh.write_bytes(b"postcode,households\nAB1 1AA,3\nAB1 1AB,\xff\xfe\n")
+    report = load_codepoint(cp, hh, tmp_path / "g.db")
+    assert (report.postcodes_loaded, report.rejected) == (2, 2)
+    assert any(e.startswith("hh.csv row 3: households") for e in report.examples), report.examples
+    assert any(e.startswith("cp.csv row 3: non-numeric coordinates") for e in report.examples), report.examples
+
+
+def test_load_codepoint_broken_csv_names_file_and_row(tmp_path: Path) -> None:
+    cp = _write(tmp_path / "cp.csv", _cp_row("AB1 1AA", 390000, 800000) + '"AB1 1AB' + "x" * 200_000 + "\n")
+    hh = _write(tmp_path / "hh.csv", "postcode,households\n")
+    with pytest.raises(GazetteerError, match=r"cp\.csv: broken CSV at row 2"):
+        load_codepoint(cp, hh, tmp_path / "g.db")
 
 
 def test_load_replaces_an_existing_file_atomically(tmp_path: Path) -> None:
@@ -392,7 +431,8 @@ def test_cli_synth_load_lookup(cli, tmp_path: Path) -> None:
     result = cli("load", "--codepoint", tmp_path / "csv" / "codepoint", "--households",
                  tmp_path / "csv" / "nx_households.csv", "--out", tmp_path / "l.db")
     assert result.exit_code == 0, result.output
-    assert "postcodes loaded:      400" in result.output and "rows rejected:         0" in result.output
+    assert "postcodes loaded:      400" in result.stdout and "rows rejected:         0" in result.stdout
+    assert "800 rows read" in result.stderr and "rows read" not in result.stdout  # progress on stderr
 
     gaz = Gazetteer.open(tmp_path / "s.db")
     small = next(c for c in gaz if c.households < 4)

@@ -20,9 +20,11 @@ from exchange.address import contains_house_number
 from exchange.avro import codec
 from exchange.envelope import Sealer
 from exchange.feed import FeedService, export_csv
-from exchange.kafka import DEADLETTER_TOPIC, raw_topic
+from exchange.audit import AuditLog
+from exchange.kafka import DEADLETTER_TOPIC, key_topic, raw_topic
 from exchange.keys import KeyPair
 from exchange.sanitiser import SanitiserCore, SanitiserService
+from exchange.sanitiser_state import SanitiserState
 from exchange.schemas import catalogue
 from exchange.store import FeedStore
 from tests.conftest import agent_config_with_outbox
@@ -42,6 +44,9 @@ class Run:
     export_csv: Path
     dead_letters: list[dict] = field(default_factory=list)
     after_bad_input: int = 0
+    redeliveries_skipped: int = 0
+    audit_verified: object = None
+    audit_releases: list = field(default_factory=list)
 
 
 async def _wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
@@ -69,16 +74,42 @@ async def _dead_letters(kafka) -> list[dict]:
         await consumer.stop()
 
 
-async def _bad_inputs(kafka, party_keys, partnership) -> list[tuple[str, bytes]]:
-    """Three hostile messages on the raw topic: garbage, a forgery, a supplier without the right."""
+async def _first_raw_message(kafka) -> tuple[str, bytes]:
+    """The id and bytes of the first record envelope the agent published."""
+    from exchange.envelope import read_header
+
+    consumer = AIOKafkaConsumer(**kafka.client_options())
+    await consumer.start()
+    try:
+        tp = TopicPartition(raw_topic(DATASET), 0)
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        while True:
+            for messages in (await consumer.getmany(timeout_ms=500)).values():
+                for message in messages:
+                    header = read_header(message.value)
+                    if header.kind == "RECORD" and header.producer == POLICE:
+                        return header.message_id, message.value
+    finally:
+        await consumer.stop()
+
+
+async def _bad_inputs(kafka, party_keys, partnership, replayed_id: str) -> list[tuple[str, bytes]]:
+    """Hostile messages on the raw topic: garbage, a forgery, a supplier without the right, an
+    oversized message, and a message reusing an id already processed, with other content."""
     forged = Sealer(producer=POLICE, keys=KeyPair.generate("forger"), topic=raw_topic(DATASET),
                     recipients={"sanitiser": partnership.sanitiser.x25519})
     not_a_supplier = Sealer(producer=VOLUNTARY, keys=party_keys[VOLUNTARY], topic=raw_topic(DATASET),
                             recipients={"sanitiser": partnership.sanitiser.x25519})
     args = dict(dataset=DATASET, schema_fingerprint=catalogue()[DATASET].raw_codec.fingerprint, marking="OFFICIAL")
+    police = Sealer(producer=POLICE, keys=party_keys[POLICE], topic=raw_topic(DATASET),
+                    recipients={"sanitiser": partnership.sanitiser.x25519})
+    replay = police.seal(b"other content", message_id=replayed_id, **args)
     return [("garbage", b"\x00\x01 this is not an envelope"),
             ("forged", forged.seal(b"x", message_id="forged-1", **args).envelope),
-            ("not_supplier", not_a_supplier.seal(b"x", message_id="nosupply-1", **args).envelope)]
+            ("not_supplier", not_a_supplier.seal(b"x", message_id="nosupply-1", **args).envelope),
+            ("oversized", b"\x00" * 1_100_000),
+            ("replay-key", replay.key_grant), ("replay", replay.envelope)]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +120,10 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
     police_offence_export(gazetteer, export, rows=ROWS, bad_rows=BAD_ROWS, seed=99)
 
     async def scenario() -> Run:
-        sanitiser = SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer), kafka)
+        state = await SanitiserState(work / "state.db").__aenter__()
+        audit = await AuditLog(work / "audit.db").__aenter__()
+        sanitiser = SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer), kafka,
+                                     state=state, audit=audit)
         stop = asyncio.Event()
         sanitiser_task = asyncio.create_task(sanitiser.run(stop))
         dataset = catalogue()[DATASET]
@@ -107,16 +141,20 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
             resubmit = await submit(fresh_agent_config, export, partnership=partnership, dataset=dataset,
                                     keys=party_keys[POLICE], settings=kafka)
 
-            producer = AIOKafkaProducer(**kafka.client_options())
+            # A redelivery (the very same bytes again) is skipped silently; a replay is refused.
+            first_id = await _first_raw_message(kafka)
+            producer = AIOKafkaProducer(max_request_size=2_000_000, **kafka.client_options())
             await producer.start()
-            for name, value in await _bad_inputs(kafka, party_keys, partnership):
-                await producer.send_and_wait(raw_topic(DATASET), value, key=name.encode())
+            await producer.send_and_wait(raw_topic(DATASET), first_id[1], key=b"redelivery")
+            for name, value in await _bad_inputs(kafka, party_keys, partnership, first_id[0]):
+                topic = key_topic(raw_topic(DATASET)) if name == "replay-key" else raw_topic(DATASET)
+                await producer.send_and_wait(topic, value, key=name.encode())
             await producer.stop()
 
-            async def three_dead_letters():
-                return len(await _dead_letters(kafka)) >= 3
+            async def all_dead_letters():
+                return len(await _dead_letters(kafka)) >= 5
 
-            await _wait_for(three_dead_letters, what="three dead letters")
+            await _wait_for(all_dead_letters, what="five dead letters")
             # The sanitiser is still running after bad input: a later supply still arrives.
             later = work / "later.csv"
             police_offence_export(gazetteer, later, rows=5, bad_rows=0, seed=123)
@@ -129,6 +167,10 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
             await _wait_for(later_stored, what="the later supply")
             stop.set()
             await asyncio.gather(sanitiser_task, feed_task)
+            duplicates = sanitiser.stats.duplicates
+            verified, releases = await audit.verify(), await audit.query(dataset=DATASET, kind="release")
+            await state.__aexit__(None, None, None)
+            await audit.__aexit__(None, None, None)
             records = [r async for r in store.records(DATASET)]
             exported = work / "council-export.csv"
             await export_csv(store, DATASET, catalogue(), exported)
@@ -137,7 +179,8 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
             intruder = FeedService(partnership, catalogue(), party_keys[VOLUNTARY], VOLUNTARY, kafka, store,
                                    datasets=[DATASET])
             voluntary = await intruder.run(asyncio.Event(), until_idle=2.0)
-        return Run(export, report, resubmit, records, voluntary, exported, await _dead_letters(kafka), len(records))
+        return Run(export, report, resubmit, records, voluntary, exported, await _dead_letters(kafka), len(records),
+                   duplicates, verified, releases)
 
     return asyncio.run(scenario())
 
@@ -153,7 +196,7 @@ def test_no_house_number_or_name_leaves_the_sanitiser(run):
     addresses = [r["address"] for r in run.records if r["address"]]
     assert addresses, "expected some addresses to survive (those not moved)"
     assert not [a for a in addresses if contains_house_number(a)]
-    assert not [a for a in addresses if "Flat" in a or "Rose Cottage" in a or "Old Rectory" in a]
+    assert not [a for a in addresses if any(name in a for name in ("Flat", "Rose Cottage", "Old Rectory", "Meadow View"))]
     free_text = " ".join(str(r.get("method_of_entry") or "") + str(r.get("property_stolen") or "") for r in run.records)
     assert "07700 900123" not in free_text and "14 Elm Road" not in free_text and "Mr Jones" not in free_text
 
@@ -198,7 +241,9 @@ def test_rejected_rows_are_quarantined_with_row_numbers_and_reasons(run):
 
 def test_bad_messages_are_dead_lettered_with_reason_and_original_bytes(run):
     by_reason = {letter["reason_code"]: letter for letter in run.dead_letters}
-    assert {"malformed_envelope", "bad_signature", "producer_not_allowed"} <= set(by_reason)
+    assert {"malformed_envelope", "bad_signature", "producer_not_allowed", "oversized_message",
+            "replayed_message_id"} <= set(by_reason)
+    assert len(run.dead_letters) == 5
     assert by_reason["malformed_envelope"]["original"] == b"\x00\x01 this is not an envelope"
     assert by_reason["producer_not_allowed"]["producer"] == VOLUNTARY
 
@@ -207,3 +252,14 @@ def test_export_csv_has_the_shared_fields_and_handling(run):
     rows = list(csv.DictReader(open(run.export_csv)))
     assert len(rows) == len(run.records)
     assert "handling_marking" in rows[0] and "crime_ref" in rows[0]
+
+
+def test_redelivery_is_skipped_not_dead_lettered(run):
+    assert run.redeliveries_skipped == 1
+
+
+def test_audit_chain_verifies_and_records_every_release_with_its_recipients(run):
+    assert run.audit_verified.ok, run.audit_verified.problems
+    records = [e for e in run.audit_releases if e["producer"] == "sanitiser"]
+    assert len(records) >= ROWS + 5
+    assert all(COUNCIL in e["recipients"] and e["marking"] == "OFFICIAL" for e in records)

@@ -21,9 +21,13 @@ def command() -> None:
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The feed store (SQLite).")
 @click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False))
 @BOOTSTRAP_OPTION
+@click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
+              help="Hash-chained audit log of deliveries, refusals and retention (default: beside --db).")
+@click.option("--retention-every", type=float, default=3600.0, show_default=True,
+              help="Seconds between destroy-by sweeps (also run at start).")
 @click.option("--until-idle", type=float, default=None, help="Stop after this many seconds with nothing new.")
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path, signatory, db_path, key_file, bootstrap, until_idle, verbose) -> None:
+def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle, verbose) -> None:
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
     granted, open each record with its key, and store it once. Messages it cannot open are
     recorded as refused with the reason."""
@@ -38,12 +42,17 @@ def run(config_path, signatory, db_path, key_file, bootstrap, until_idle, verbos
     partnership = load_partnership(config_path)
     keys = load_keypair(key_file)
 
+    from exchange.audit import AuditLog
+
+    audit_file = audit_path or str(Path(db_path).with_suffix(".audit.db"))
+
     async def service(stop):
-        async with FeedStore(db_path) as store:
-            feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap), store)
+        async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
+            feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap), store,
+                               audit=audit, retention_every=retention_every)
             stats = await feed.run(stop, until_idle=until_idle)
             click.echo(f"stored {stats.stored}, duplicates ignored {stats.duplicates}, supplies {stats.supplies}, "
-                       f"refused {stats.refused}", err=True)
+                       f"refused {stats.refused}, destroyed at retention {stats.destroyed}", err=True)
 
     run_until_signal(service)
 

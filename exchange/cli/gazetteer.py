@@ -57,7 +57,7 @@ def _report_dict(report: LoadReport, out: Path) -> dict[str, object]:
     }
 
 
-@gazetteer.command("load")
+@gazetteer.command("load", short_help="Build a gazetteer from Code-Point Open + household estimates.")
 @click.option("--codepoint", "codepoint", required=True, type=click.Path(exists=True, path_type=Path),
               help="A Code-Point Open CSV file, or a folder of them (every *.csv in it).")
 @click.option("--households", "households", required=True,
@@ -83,7 +83,7 @@ def load_cmd(codepoint: Path, households: Path, out: Path, postcode_column: str,
     without those rows) or the inputs could not be read.
     """
     def progress(done: int) -> None:
-        click.echo(f"gazetteer load: {done:,} Code-Point rows read", err=True)
+        click.echo(f"gazetteer load: {done:,} rows read", err=True)
 
     try:
         report = load_codepoint(codepoint, households, out, postcode_column=postcode_column,
@@ -110,7 +110,7 @@ def load_cmd(codepoint: Path, households: Path, out: Path, postcode_column: str,
         sys.exit(1)
 
 
-@gazetteer.command("synth")
+@gazetteer.command("synth", short_help="Write a deterministic synthetic gazetteer (area NX).")
 @click.option("--seed", required=True, type=int, help="Random seed; the same seed gives the same file.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Gazetteer file to write.")
@@ -135,7 +135,7 @@ def synth_cmd(seed: int, out: Path, csv_dir: Path | None, postcodes: int) -> Non
         click.echo(f"  households:            {report.households_csv}")
 
 
-@gazetteer.command("lookup")
+@gazetteer.command("lookup", short_help="Show a postcode and the qualifying postcode it maps to.")
 @click.argument("db", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("postcode")
 @click.option("--k", "k", type=click.IntRange(min=0), default=4, show_default=True,
@@ -181,7 +181,7 @@ def lookup_cmd(db: Path, postcode: str, k: int, as_json: bool) -> None:
                    f"{distance:,.0f} m away)")
 
 
-@gazetteer.command("transform")
+@gazetteer.command("transform", short_help="Say which WGS84 -> BNG transformation is used.")
 def transform_cmd() -> None:
     """Say which WGS84 -> British National Grid transformation PROJ uses here, and its accuracy."""
     click.echo(describe_transform())

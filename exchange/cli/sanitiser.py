@@ -19,9 +19,14 @@ def command() -> None:
               help="The sanitiser's key file (holds the pseudonym secret).")
 @click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Postcode gazetteer database (exchange gazetteer load / synth).")
+@click.option("--state", "state_path", required=True, envvar="EXCHANGE_SANITISER_STATE", type=click.Path(dir_okay=False),
+              help="SQLite file of processed message ids (tells a redelivery from a replay).")
+@click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT", type=click.Path(dir_okay=False),
+              help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection.")
 @BOOTSTRAP_OPTION
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path: str, key_file: str, gazetteer_path: str, bootstrap: str, verbose: bool) -> None:
+def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, audit_path: str, bootstrap: str,
+        verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -34,8 +39,15 @@ def run(config_path: str, key_file: str, gazetteer_path: str, bootstrap: str, ve
     from exchange.sanitiser import SanitiserCore, SanitiserService
     from exchange.schemas import catalogue
 
+    from exchange.audit import AuditLog
+    from exchange.sanitiser_state import SanitiserState
+
     setup_logging(verbose)
     core = SanitiserCore(load_partnership(config_path), catalogue(), load_keypair(key_file),
                          Gazetteer.open(gazetteer_path))
-    service = SanitiserService(core, KafkaSettings.from_environment(bootstrap))
-    run_until_signal(service.run)
+
+    async def service(stop):
+        async with SanitiserState(state_path) as state, AuditLog(audit_path) as audit:
+            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), state=state, audit=audit).run(stop)
+
+    run_until_signal(service)

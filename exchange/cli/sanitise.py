@@ -1,0 +1,157 @@
+"""exchange sanitise: one CSV export through the sanitiser's rules, offline (no broker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from exchange.errors import ExchangeError
+
+
+PROGRESS_SECONDS = 1.0  # at most one progress line on stderr this often (checked every 1,000 rows)
+
+
+def _progress():
+    last = [time.monotonic()]
+
+    def report(rows: int, rejected: int) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_SECONDS:
+            click.echo(f"  {rows:,} rows read, {rejected:,} rejected", err=True)
+            last[0] = time.monotonic()
+
+    return report
+
+
+def _warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
+
+
+def _originator(partnership, dataset_id: str, given: str | None, has_config: bool) -> str:
+    if given:
+        if has_config and not partnership.may_supply(given, dataset_id):
+            _warn(f"{partnership.may_supply(given, dataset_id).reason}; the sanitiser service would refuse "
+                  f"this supply from {given!r}")
+        return given
+    if not has_config:
+        return "offline"
+    suppliers = sorted(s.id for s in partnership.signatories.values() if s.active and dataset_id in s.supplies)
+    if len(suppliers) == 1:
+        return suppliers[0]
+    from exchange.errors import ConfigError
+
+    if not suppliers:
+        raise ConfigError(f"no active signatory of {partnership.name} supplies {dataset_id}: "
+                          "name the originator with --originator")
+    raise ConfigError(f"several signatories supply {dataset_id} ({', '.join(suppliers)}): "
+                      "name the originator with --originator")
+
+
+@click.command("sanitise")
+@click.option("--dataset", "dataset_id", required=True, help="Dataset id (see `exchange schemas list`).")
+@click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Postcode gazetteer database (exchange gazetteer load / synth).")
+@click.option("--in", "in_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="CSV export whose header uses the schema's field names.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the shared form (CSV). Rejected rows go to OUT.quarantine.csv beside it.")
+@click.option("--k", "k", type=click.IntRange(min=1), default=None,
+              help="Households a postcode needs to stand for a location (overrides the config; default 4).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The partnership's ISP config: k, retention, grants (purposes) and markings.")
+@click.option("--keys", "key_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The sanitiser's key file, for the partnership's pseudonym secret "
+                   "(passphrase from $EXCHANGE_KEY_PASSPHRASE_FILE / $EXCHANGE_KEY_PASSPHRASE or a prompt).")
+@click.option("--originator", default=None,
+              help="Supplying signatory named in the handling caveats (default: the config's one supplier "
+                   "of the dataset, or 'offline' without a config).")
+@click.option("--risk-report", "risk_path", type=click.Path(dir_okay=False), default=None,
+              help="Write a k-anonymity report of the output over its quasi-identifiers (JSON if it ends .json).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date of sharing (YYYY-MM-DD): destroy-by dates, grants in force, future-date checks. Default today.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def command(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path,
+            as_of, as_json) -> None:
+    """Depersonalise one CSV export exactly as the sanitiser service would, without a broker:
+    validate each row, apply the dataset's rules (postcode with at least k households, address
+    without house number, pseudonyms, age instead of date of birth, scrubbed free text), mark it
+    and attach the handling caveats. Writes the shared form to OUT and rejected rows, with row
+    number and reasons, to OUT.quarantine.csv. Exit status 1 if any row was rejected, 2 on a
+    configuration error."""
+    try:
+        result = _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator,
+                      risk_path, as_of, as_json)
+    except ExchangeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(0 if result.ok else 1)
+
+
+def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path, as_of,
+         as_json):
+    import nacl.utils
+
+    from exchange.cli import emit
+    from exchange.gazetteer import Gazetteer
+    from exchange.keys import KeyPair, PublicKeys, passphrase_from_environment
+    from exchange.offline import sanitise_csv
+    from exchange.partnership import Partnership, load_partnership
+    from exchange.sanitise import RecordSanitiser
+    from exchange.schemas import catalogue
+
+    cat = catalogue()
+    dataset = cat[dataset_id]
+    today = as_of.date() if as_of else dt.date.today()
+
+    keys = KeyPair.load(key_file, passphrase_from_environment()) if key_file else None
+    if config_path:
+        partnership = load_partnership(config_path)
+        if keys is not None and keys.public != partnership.sanitiser:
+            _warn(f"{key_file} is not the key of {partnership.name}'s sanitiser: pseudonyms will not match "
+                  "what the sanitiser service releases")
+    else:
+        partnership = Partnership(name="offline", k_households=4, retention_days=365,
+                                  sanitiser=keys.public if keys else PublicKeys(bytes(32), bytes(32)),
+                                  signatories={}, grants=())
+    if k is not None:
+        partnership = replace(partnership, k_households=k)
+    if dataset.personal:
+        secret = b""  # personal datasets are released whole: nothing is pseudonymised
+        _warn(f"{dataset.id} is a personal dataset: it is released whole, marked OFFICIAL-SENSITIVE [PERSONAL], "
+              "for tier-1 signatories holding a grant with a purpose and legal basis only")
+    elif keys is not None:
+        secret = keys.pseudonym_secret
+    else:
+        secret = nacl.utils.random(32)
+        if any(dataset.fields_with("pseudonymise")):
+            _warn("no --keys: pseudonyms use a one-off secret and will not match the partnership's "
+                  "or another run's")
+    originator = _originator(partnership, dataset.id, originator, bool(config_path))
+
+    sanitiser = RecordSanitiser(partnership, cat, Gazetteer.open(gazetteer_path), secret)
+    result = sanitise_csv(Path(in_path), Path(out_path), dataset=dataset, sanitiser=sanitiser, originator=originator,
+                          today=today, risk_report=risk_path, on_progress=_progress())
+    if result.ignored_columns:
+        _warn(f"column(s) not in {dataset.id}, ignored: {', '.join(result.ignored_columns)}")
+
+    lines = [
+        f"{result.source} -> {result.output}",
+        f"  rows in {result.rows}, out {result.written}, rejected {result.rejected}",
+        f"  moved to another postcode {result.moved} (fewer than {result.k} households)",
+        f"  free-text redactions {result.redactions}",
+        f"  marking {result.marking}; originator {result.originator}; as of {result.as_of.isoformat()}",
+    ]
+    if result.quarantine:
+        reasons = ", ".join(f"{field} ({count})" for field, count in result.reasons.most_common(5))
+        lines.append(f"  rejected rows and reasons: {result.quarantine}" + (f" [{reasons}]" if reasons else ""))
+    if result.risk is not None and result.risk_report is not None:
+        risk = result.risk
+        lines.append(f"  risk report: {result.risk_report} ({risk.classes} equivalence classes over "
+                     f"{', '.join(risk.quasi_identifiers) or 'no quasi-identifiers'}; {risk.records_below_k} record(s) "
+                     f"in classes smaller than {risk.k})")
+    emit(result.as_dict(), as_json, "\n".join(lines))
+    return result
