@@ -13,15 +13,16 @@ from exchange.kafka import KafkaSettings
 PASSPHRASE = "test passphrase, not a secret"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def broker(tmp_path_factory):
-    """A real Kafka-protocol broker (Tansu) on a free 127.0.0.1 port, stopped at session end."""
+    """A real Kafka-protocol broker (Tansu) on a free 127.0.0.1 port, one per test module (it starts
+    in well under a second), so modules never see each other's topics, groups or offsets."""
     log = tmp_path_factory.mktemp("broker") / "broker.log"
     with EmbeddedBroker(log_path=log) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def kafka(broker) -> KafkaSettings:
     return KafkaSettings(broker.bootstrap)
 

@@ -328,69 +328,56 @@ class Service:
 
 
 class Chaos(threading.Thread):
-    """Kills the long-running services at random moments and restarts them until the budget is spent."""
+    """Kills one long-running service at random moments and restarts it, until its budget is spent.
 
-    def __init__(self, services: dict[str, Service], budget: dict[str, int], rng: random.Random, record, *,
-                 startup_share: float = 0.2, both_share: float = 0.25, idle_wait: float = 6.0,
-                 down: tuple[float, float] = (0.0, 1.0)):
-        super().__init__(daemon=True, name="chaos")
-        self.services, self.budget, self.rng, self.record = services, dict(budget), rng, record
-        self.startup_share, self.both_share, self.idle_wait, self.down = startup_share, both_share, idle_wait, down
-        self.total = sum(budget.values())
+    Mostly while records flow through it (it is consuming and its progress counter moves); now and
+    then again at once after a restart, during start-up. One thread per service, so their outages
+    overlap at random too.
+    """
+
+    def __init__(self, service: Service, budget: int, rng: random.Random, record, *, startup_share: float = 0.3,
+                 idle_wait: float = 6.0, down: tuple[float, float] = (0.0, 1.0)):
+        super().__init__(daemon=True, name=f"chaos-{service.name}")
+        self.service, self.budget, self.rng, self.record = service, budget, rng, record
+        self.startup_share, self.idle_wait, self.down = startup_share, idle_wait, down
         self.done = 0
         self.halt = threading.Event()
         self.error: BaseException | None = None
 
-    def remaining(self) -> int:
-        return sum(self.budget.values())
-
     def run(self) -> None:
         try:
-            while self.remaining() and not self.halt.is_set():
-                candidates = [n for n, left in self.budget.items() if left > 0]
-                victims = [self.rng.choice(candidates)]
-                if len(candidates) > 1 and self.rng.random() < self.both_share:
-                    victims = candidates  # both at once: the feed restarts while the sanitiser is away
-                self._kill_and_restart(victims, self._while_flowing(victims))
-                # Sometimes strike again at once, during start-up (before or while it joins its group).
-                while (self.rng.random() < self.startup_share and not self.halt.is_set()
-                       and all(self.budget[n] > 0 for n in victims)):
-                    self.halt.wait(self.rng.uniform(0.2, 2.5))
-                    self._kill_and_restart(victims, {
-                        n: "start-up (consuming)" if self.services[n].ready() else "start-up (not yet consuming)"
-                        for n in victims})
+            while self.done < self.budget and not self.halt.is_set():
+                self.halt.wait(self.rng.uniform(0.0, 2.0))
+                self._kill_and_restart(self._while_flowing())
+                while self.done < self.budget and self.rng.random() < self.startup_share and not self.halt.is_set():
+                    self.halt.wait(self.rng.uniform(0.2, 3.0))
+                    self._kill_and_restart("start-up (consuming)" if self.service.ready()
+                                           else "start-up (not yet consuming)")
         except BaseException as exc:  # surfaced by the caller
             self.error = exc
 
-    def _kill_and_restart(self, victims: list[str], phase: dict[str, str]) -> None:
-        for name in victims:
-            service = self.services[name]
-            service.check_alive()
-            self.record(name, service.kill(), phase[name])
-            self.budget[name] -= 1
-            self.done += 1
+    def _kill_and_restart(self, phase: str) -> None:
+        self.service.check_alive()
+        self.record(self.service.name, self.service.kill(), phase)
+        self.done += 1
         self.halt.wait(self.rng.uniform(*self.down))
-        for name in victims:
-            self.services[name].start()
+        self.service.start()
 
-    def _while_flowing(self, victims: list[str]) -> dict[str, str]:
-        """Wait until each victim consumes and its progress counter moves, then kill soon after."""
-        deadline = time.monotonic() + self.idle_wait + 20.0
-        while not all(self.services[n].ready() for n in victims) and time.monotonic() < deadline:
-            if self.halt.wait(0.05):
-                break
-        before = {n: self.services[n].progress() for n in victims}
+    def _while_flowing(self) -> str:
+        """Wait until the service consumes and its progress counter moves, then kill soon after."""
+        deadline = time.monotonic() + 60.0
+        while not self.service.ready() and time.monotonic() < deadline and not self.halt.wait(0.05):
+            self.service.check_alive()
+        before = self.service.progress()
         deadline = time.monotonic() + self.idle_wait
         flowing = False
         while time.monotonic() < deadline and not self.halt.is_set():
-            if any(self.services[n].progress() != before[n] for n in victims):
+            if self.service.progress() != before:
                 flowing = True
                 break
             time.sleep(0.02)
         self.halt.wait(self.rng.uniform(0.0, 0.3))
-        if not flowing:
-            return {n: "idle (nothing flowing)" for n in victims}
-        return {n: "processing (records flowing)" for n in victims}
+        return "processing (records flowing)" if flowing else "idle (nothing flowing)"
 
 
 # -- the scenario -----------------------------------------------------------------------------------
@@ -452,9 +439,30 @@ def _agent_phase(before: tuple[int, int], after: tuple[int, int]) -> str:
     return "after publishing (all acknowledged, not yet exited)"
 
 
-def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Random, record, *, typical: float) -> int:
-    """Run `agent submit` on one export, SIGKILLing it up to `kills` times (every other kill timed
-    for the publishing phase), then once more to completion. Returns the number of runs."""
+def _timed_submit(world: World, export: Path) -> tuple[float, float]:
+    """Submit undisturbed, watching the outbox: (seconds for the whole run, seconds it held messages)."""
+    before = outbox_state(world.outbox)
+    with open(world.logs / "agent.log", "ab") as log:
+        started = time.monotonic()
+        process = subprocess.Popen(world.command(*world.agent_args(export)), env=world.env, stdout=subprocess.DEVNULL,
+                                   stderr=log, stdin=subprocess.DEVNULL)
+    first = last = None
+    while process.poll() is None:
+        waiting, published = outbox_state(world.outbox)
+        if waiting or published > before[1]:
+            first = first or time.monotonic()
+            last = time.monotonic()
+        time.sleep(0.002)
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"agent submit {export.name} failed with status {process.returncode}; see {world.logs}")
+    return time.monotonic() - started, max(0.005, (last or 0) - (first or 0))
+
+
+def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Random, record, *, typical: float,
+                        draining: float) -> int:
+    """Run `agent submit` on one export, SIGKILLing it up to `kills` times (every other kill timed for
+    the publishing phase: a random moment while sealed messages sit in the outbox), then once more to
+    completion. Returns the number of runs."""
     runs = 0
     for attempt in range(kills):
         before = outbox_state(world.outbox)
@@ -464,15 +472,13 @@ def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Rand
         started = time.monotonic()
         runs += 1
         if attempt % 2 == 0:
-            # While publishing: as soon as sealed messages sit in the outbox (or it starts to drain),
-            # then a short random delay, so the kill falls between sends and acknowledgements.
             deadline = started + max(typical * 3, 15.0)
             while process.poll() is None and time.monotonic() < deadline:
                 waiting, published = outbox_state(world.outbox)
                 if waiting or published > before[1]:
                     break
-                time.sleep(0.003)
-            time.sleep(rng.uniform(0.0, 0.08))
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, draining))
         else:
             time.sleep(rng.uniform(0.0, typical))
         uptime = time.monotonic() - started
@@ -511,9 +517,10 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
         with lock:
             crash_log.append(Crash(name, time.monotonic() - started, phase, uptime))
 
-    # A third of the kills for the agent, spread over the exports; the rest for the two services.
-    agent_kills = crashes // 3
-    budget = {"sanitiser": (crashes - agent_kills + 1) // 2, "feed": (crashes - agent_kills) // 2}
+    # Half the kills for the agent (cheap: one process per run), spread over the exports; the rest
+    # for the sanitiser and the feed (each restart waits for the broker to expire the dead member).
+    agent_kills = crashes - 2 * (crashes // 4)
+    budget = {"sanitiser": crashes // 4, "feed": crashes // 4}
     services = {
         "sanitiser": Service(world, "sanitiser", world.sanitiser_args(),
                              lambda: processed_count(world.sanitiser_state) or store_count(world.council_db)),
@@ -521,28 +528,31 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
     }
     for service in services.values():
         service.start()
-    chaos = Chaos(services, budget, random.Random(seed + 1), record)
+    chaos = [Chaos(services[name], budget[name], random.Random(f"{seed}-{name}"), record) for name in services]
+    total = sum(budget.values())
     agent_runs = 0
     try:
-        # The first export goes through undisturbed and shows how long one submission takes here.
-        t0 = time.monotonic()
-        agent_runs += submit_with_crashes(world, paths[0], 0, rng, record, typical=1.0)
-        typical = time.monotonic() - t0
-        chaos.start()
+        # The first export goes through undisturbed and shows how long a submission and its publishing take.
+        typical, draining = _timed_submit(world, paths[0])
+        agent_runs += 1
+        for thread in chaos:
+            thread.start()
         rest = paths[1:]
         for index, path in enumerate(rest):
             # Pace the supplies with the chaos, so that records are flowing whenever it strikes.
-            while chaos.is_alive() and chaos.done < chaos.total * index / max(1, len(rest)):
+            while any(t.is_alive() for t in chaos) and sum(t.done for t in chaos) < total * index / max(1, len(rest)):
                 time.sleep(0.1)
-            if chaos.error:
-                raise chaos.error
+            for thread in chaos:
+                if thread.error:
+                    raise thread.error
             kills = agent_kills // len(rest) + (1 if index < agent_kills % len(rest) else 0)
-            agent_runs += submit_with_crashes(world, path, kills, rng, record, typical=typical)
-        chaos.join(timeout=catch_up + 30.0 * chaos.remaining())
-        if chaos.error:
-            raise chaos.error
-        if chaos.is_alive():
-            raise RuntimeError(f"chaos did not spend its budget ({chaos.remaining()} kills left)")
+            agent_runs += submit_with_crashes(world, path, kills, rng, record, typical=typical, draining=draining)
+        for thread in chaos:
+            thread.join(timeout=catch_up + 40.0 * (thread.budget - thread.done))
+            if thread.error:
+                raise thread.error
+            if thread.is_alive():
+                raise RuntimeError(f"{thread.name} did not spend its budget ({thread.budget - thread.done} kills left)")
         for service in services.values():
             service.check_alive()
         # Whatever may still wait after the agent's kills.
@@ -560,7 +570,8 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
         for service in services.values():
             service.check_alive()
     finally:
-        chaos.halt.set()
+        for thread in chaos:
+            thread.halt.set()
         for service in services.values():
             service.stop()
 
