@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
-import aiosqlite
+from exchange.sqlite import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -49,30 +48,8 @@ class OutboxStats:
     published: int
 
 
-class Outbox:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._db: aiosqlite.Connection | None = None
-
-    async def __aenter__(self) -> "Outbox":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        # WAL + synchronous=FULL: a crash (even kill -9) right after commit loses nothing.
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self._db is not None, "use `async with Outbox(path)`"
-        return self._db
+class Outbox(SqliteFile):
+    SCHEMA = _SCHEMA
 
     async def known_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of these ids are waiting or already published."""

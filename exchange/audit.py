@@ -46,6 +46,7 @@ from typing import Any, Iterable
 import aiosqlite
 
 from exchange.errors import ExchangeError
+from exchange.sqlite import SqliteFile
 
 KINDS = frozenset({"receipt", "sanitisation", "release", "rejection", "withheld", "retention", "delivery"})
 GENESIS = "0" * 64
@@ -183,50 +184,33 @@ def _event_values(event: AuditEvent) -> dict[str, Any]:
     return values
 
 
-class AuditLog:
+class AuditLog(SqliteFile):
     """`async with AuditLog(path) as audit: seq = await audit.append(AuditEvent("release", ...))`.
 
     With `create=False` the file must already be an audit log (the CLI's read-only commands use
     this so that a wrong path is an error rather than a new, empty log)."""
 
+    SCHEMA = _SCHEMA
+    ISOLATION_LEVEL = None  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+
     def __init__(self, path: str | Path, *, create: bool = True):
-        self.path = Path(path)
+        super().__init__(path)
         self.create = create
-        self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
 
     async def __aenter__(self) -> "AuditLog":
         if not self.create and not self.path.is_file():
             raise AuditError(f"{self.path}: no such audit log")
+        return await super().__aenter__()
+
+    async def prepare(self) -> None:
         if self.create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-        self._db = await aiosqlite.connect(self.path, isolation_level=None, timeout=30)
-        try:
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=FULL")
-            if self.create:
-                await self._db.executescript(f"BEGIN;{_SCHEMA}COMMIT;")
-            else:
-                async with self._db.execute(
-                        "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('events','head')") as cur:
-                    if (await cur.fetchone())[0] != 2:
-                        raise AuditError(f"{self.path}: not an audit log (no events and head tables)")
-        except BaseException:
-            await self._db.close()
-            self._db = None
-            raise
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self._db is not None, "use `async with AuditLog(path)`"
-        return self._db
+            await super().prepare()
+            return
+        async with self.db.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('events','head')") as cur:
+            if (await cur.fetchone())[0] != 2:
+                raise AuditError(f"{self.path}: not an audit log (no events and head tables)")
 
     # --- writing ---------------------------------------------------------------------------
 

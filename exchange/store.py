@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from pathlib import Path
 from typing import Any, AsyncIterator
 
-import aiosqlite
+from exchange.sqlite import SqliteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -71,29 +70,8 @@ def _date_text(value: Any) -> str | None:
     return dt.date.fromisoformat(str(value)).isoformat()
 
 
-class FeedStore:
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._db: aiosqlite.Connection | None = None
-
-    async def __aenter__(self) -> "FeedStore":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self._db is not None, "use `async with FeedStore(path)`"
-        return self._db
+class FeedStore(SqliteFile):
+    SCHEMA = _SCHEMA
 
     async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool:
         """Store a record unless its id is already held; True if it was new. Caller commits."""
