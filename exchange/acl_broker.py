@@ -170,7 +170,7 @@ async def _send(settings: KafkaSettings, request: Request, what: str):
         if node is None or not await admin._client.ready(node):
             raise AclBrokerError(f"{what}: no broker reachable at {settings.bootstrap}")
         return await admin._client.send(node, request)
-    except (IncompatibleBrokerVersion, NotImplementedError) as exc:
+    except (IncompatibleBrokerVersion, NotImplementedError):
         name = type(request).__name__.strip("_").removesuffix("Request")
         raise AclsUnsupported(f"{what}: the broker at {settings.bootstrap} does not support Kafka's {name} "
                               f"request (API key {request.API_KEY}) in a version this client speaks "

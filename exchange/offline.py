@@ -40,6 +40,7 @@ from exchange.validation import Formats, RowInvalid, validate_row
 
 HANDLING = ("marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by")
 MAX_FIELD_BYTES = 32_768  # as the agent's ingest: a longer cell is refused, not read into memory
+_NOT_UTF8 = "\ufffd"  # what a byte that is not UTF-8 decodes to
 _INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
@@ -234,7 +235,9 @@ def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str] | None, 
             extra = raw.pop(None)
             yield row_number, {k: v or "" for k, v in raw.items()}, [f"{len(extra)} cell(s) beyond the header"]
             continue
-        yield row_number, {k: "" if v is None else v for k, v in raw.items()}, None
+        row = {k: "" if v is None else v for k, v in raw.items()}
+        bad = [k for k, v in row.items() if _NOT_UTF8 in v]
+        yield row_number, row, ([f"{', '.join(bad)}: not UTF-8 text (save the export as UTF-8 CSV)"] if bad else None)
 
 
 def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanitiser: RecordSanitiser,
@@ -260,7 +263,9 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
 
     csv.field_size_limit(MAX_FIELD_BYTES)
     try:
-        handle = open(source, newline="", encoding="utf-8-sig")
+        # Bytes that are not UTF-8 become U+FFFD, so the row holding them is quarantined by number
+        # rather than a decode error dropping a whole buffer of rows.
+        handle = open(source, newline="", encoding="utf-8-sig", errors="replace")
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read ({exc.strerror})") from exc
     with handle:
@@ -269,6 +274,8 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
             header = list(reader.fieldnames or [])
         except (csv.Error, UnicodeDecodeError) as exc:
             raise ConfigError(f"{source}: unreadable header row ({exc})") from exc
+        if any(_NOT_UTF8 in h for h in header):
+            raise ConfigError(f"{source}: the header row is not UTF-8 text (save the export as UTF-8 CSV)")
         if not any(h.strip() for h in header):
             raise ConfigError(f"{source}: no header row (expected the schema's field names: "
                               f"{', '.join(p.name for p in dataset.fields)})")

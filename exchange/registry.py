@@ -51,6 +51,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 import aiosqlite
 
 from exchange.acl import AclBinding, check_principal
+from exchange.sqlite import SqliteFile
 from exchange.errors import ConfigError, ExchangeError
 from exchange.keys import PublicKeys
 from exchange.partnership import KINDS, SANITISER_ID, Grant, Partnership, Signatory
@@ -364,37 +365,22 @@ _GRANT_COLUMNS = ("id, signatory, dataset, purpose, legal_basis, approved_by, ex
                   "source, revoked, revoked_at, revoked_by, revoke_reason")
 
 
-class Registry:
+class Registry(SqliteFile):
     """`async with Registry(path) as registry:`; every change is one transaction with its event."""
+
+    SCHEMA = _SCHEMA
+    ISOLATION_LEVEL = None  # transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
 
     def __init__(self, path: str | Path, *, catalogue: Catalogue | None = None,
                  today: Callable[[], dt.date] = dt.date.today, clock: Callable[[], dt.datetime] = _now):
-        self.path = Path(path) if str(path) != ":memory:" else path
+        super().__init__(path)
         self.catalogue = catalogue or default_catalogue()
         self.today = today
         self.clock = clock
-        self._db: aiosqlite.Connection | None = None
 
-    async def __aenter__(self) -> "Registry":
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._db.execute("PRAGMA busy_timeout=10000")
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=FULL")
-        await self._db.execute("PRAGMA foreign_keys=ON")
-        await self._db.executescript(_SCHEMA)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self._db is not None, "use `async with Registry(path)`"
-        return self._db
+    async def prepare(self) -> None:
+        await self.db.execute("PRAGMA foreign_keys=ON")
+        await super().prepare()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -767,8 +753,13 @@ def _differences(config: Signatory, registry: Signatory) -> list[str]:
     out = []
     for name in ("status", "tier", "kind", "principal", "keys", "supplies", "name", "liaison_officer"):
         a, b = getattr(config, name), getattr(registry, name)
-        if a != b:
-            shown = (lambda v: sorted(v) if isinstance(v, frozenset) else ("(other keys)" if isinstance(v, PublicKeys) else v))
+        if a == b:
+            continue
+        if name == "keys":
+            out.append(f"{config.id}: the config gives other public keys than the registry holds; the registry's "
+                       "are used")
+        else:
+            shown = (lambda v: sorted(v) if isinstance(v, frozenset) else v)
             out.append(f"{config.id}: the config says {name} {shown(a)!r}, the registry keeps {shown(b)!r}")
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from exchange.avro import Codec, schema_dir
@@ -109,13 +109,14 @@ class Dataset:
     def fields_with(self, rule: str) -> tuple[FieldPolicy, ...]:
         return tuple(f for f in self.fields if f.rule == rule)
 
-    @property
+    # Cached: the daemon and feed use them several times per record.
+    @cached_property
     def raw_codec(self) -> Codec:
-        return _codec_for(self.id, "raw", json.dumps(self.raw_schema, sort_keys=True))
+        return Codec(self.raw_schema)
 
-    @property
+    @cached_property
     def shared_codec(self) -> Codec:
-        return _codec_for(self.id, "shared", json.dumps(self.shared_schema(), sort_keys=True))
+        return Codec(self.shared_schema())
 
     def shared_schema(self) -> dict[str, Any]:
         """The output form: dropped fields gone, dates of birth become ages, handling added."""
@@ -140,11 +141,6 @@ class Dataset:
         schema["namespace"] = "uk.csp.exchange.shared"
         schema["fields"] = out_fields + copy.deepcopy(HANDLING_FIELDS)
         return schema
-
-
-@lru_cache(maxsize=None)
-def _codec_for(dataset_id: str, form: str, schema_json: str) -> Codec:
-    return Codec(json.loads(schema_json))
 
 
 def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> Dataset:

@@ -70,9 +70,13 @@ def _convert(policy: FieldPolicy, text: str, formats: Formats) -> Any:
         raise ValueError(f"{text!r} is not a yes/no value")
     if kind in ("int", "long"):
         try:
-            return int(text)
+            value = int(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a whole number") from None
+        bits = 31 if kind == "int" else 63
+        if not -(2 ** bits) <= value < 2 ** bits:
+            raise ValueError(f"{text!r} is too large for this field")
+        return value
     if kind in ("float", "double"):
         try:
             value = float(text)
@@ -124,10 +128,11 @@ def cross_field_checks(dataset: Dataset, record: Mapping[str, Any], today: dt.da
     axes = {p.axis: record.get(p.name) for p in dataset.fields_with("coordinate")}
     if axes and (axes.get("easting") is None) != (axes.get("northing") is None):
         reasons.append("easting and northing must be given together")
-    for policy in dataset.fields:
-        value = record.get(policy.name)
+    # Only the event and dates of birth cannot lie ahead; end dates (a licence's, say) may.
+    for name in [dataset.event_date_field, *(p.name for p in dataset.fields_with("dob_to_age"))]:
+        value = record.get(name)
         if isinstance(value, dt.date) and value > today:
-            reasons.append(f"{policy.name}: {value.isoformat()} is in the future")
+            reasons.append(f"{name}: {value.isoformat()} is in the future")
     start, end = record.get("committed_from_date"), record.get("committed_to_date")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         reasons.append(f"committed_to_date {end.isoformat()} is before committed_from_date {start.isoformat()}")

@@ -6,9 +6,12 @@ outbox and feed store), and through the offline command with the same sanitiser 
 same partnership config and --as-of today. The council's export and the offline output must be
 the same rows, and the same rows must be rejected.
 
-The session broker is shared with other tests: the sanitiser here uses its own consumer group,
-and both it and the council's feed group start from the current end of their topics, so only
-this test's messages are read.
+The session broker is shared with other tests (tests/test_pipeline.py expects the first police
+record on raw.police_crime_offence to be its own, and its sanitiser and council feed use the
+default consumer groups). So this test runs the demo partnership's config with the police and
+council renamed to ids unique to the run (same keys, grants and k): its records come from a
+producer the other tests' partnership does not know, its feed group is new, and its sanitiser has
+a group of its own; both groups start at the current end of their topics.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from click.testing import CliRunner
 from agents.agent import submit
 from exchange.cli.sanitise import command
 from exchange.feed import FeedService, export_csv
-from exchange.kafka import ensure_topics, key_topic, raw_topic, shared_topic
+from exchange.kafka import ensure_topics, raw_topic, shared_topic
 from exchange.sanitiser import SanitiserCore, SanitiserService
 from exchange.schemas import catalogue
 from exchange.store import FeedStore
+from exchange.partnership import load_partnership
 from exchange.synthetic import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import PASSPHRASE, agent_config_with_outbox
 
@@ -69,18 +73,26 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def outputs(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory):
+def outputs(kafka, demo_files, party_keys, gazetteer, tmp_path_factory):
+    from dataclasses import replace
+
     work = tmp_path_factory.mktemp("offline-vs-daemon")
-    agent_config = agent_config_with_outbox(demo_files, work / "outbox.db")
+    run = uuid.uuid4().hex[:8]
+    police, council = f"{POLICE}-{run}", f"{COUNCIL}-{run}"
+    config = work / "partnership.toml"
+    config.write_text(demo_files.partnership.read_text().replace(f'"{POLICE}"', f'"{police}"')
+                      .replace(f'"{COUNCIL}"', f'"{council}"'))
+    partnership = load_partnership(config)
+    agent_config = replace(agent_config_with_outbox(demo_files, work / "outbox.db"), signatory=police, partnership=config)
     export = work / "police-export.csv"
     police_offence_export(gazetteer, export, rows=ROWS, bad_rows=BAD_ROWS, seed=SEED)
     today = dt.date.today()
 
     async def daemon() -> tuple[Path, object, float]:
         started = time.monotonic()
-        group = f"exchange-sanitiser-offline-test-{uuid.uuid4().hex[:8]}"
+        group = f"exchange-sanitiser-offline-test-{run}"
         await start_group_at_end(kafka, group, [raw_topic(DATASET)])
-        await start_group_at_end(kafka, f"feed.{COUNCIL}", [shared_topic(DATASET)])
+        await start_group_at_end(kafka, f"feed.{council}", [shared_topic(DATASET)])
         stop = asyncio.Event()
         sanitiser = SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer,
                                                    today=lambda: today), kafka, datasets=[DATASET], group_id=group)
@@ -88,7 +100,7 @@ def outputs(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_fact
         report = await submit(agent_config, export, partnership=partnership, dataset=catalogue()[DATASET],
                               keys=party_keys[POLICE], settings=kafka)
         async with FeedStore(work / "council.db") as store:
-            feed = FeedService(partnership, catalogue(), party_keys[COUNCIL], COUNCIL, kafka, store, datasets=[DATASET])
+            feed = FeedService(partnership, catalogue(), party_keys[COUNCIL], council, kafka, store, datasets=[DATASET])
             feed_task = asyncio.create_task(feed.run(stop))
             deadline = time.monotonic() + 60
             while await store.count(DATASET) < report.accepted:
@@ -108,12 +120,12 @@ def outputs(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_fact
     started = time.monotonic()
     result = CliRunner().invoke(command, [
         "--dataset", DATASET, "--gazetteer", str(demo_files.gazetteer), "--in", str(source), "--out", str(offline_out),
-        "--config", str(demo_files.partnership), "--keys", str(demo_files.keys["sanitiser"]),
+        "--config", str(config), "--keys", str(demo_files.keys["sanitiser"]),
         "--as-of", today.isoformat()], env={"EXCHANGE_KEY_PASSPHRASE": PASSPHRASE}, catch_exceptions=False)
     offline_seconds = time.monotonic() - started
     print(f"\ndaemon path {daemon_seconds:.1f} s, offline command {offline_seconds:.2f} s for {ROWS + BAD_ROWS} rows")
     return {"delivered": delivered, "report": report, "result": result, "offline": offline_out,
-            "quarantine": work / "offline-out.quarantine.csv"}
+            "quarantine": work / "offline-out.quarantine.csv", "police": police}
 
 
 def test_the_same_rows_are_rejected(outputs):
@@ -145,5 +157,5 @@ def test_both_paths_really_depersonalised(outputs):
     rows = read_rows(outputs["offline"])
     assert all(r["crime_ref"].startswith("PS-") for r in rows)
     assert any(r["location_generalised"] == "Y" for r in rows)
-    assert {r["handling_originator"] for r in rows} == {POLICE}
+    assert {r["handling_originator"] for r in rows} == {outputs["police"]}
     assert {r["handling_permitted_purpose"] for r in rows} == {"Strategic assessment and daily tasking of the partnership"}

@@ -218,6 +218,21 @@ def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(tmp_path, demo_fi
     assert result.exit_code == 0 and not out.with_name(out.stem + ".quarantine.csv").exists()
 
 
+def test_bytes_that_are_not_utf8_cost_only_their_own_row(tmp_path, demo_files, gazetteer):
+    source = export(tmp_path, "police_crime_offence", gazetteer, n=400)
+    data = source.read_bytes().split(b"\r\n")
+    data[200] = data[200].replace(b",addressable,", b",addressable\xff,", 1).replace(b",non_addressable,", b",non\xff,", 1)
+    source.write_bytes(b"\r\n".join(data))
+    result, out = sanitise(tmp_path, demo_files, "police_crime_offence", source)
+    assert result.exit_code == 1, result.stderr
+    quarantine = read_csv(out.with_name(out.stem + ".quarantine.csv"))
+    assert [(r["row"], "not UTF-8" in r["reasons"]) for r in quarantine] == [("200", True)]
+    assert len(read_csv(out)) == 399
+    (tmp_path / "bad-header.csv").write_bytes(b"crime_ref,offence\xff_code\r\nA,B\r\n")
+    result, _ = sanitise(tmp_path, demo_files, "police_crime_offence", tmp_path / "bad-header.csv")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+
+
 def test_a_header_without_required_columns_is_refused(tmp_path, demo_files):
     source = tmp_path / "wrong.csv"
     source.write_text("CrimeNumber,FromDate\nNS/1,01/01/2026\n")
@@ -254,7 +269,7 @@ def test_progress_is_reported_on_stderr_for_large_files(tmp_path, demo_files, ga
     import exchange.cli.sanitise as cli
 
     monkeypatch.setattr(cli, "PROGRESS_SECONDS", 0.0)  # report at every check (every 1,000 rows)
-    source = export(tmp_path, "police_incident", gazetteer, n=2500)
+    source = export(tmp_path, "police_incident", gazetteer, n=2000)
     result, _ = sanitise(tmp_path, demo_files, "police_incident", source)
     assert result.exit_code == 0, result.stderr
     assert "1,000 rows read" in result.stderr and "2,000 rows read" in result.stderr

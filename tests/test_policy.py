@@ -135,3 +135,32 @@ def test_every_fault_in_a_row_is_reported_at_once():
 def test_agency_date_formats_are_honoured():
     record = validate_row(OFFENCE, {**GOOD, "committed_from_date": "01/11/2026"}, Formats(dates=("%d/%m/%Y",)), today=TODAY)
     assert record["committed_from_date"] == dt.date(2026, 11, 1)
+
+
+def _first_field(kind: str):
+    for dataset in catalogue():
+        for policy in dataset.fields:
+            base = [t for t in policy.avro_type if t != "null"][0] if isinstance(policy.avro_type, list) else policy.avro_type
+            if base == kind:
+                return dataset, policy
+    raise AssertionError(f"no {kind} field in any schema")
+
+
+def test_whole_numbers_beyond_the_field_range_are_rejected_not_crashed():
+    dataset, policy = _first_field("int")
+    from exchange.validation import _convert
+
+    with pytest.raises(ValueError, match="too large"):
+        _convert(policy, "99999999999", Formats())
+    assert _convert(policy, "42", Formats()) == 42
+
+
+def test_only_event_dates_and_dates_of_birth_may_not_lie_in_the_future():
+    from exchange.validation import cross_field_checks
+
+    ppo = catalogue()["prison_release"]
+    future = TODAY + dt.timedelta(days=200)
+    end_dates = [p.name for p in ppo.fields if p.name.endswith("end_date")]
+    assert end_dates, "prison_release has licence/supervision end dates"
+    assert cross_field_checks(ppo, {end_dates[0]: future}, TODAY) == []
+    assert cross_field_checks(ppo, {ppo.event_date_field: future}, TODAY)

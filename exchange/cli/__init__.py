@@ -69,9 +69,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from exchange.cli import agent, audit, broker, demo, feed, keys, sanitiser, schemas
+    from exchange.cli import acl, agent, audit, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory
 
-    for module in (agent, audit, broker, demo, feed, keys, sanitiser, schemas):
+    for module in (acl, agent, audit, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory):
         main.add_command(module.command)
     try:
         from exchange.cli.gazetteer import gazetteer

@@ -23,10 +23,17 @@ def command() -> None:
               help="SQLite file of processed message ids (tells a redelivery from a replay).")
 @click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT", type=click.Path(dir_okay=False),
               help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection.")
+@click.option("--registry", "registry_path", envvar="EXCHANGE_REGISTRY", default=None,
+              type=click.Path(dir_okay=False),
+              help="The governance registry (`exchange signatory` / `exchange acl`). When given, suppliers, "
+                   "recipients, grants and suspensions follow it, re-read every --refresh seconds; without it, "
+                   "the config alone. Default: $EXCHANGE_REGISTRY.")
+@click.option("--refresh", "refresh_every", type=float, default=1.0, show_default=True,
+              help="Seconds between re-reads of the registry: a suspension takes effect within this time.")
 @BOOTSTRAP_OPTION
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, audit_path: str, bootstrap: str,
-        verbose: bool) -> None:
+def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, audit_path: str,
+        registry_path: str | None, refresh_every: float, bootstrap: str, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -43,11 +50,22 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     from exchange.sanitiser_state import SanitiserState
 
     setup_logging(verbose)
-    core = SanitiserCore(load_partnership(config_path), catalogue(), load_keypair(key_file),
-                         Gazetteer.open(gazetteer_path))
+    base = load_partnership(config_path)
+    partnership, source = base, None
+    if registry_path:
+        import asyncio
+
+        from exchange.cli.signatory import report_sync
+        from exchange.registry import open_live_partnership, partnership_source
+
+        partnership, report = asyncio.run(open_live_partnership(registry_path, base))
+        report_sync(report)
+        source = partnership_source(registry_path, base)
+    core = SanitiserCore(partnership, catalogue(), load_keypair(key_file), Gazetteer.open(gazetteer_path))
 
     async def service(stop):
         async with SanitiserState(state_path) as state, AuditLog(audit_path) as audit:
-            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), state=state, audit=audit).run(stop)
+            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), state=state, audit=audit,
+                                   partnership_source=source, refresh_every=refresh_every).run(stop)
 
     run_until_signal(service)

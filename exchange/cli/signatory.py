@@ -238,7 +238,9 @@ def show(signatory_id, config_path, registry_path, as_json) -> None:
              f"  ed25519:     {data['ed25519']}",
              f"  entered via: {data['source']} on {data['created_at']}",
              "", "Approvals:"]
-    lines += [f"  {a['approver']} on {a['approved_at']}" for a in data["approvals"]] or ["  none recorded"]
+    founding = "  none: a founding signatory, entered from the config when the registry was created"
+    lines += [f"  {a['approver']} on {a['approved_at']}" for a in data["approvals"]] or [
+        founding if data["source"] == "config" and data["status"] != "proposed" else "  none recorded"]
     if data["awaiting_approval_from"]:
         lines.append(f"  awaiting: {', '.join(data['awaiting_approval_from'])}")
     lines += ["", "Grants:"]
