@@ -45,12 +45,19 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], format
     csv.field_size_limit(MAX_FIELD_BYTES)
     accepted, rejected = [], []
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        # Bytes that are not UTF-8 (a cp1252 pound sign, say) survive as surrogates, so the rows
+        # holding them are quarantined with a reason instead of the whole read failing.
+        handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     with handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise ConfigError(f"{path}: the header row cannot be read ({exc})") from exc
+        if any(_not_utf8(name) for name in header):
+            raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
         mapping = {name: columns.get(name, name) for name in (p.name for p in dataset.fields)}
         absent = [f"{column} (for {name})" for name, column in mapping.items()
                   if column not in header and not dataset.field(name).nullable
@@ -72,12 +79,20 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], format
                 extra = raw.pop(None)
                 rejected.append(Rejected(row_number, (f"{len(extra)} cell(s) beyond the header",), _clean(raw)))
                 continue
+            if any(_not_utf8(value) for value in raw.values() if isinstance(value, str)):
+                rejected.append(Rejected(row_number, ("contains bytes that are not UTF-8; save the export as UTF-8",),
+                                         _clean(raw)))
+                continue
             fields = {name: raw.get(column) for name, column in mapping.items()}
             try:
                 accepted.append(Accepted(row_number, validate_row(dataset, fields, formats, today=today)))
             except RowInvalid as exc:
                 rejected.append(Rejected(row_number, exc.reasons, _clean(raw)))
     return IngestResult(path, tuple(accepted), tuple(rejected))
+
+
+def _not_utf8(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
 def _clean(row: Mapping[Any, Any]) -> dict[str, str]:
@@ -93,7 +108,8 @@ def write_quarantine(result: IngestResult) -> Path | None:
     columns: list[str] = []
     for item in result.rejected:
         columns.extend(c for c in item.row if c not in columns)
-    with open(target, "w", newline="", encoding="utf-8") as out:
+    # surrogateescape writes a row's non-UTF-8 bytes back as they were, for the agency to see.
+    with open(target, "w", newline="", encoding="utf-8", errors="surrogateescape") as out:
         writer = csv.writer(out)
         writer.writerow(["row", "reasons", *columns])
         for item in result.rejected:

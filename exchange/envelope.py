@@ -249,14 +249,12 @@ class Opener:
         self.me = me
         self._keys = keys
         self._producers = dict(producers)
-        self._data_keys: dict[str, tuple[str, bytes]] = {}  # key_id -> (producer, data key)
-        self._not_for_me: dict[str, str] = {}  # key_id -> producer
+        # Keyed by (producer, key id): a grant signed by one party can never shadow another's key.
+        self._data_keys: dict[tuple[str, str], bytes] = {}
+        self._not_for_me: set[tuple[str, str]] = set()
 
     def set_producers(self, producers: Mapping[str, bytes]) -> None:
         self._producers = dict(producers)
-
-    def knows_key(self, key_id: str) -> bool:
-        return key_id in self._data_keys or key_id in self._not_for_me
 
     def _verify_key(self, producer: str) -> bytes:
         try:
@@ -272,14 +270,18 @@ class Opener:
         except AvroDecodeError as exc:
             raise MalformedEnvelope(f"key grant: {exc}") from exc
         key_id = grant["key_id"]
+        slot = (grant["producer"], key_id)
         try:
             primitives.verify(self._verify_key(grant["producer"]), _grant_signed_bytes(grant), grant["signature"])
         except primitives.PrimitiveFailure:
             raise BadSignature(f"key grant {key_id} for {grant['topic']}: signature of {grant['producer']!r} does not verify") from None
         recipients = tuple(item["recipient"] for item in grant["recipients"])
         mine = [item["wrapped"] for item in grant["recipients"] if item["recipient"] == self.me]
+        if slot in self._data_keys or slot in self._not_for_me:
+            # The first verified grant of a key id stands; a second one cannot replace it.
+            return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=slot in self._data_keys)
         if not mine:
-            self._not_for_me[key_id] = grant["producer"]
+            self._not_for_me.add(slot)
             return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=False)
         try:
             unwrapped = primitives.unseal(self._keys.box_key, mine[0])
@@ -287,7 +289,7 @@ class Opener:
             raise DecryptionFailed(f"key grant {key_id}: the key wrapped for {self.me!r} does not open with its private key") from None
         if len(unwrapped) != _KEY_ID_BYTES + primitives.DATA_KEY_BYTES or unwrapped[:_KEY_ID_BYTES].hex() != key_id:
             raise DecryptionFailed(f"key grant {key_id}: wrapped key is bound to another key id")
-        self._data_keys[key_id] = (grant["producer"], unwrapped[_KEY_ID_BYTES:])
+        self._data_keys[slot] = unwrapped[_KEY_ID_BYTES:]
         return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=True)
 
     def open(self, envelope: bytes) -> Opened:
@@ -302,13 +304,12 @@ class Opener:
             )
         except primitives.PrimitiveFailure:
             raise BadSignature(f"message {header.message_id}: signature of {header.producer!r} does not verify") from None
-        if header.key_id in self._not_for_me:
+        slot = (header.producer, header.key_id)
+        if slot in self._not_for_me:
             raise NotARecipient(f"message {header.message_id}: {self.me!r} is not a recipient of data key {header.key_id}")
-        if header.key_id not in self._data_keys:
-            raise UnknownDataKey(f"message {header.message_id}: data key {header.key_id} has not been announced")
-        key_producer, data_key = self._data_keys[header.key_id]
-        if key_producer != header.producer:
-            raise BadSignature(f"message {header.message_id}: data key {header.key_id} belongs to {key_producer!r}, not {header.producer!r}")
+        data_key = self._data_keys.get(slot)
+        if data_key is None:
+            raise UnknownDataKey(f"message {header.message_id}: data key {header.key_id} of {header.producer!r} has not been announced")
         try:
             payload = primitives.aead_decrypt(data_key, data["nonce"], data["ciphertext"], header_bytes)
         except primitives.PrimitiveFailure:
