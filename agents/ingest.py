@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from exchange.errors import ConfigError
+from exchange import csvfiles
 from exchange.schemas import Dataset
 from exchange.validation import Formats, RowInvalid, validate_row
 
-MAX_FIELD_BYTES = 32_768
+MAX_FIELD_BYTES = csvfiles.MAX_FIELD_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,61 +42,19 @@ class IngestResult:
 def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], formats: Formats,
                 *, today: dt.date | None = None) -> IngestResult:
     """Validate every row; an export whose header lacks mapped columns is refused as a whole."""
-    csv.field_size_limit(MAX_FIELD_BYTES)
     accepted, rejected = [], []
-    try:
-        # Bytes that are not UTF-8 (a cp1252 pound sign, say) survive as surrogates, so the rows
-        # holding them are quarantined with a reason instead of the whole read failing.
-        handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        try:
-            header = reader.fieldnames or []
-        except csv.Error as exc:
-            raise ConfigError(f"{path}: the header row cannot be read ({exc})") from exc
-        if any(_not_utf8(name) for name in header):
-            raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
-        mapping = {name: columns.get(name, name) for name in (p.name for p in dataset.fields)}
-        absent = [f"{column} (for {name})" for name, column in mapping.items()
-                  if column not in header and not dataset.field(name).nullable
-                  and dataset.field(name).avro_type != "boolean"]
-        if absent:
-            raise ConfigError(f"{path}: header lacks required column(s): {', '.join(absent)}")
-        row_number = 0
-        while True:
+    mapping = {p.name: columns.get(p.name, p.name) for p in dataset.fields}
+    with csvfiles.read_export(path, dataset, columns) as (_, rows):
+        for row in rows:
+            if row.problem is not None:
+                rejected.append(Rejected(row.number, (row.problem,), row.cells))
+                continue
+            fields = {name: row.cells.get(column) for name, column in mapping.items()}
             try:
-                raw = next(reader)
-            except StopIteration:
-                break
-            except (csv.Error, UnicodeDecodeError) as exc:
-                row_number += 1
-                rejected.append(Rejected(row_number, (f"unreadable CSV row: {exc}",), {}))
-                continue
-            row_number += 1
-            if None in raw:  # more cells than the header has columns
-                extra = raw.pop(None)
-                rejected.append(Rejected(row_number, (f"{len(extra)} cell(s) beyond the header",), _clean(raw)))
-                continue
-            if any(_not_utf8(value) for value in raw.values() if isinstance(value, str)):
-                rejected.append(Rejected(row_number, ("contains bytes that are not UTF-8; save the export as UTF-8",),
-                                         _clean(raw)))
-                continue
-            fields = {name: raw.get(column) for name, column in mapping.items()}
-            try:
-                accepted.append(Accepted(row_number, validate_row(dataset, fields, formats, today=today)))
+                accepted.append(Accepted(row.number, validate_row(dataset, fields, formats, today=today)))
             except RowInvalid as exc:
-                rejected.append(Rejected(row_number, exc.reasons, _clean(raw)))
+                rejected.append(Rejected(row.number, exc.reasons, row.cells))
     return IngestResult(path, tuple(accepted), tuple(rejected))
-
-
-def _not_utf8(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _clean(row: Mapping[Any, Any]) -> dict[str, str]:
-    return {str(k): "" if v is None else str(v) for k, v in row.items() if k is not None}
 
 
 def write_quarantine(result: IngestResult) -> Path | None:
@@ -108,8 +66,7 @@ def write_quarantine(result: IngestResult) -> Path | None:
     columns: list[str] = []
     for item in result.rejected:
         columns.extend(c for c in item.row if c not in columns)
-    # surrogateescape writes a row's non-UTF-8 bytes back as they were, for the agency to see.
-    with open(target, "w", newline="", encoding="utf-8", errors="surrogateescape") as out:
+    with csvfiles.open_quarantine(target) as out:
         writer = csv.writer(out)
         writer.writerow(["row", "reasons", *columns])
         for item in result.rejected:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from exchange import csvfiles
 from exchange.audit import AuditEvent, AuditLog
 from exchange.avro import AvroDecodeError, codec
 from exchange.envelope import Opener, read_header
@@ -25,7 +26,7 @@ from exchange.kafka import KafkaSettings, KeyTopicReader, key_topic, make_consum
 from exchange.keys import KeyPair
 from exchange.partnership import SANITISER_ID, Partnership
 from exchange.schemas import Catalogue
-from exchange.store import FeedStore, to_json
+from exchange.store import FeedStore
 
 log = logging.getLogger("exchange.feed")
 
@@ -142,23 +143,12 @@ class FeedService:
 async def export_csv(store: FeedStore, dataset_id: str, catalogue: Catalogue, out: Path) -> int:
     """Write one dataset's records as CSV in the shared schema's field order; handling flattened."""
     dataset = catalogue[dataset_id]
-    names = [f["name"] for f in dataset.shared_schema()["fields"] if f["name"] != "handling"]
-    handling = ["marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by"]
+    names = csvfiles.shared_names(dataset)
     count = 0
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(names + [f"handling_{h}" for h in handling])
+        writer.writerow(csvfiles.shared_columns(dataset))
         async for row in store.records(dataset_id):
-            values = to_json({n: row.get(n) for n in names})
-            caveats = row.get("handling") or {}
-            writer.writerow([_cell(values[n]) for n in names] + [_cell(caveats.get(h)) for h in handling])
+            writer.writerow(csvfiles.shared_cells(dataset, row, names=names))
             count += 1
     return count
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    return str(value)

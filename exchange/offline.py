@@ -28,46 +28,18 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
+from exchange import csvfiles
 from exchange.avro import AvroDecodeError
 from exchange.errors import ConfigError, Refused
 from exchange.risk import RiskReport, quasi_identifiers, render_json, render_text, summarise
 from exchange.sanitise import RecordSanitiser, Sanitised
 from exchange.schemas import Dataset
-from exchange.store import to_json
 from exchange.validation import Formats, RowInvalid, validate_row
 
-HANDLING = ("marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by")
-MAX_FIELD_BYTES = 32_768  # as the agent's ingest: a longer cell is refused, not read into memory
-_NOT_UTF8 = "\ufffd"  # what a byte that is not UTF-8 decodes to
-_INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-
-
-# -- the shared form as CSV (identical to exchange.feed.export_csv) ---------------------------
-
-
-def _shared_names(dataset: Dataset) -> list[str]:
-    return [f["name"] for f in dataset.shared_schema()["fields"] if f["name"] != "handling"]
-
-
-def shared_columns(dataset: Dataset) -> list[str]:
-    return _shared_names(dataset) + [f"handling_{h}" for h in HANDLING]
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "Y" if value else "N"
-    return str(to_json(value))
-
-
-def shared_cells(dataset: Dataset, record: Mapping[str, Any], *, names: list[str] | None = None) -> list[str]:
-    """One shared record as CSV cells, in shared_columns order (pass `names` to skip re-deriving them)."""
-    names = _shared_names(dataset) if names is None else names
-    caveats = record.get("handling") or {}
-    return [cell(record.get(n)) for n in names] + [cell(caveats.get(h)) for h in HANDLING]
+# The shared form as CSV is exchange.csvfiles', identical to what `exchange feed export` writes.
+shared_columns, shared_cells = csvfiles.shared_columns, csvfiles.shared_cells
 
 
 # -- one row -----------------------------------------------------------------------------------
@@ -75,27 +47,6 @@ def shared_cells(dataset: Dataset, record: Mapping[str, Any], *, names: list[str
 
 def quarantine_path(out: Path) -> Path:
     return out.with_name(out.stem + ".quarantine.csv")
-
-
-def _base(avro_type: Any) -> Any:
-    if isinstance(avro_type, list):
-        rest = [t for t in avro_type if t != "null"]
-        return rest[0]
-    return avro_type
-
-
-def _range_reasons(dataset: Dataset, record: Mapping[str, Any]) -> list[str]:
-    """Whole numbers too large for their Avro type (validate_row does not check the range)."""
-    reasons = []
-    for policy in dataset.fields:
-        kind = _base(policy.avro_type)
-        kind = kind.get("type") if isinstance(kind, dict) else kind
-        value = record.get(policy.name)
-        if isinstance(kind, str) and kind in _INT_RANGES and isinstance(value, int) and not isinstance(value, bool):
-            low, high = _INT_RANGES[kind]
-            if not low <= value <= high:
-                reasons.append(f"{policy.name}: {value} is out of range for a whole-number field ({low} to {high})")
-    return reasons
 
 
 class RowSanitiser:
@@ -108,16 +59,12 @@ class RowSanitiser:
         self.originator = originator
         self.today = today
         self.formats = formats
-        # Dataset.raw_codec / shared_codec re-derive the schema on every access: look them up once.
         self.raw_codec = dataset.raw_codec
         self.shared_codec = dataset.shared_codec
 
     def __call__(self, row: Mapping[str, str | None], row_number: int) -> Sanitised:
         dataset = self.dataset
         record = validate_row(dataset, row, self.formats, today=self.today)
-        reasons = _range_reasons(dataset, record)
-        if reasons:
-            raise RowInvalid(reasons)
         try:  # what the agent seals and the sanitiser opens
             record = self.raw_codec.decode(self.raw_codec.encode(record))
         except (ValueError, TypeError, AvroDecodeError) as exc:
@@ -190,7 +137,7 @@ class _AtomicCsv:
 
     def _open(self) -> None:
         fd, self._temp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
-        self._handle = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self._handle = os.fdopen(fd, "w", newline="", encoding="utf-8", errors=csvfiles.QUARANTINE_ERRORS)
         self._writer = csv.writer(self._handle)
         self._writer.writerow(self.header)
 
@@ -218,28 +165,6 @@ class _AtomicCsv:
             self._handle = self._writer = self._temp = None
 
 
-def _rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str] | None, list[str] | None]]:
-    """(row number, cells by column | None, reasons | None) for each data row."""
-    row_number = 0
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            row_number += 1
-            yield row_number, None, [f"unreadable CSV row: {exc}"]
-            continue
-        row_number += 1
-        if None in raw:  # more cells than the header has columns
-            extra = raw.pop(None)
-            yield row_number, {k: v or "" for k, v in raw.items()}, [f"{len(extra)} cell(s) beyond the header"]
-            continue
-        row = {k: "" if v is None else v for k, v in raw.items()}
-        bad = [k for k, v in row.items() if _NOT_UTF8 in v]
-        yield row_number, row, ([f"{', '.join(bad)}: not UTF-8 text (save the export as UTF-8 CSV)"] if bad else None)
-
-
 def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanitiser: RecordSanitiser,
                  originator: str, today: dt.date, formats: Formats = Formats(), risk_report: str | Path | None = None,
                  on_progress: Callable[[int, int], None] | None = None, progress_every: int = 1000) -> OfflineResult:
@@ -257,39 +182,23 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
                            k=sanitiser.partnership.k_households, as_of=today)
     process = RowSanitiser(dataset, sanitiser, originator=originator, today=today, formats=formats)
     quasi = quasi_identifiers(dataset)
-    names = _shared_names(dataset)
+    names = csvfiles.shared_names(dataset)
     classes: Counter[tuple[Any, ...]] = Counter()
     started = time.monotonic()
 
-    csv.field_size_limit(MAX_FIELD_BYTES)
-    try:
-        # Bytes that are not UTF-8 become U+FFFD, so the row holding them is quarantined by number
-        # rather than a decode error dropping a whole buffer of rows.
-        handle = open(source, newline="", encoding="utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise ConfigError(f"{source}: cannot read ({exc.strerror})") from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        try:
-            header = list(reader.fieldnames or [])
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source}: unreadable header row ({exc})") from exc
-        if any(_NOT_UTF8 in h for h in header):
-            raise ConfigError(f"{source}: the header row is not UTF-8 text (save the export as UTF-8 CSV)")
+    fields = {p.name for p in dataset.fields}
+    with csvfiles.read_export(source, dataset, {}) as (header, rows):
         if not any(h.strip() for h in header):
             raise ConfigError(f"{source}: no header row (expected the schema's field names: "
                               f"{', '.join(p.name for p in dataset.fields)})")
-        fields = {p.name for p in dataset.fields}
-        absent = [p.name for p in dataset.fields
-                  if p.name not in header and not p.nullable and _base(p.avro_type) != "boolean"]
-        if absent:
-            raise ConfigError(f"{source}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}")
         result.ignored_columns = tuple(h for h in header if h not in fields)
 
         output = _AtomicCsv(out, shared_columns(dataset))
         quarantine = _AtomicCsv(quarantine_path(out), ["row", "reasons", *header])
         try:
-            for row_number, row, problems in _rows(reader):
+            for export_row in rows:
+                row_number, row = export_row.number, export_row.cells
+                problems = None if export_row.problem is None else [export_row.problem]
                 result.rows = row_number
                 if problems is None:
                     try:
@@ -306,8 +215,7 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
                     result.rejected += 1
                     for reason in problems:
                         result.reasons[reason.split(":", 1)[0]] += 1
-                    cells = row or {}
-                    quarantine.writerow([row_number, "; ".join(problems), *(cells.get(h, "") for h in header)])
+                    quarantine.writerow([row_number, "; ".join(problems), *(row.get(h, "") for h in header)])
                 if on_progress is not None and row_number % progress_every == 0:
                     on_progress(row_number, result.rejected)
             result.quarantine = quarantine.commit(always=False)
