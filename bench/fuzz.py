@@ -4,9 +4,9 @@
     python bench/fuzz.py --examples 20000 --targets ingest --jobs 1
     python bench/fuzz.py --hypothesis --examples 5000 # the pytest properties, FUZZ_EXAMPLES=5000
 
-The checks are the properties of tests/test_fuzz.py (check_envelope, check_grant, check_ingest:
-only EnvelopeError / a ConfigError naming the file, reasons for every rejected row, row counts,
-no forgery). This driver draws inputs with `random` from the same mutation and CSV generators,
+The checks are the properties of tests/test_fuzz.py (check_envelope, check_grant,
+check_resigned_grant, check_ingest: only EnvelopeError / a ConfigError naming the file, reasons
+for every rejected row, row counts, no forgery, no shadowed key). This driver draws inputs with `random` from the same mutation and CSV generators,
 which is far faster than Hypothesis' search and does not stop at the first failure: it prints,
 per target, how many inputs were tried, how they were refused (by reason code or reason), and
 every distinct failure, each with a reproducer written to --out.
@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
 
         importlib.reload(fz)  # its settings read FUZZ_EXAMPLES at import
         started = time.monotonic()
-        selection = ["-k", args.targets.replace(":", " ")] if args.targets else []
+        words = re.findall(r"[A-Za-z0-9_]+", args.targets)
+        selection = ["-k", " and ".join(words)] if words else []
         status = pytest.main([str(ROOT / "tests" / "test_fuzz.py"), "-q", "-p", "no:cacheprovider", *selection])
         module = sys.modules.get("tests.test_fuzz", fz)
         results = [{"name": label, "tried": counts.get("inputs", 0), "seconds": time.monotonic() - started,

@@ -431,12 +431,16 @@ class FaultReport:
 
 
 def _agent_phase(before: tuple[int, int], after: tuple[int, int]) -> str:
-    waiting, published = after
-    if waiting:
-        return "publishing (sealed and queued, not all acknowledged)"
-    if published == before[1]:
-        return "before queueing (start-up, reading, sealing)"
-    return "after publishing (all acknowledged, not yet exited)"
+    """What a killed `agent submit` had got to, from its outbox (waiting, published) before and after."""
+    (waiting_before, published_before), (waiting, published) = before, after
+    if not waiting:
+        return ("after publishing (all acknowledged, not yet exited)" if published > published_before
+                else "before queueing (start-up, reading, sealing)")
+    if published > published_before:
+        return "publishing (some acknowledged, the rest in flight or queued)"
+    if waiting > waiting_before:
+        return "queued (sealed, nothing acknowledged yet)"
+    return "start-up (an earlier run's messages still queued)"
 
 
 def _timed_submit(world: World, export: Path) -> tuple[float, float]:
@@ -461,8 +465,8 @@ def _timed_submit(world: World, export: Path) -> tuple[float, float]:
 def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Random, record, *, typical: float,
                         draining: float) -> int:
     """Run `agent submit` on one export, SIGKILLing it up to `kills` times (every other kill timed for
-    the publishing phase: a random moment while sealed messages sit in the outbox), then once more to
-    completion. Returns the number of runs."""
+    the publishing phase: a random moment while sealed messages sit in the outbox, mostly once the
+    first has been acknowledged), then once more to completion. Returns the number of runs."""
     runs = 0
     for attempt in range(kills):
         before = outbox_state(world.outbox)
@@ -472,13 +476,15 @@ def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Rand
         started = time.monotonic()
         runs += 1
         if attempt % 2 == 0:
+            # The key grant is acknowledged and marked alone, before the records it covers are sent:
+            # once the published count moves, records are in flight.
             deadline = started + max(typical * 3, 15.0)
             while process.poll() is None and time.monotonic() < deadline:
                 waiting, published = outbox_state(world.outbox)
-                if waiting or published > before[1]:
+                if published > before[1] or (waiting > before[0] and rng.random() < 0.3):
                     break
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, draining))
+            time.sleep(rng.uniform(0.0, draining / 2))
         else:
             time.sleep(rng.uniform(0.0, typical))
         uptime = time.monotonic() - started

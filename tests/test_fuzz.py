@@ -5,12 +5,20 @@
     duplication, splicing two messages), raise nothing but `EnvelopeError` subclasses, each with a
     message and a reason code; and whatever still opens is exactly a message that was sealed (no
     mutation yields a forgery), whatever grant is still accepted is exactly a grant that was made.
+    Structure-aware too: decoded fields mutated and re-signed with a real producer's key (what a
+    buggy or hostile signatory could send) reach the checks behind the signature; and a grant
+    signed by one producer never stops another producer's genuine envelopes from opening.
 (b) `agents.ingest.read_export` (police_crime_offence, the demo's column mapping), on arbitrary
     bytes, arbitrary text, CSV-shaped text, byte-mutated and cell-mutated valid exports, raises
     nothing but a `ConfigError` that names the file, and that only for a header lacking required
     columns when the file is well-formed; every rejected row has a row number >= 1 and at least
     one reason; accepted + rejected == data rows when the file is well-formed CSV; every accepted
     record encodes under the dataset's Avro schema and the quarantine report can be written.
+
+The last tests pin down faults these properties found (all fixed since): a header that is not
+UTF-8 or not readable as CSV escaped as UnicodeDecodeError / csv.Error; a non-UTF-8 byte mid-file
+silently dropped up to 8 KiB of rows; a file ending inside a multi-byte character made the ingest
+loop for ever, eating memory; another producer's grant could shadow a key id.
 
 CI runs FUZZ_EXAMPLES (default 300) per property; `python bench/fuzz.py --examples 100000` runs
 the same checks outside pytest, far faster, and prints what was tried and why inputs were refused.
@@ -25,6 +33,8 @@ import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -750,6 +760,23 @@ def test_a_byte_that_is_not_utf8_in_the_middle_loses_no_row():
 
 def test_an_oversized_header_cell_is_refused_naming_the_file():
     check_ingest(b"x" * (MAX_FIELD_BYTES + 1) + b"\r\n" + _valid_export(), "pinned")
+
+
+def test_an_export_ending_inside_a_multibyte_character_is_read_to_its_end(tmp_path):
+    """Strict decoding raised at a truncated last character on every read, for ever: the ingest
+    looped, adding a rejection each time, until memory ran out (bench/fuzz.py was OOM-killed at
+    24 GB). Run in a child with a memory cap and a timeout, so a regression fails instead of hanging."""
+    path = tmp_path / "truncated.csv"
+    path.write_bytes(_valid_export() + b"NS/26/1,\xc3")
+    code = "\n".join([
+        "import resource, sys",
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))",
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})",
+        "from tests.test_fuzz import check_ingest",
+        f"check_ingest(open({str(path)!r}, 'rb').read(), 'pinned')",
+    ])
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr[-2000:]
 
 
 def test_valid_exports_are_read_whole():
