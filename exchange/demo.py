@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from exchange.broker import EmbeddedBroker
-from exchange.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, shared_topic
+from exchange.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, read_topic, shared_topic
 from exchange.synthetic import COUNCIL, DATASET, VOLUNTARY, make_partnership, police_offence_export
 
 
@@ -188,7 +188,7 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
             say(f"[6/7] {VOLUNTARY} (tier 2, no grant) tries to open the shared records with its own key")
             summary.opened_by_unauthorised, summary.refused_for_unauthorised = asyncio.run(
                 _unauthorised_attempt(files, settings, workdir))
-            summary.dead_lettered = asyncio.run(_topic_size(settings, DEADLETTER_TOPIC))
+            summary.dead_lettered = len(asyncio.run(read_topic(settings, DEADLETTER_TOPIC)))
         finally:
             processes.stop_all()
 
@@ -212,20 +212,6 @@ async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -
                            datasets=[DATASET])
         stats = await feed.run(asyncio.Event(), until_idle=3.0)
         return stats.stored, stats.refused
-
-
-async def _topic_size(settings: KafkaSettings, topic: str) -> int:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(**settings.client_options())
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
-        return sum(ends[p] - starts[p] for p in partitions)
-    finally:
-        await consumer.stop()
 
 
 async def _briefing(files, council_db: Path, workdir: Path):

@@ -149,8 +149,12 @@ class KeyTopicReader:
                     return True
             return False
 
-        while await behind():
-            batch = await consumer.getmany(timeout_ms=500)
+        # The end offset is read first, then one more short poll: some brokers (Tansu) report the end
+        # of the last produce batch as its first offset + 1, so "caught up" is confirmed by an empty poll.
+        settled = False
+        while await behind() or not settled:
+            batch = await consumer.getmany(timeout_ms=500 if not settled else 100)
+            settled = not batch
             for messages in batch.values():
                 for message in messages:
                     try:
@@ -159,6 +163,25 @@ class KeyTopicReader:
                     except EnvelopeError:
                         self.rejected_grants += 1
         return accepted
+
+
+async def read_topic(settings: KafkaSettings, topic: str, *, quiet_ms: int = 500) -> list[bytes]:
+    """Every value on a (single-partition) topic from the beginning, read until a poll comes back
+    empty: counting by end offsets undercounts on Tansu, which misreports them after batches."""
+    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **settings.client_options())
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        values = []
+        while True:
+            batch = await consumer.getmany(timeout_ms=quiet_ms)
+            if not batch:
+                return values
+            values += [m.value for messages in batch.values() for m in messages]
+    finally:
+        await consumer.stop()
 
 
 async def open_with_refresh(opener: Opener, reader: KeyTopicReader, envelope: bytes, *, attempts: int = 3):

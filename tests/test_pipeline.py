@@ -21,7 +21,7 @@ from exchange.avro import codec
 from exchange.envelope import Sealer
 from exchange.feed import FeedService, export_csv
 from exchange.audit import AuditLog
-from exchange.kafka import DEADLETTER_TOPIC, key_topic, raw_topic
+from exchange.kafka import DEADLETTER_TOPIC, key_topic, raw_topic, read_topic
 from exchange.keys import KeyPair
 from exchange.sanitiser import SanitiserCore, SanitiserService
 from exchange.sanitiser_state import SanitiserState
@@ -58,20 +58,7 @@ async def _wait_for(predicate, timeout: float = 60.0, what: str = "condition") -
 
 
 async def _dead_letters(kafka) -> list[dict]:
-    consumer = AIOKafkaConsumer(**kafka.client_options())
-    await consumer.start()
-    try:
-        tp = TopicPartition(DEADLETTER_TOPIC, 0)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        letters = []
-        while await consumer.position(tp) < end:
-            for messages in (await consumer.getmany(timeout_ms=500)).values():
-                letters += [codec("dead_letter").decode(m.value) for m in messages]
-        return letters
-    finally:
-        await consumer.stop()
+    return [codec("dead_letter").decode(value) for value in await read_topic(kafka, DEADLETTER_TOPIC, quiet_ms=300)]
 
 
 async def _first_raw_message(kafka) -> tuple[str, bytes]:
