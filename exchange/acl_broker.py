@@ -120,6 +120,12 @@ class _LenientCreateAclsResponse(CreateAclsResponse_v1):
         return cls(throttle, cls.SCHEMA.fields[1].decode(io.BytesIO(rest)))
 
 
+def _wire(b: AclBinding) -> tuple:
+    """A binding as CreateAcls v1 creations and DeleteAcls v1 filters both encode it."""
+    return (b.resource_type.value, b.resource_name, b.pattern_type.value, b.principal, b.host,
+            b.operation.value, b.permission.value)
+
+
 class _CreateAclsV1(CreateAclsRequest_v1):
     RESPONSE_TYPE = _LenientCreateAclsResponse
 
@@ -133,9 +139,7 @@ class _CreateAcls(Request[_CreateAclsV1]):
         self._bindings = bindings
 
     def build(self, request_struct_class):
-        return request_struct_class([
-            (b.resource_type.value, b.resource_name, b.pattern_type.value, b.principal, b.host,
-             b.operation.value, b.permission.value) for b in self._bindings])
+        return request_struct_class([_wire(b) for b in self._bindings])
 
 
 class _DeleteAcls(Request[DeleteAclsRequest_v1]):
@@ -147,9 +151,7 @@ class _DeleteAcls(Request[DeleteAclsRequest_v1]):
         self._bindings = bindings
 
     def build(self, request_struct_class):
-        return request_struct_class([
-            (b.resource_type.value, b.resource_name, b.pattern_type.value, b.principal, b.host,
-             b.operation.value, b.permission.value) for b in self._bindings])
+        return request_struct_class([_wire(b) for b in self._bindings])
 
 
 def describe_request() -> DescribeAclsRequest:
