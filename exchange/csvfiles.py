@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from exchange.errors import ConfigError
-from exchange.schemas import Dataset
+from exchange.schemas import Dataset, base_type
 from exchange.store import to_json
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
@@ -31,10 +31,6 @@ class ExportRow:
 
 def _not_utf8(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _base(avro_type: Any) -> Any:
-    return [t for t in avro_type if t != "null"][0] if isinstance(avro_type, list) else avro_type
 
 
 @contextmanager
@@ -59,7 +55,7 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str]) -> Ite
         if any(_not_utf8(name) for name in header):
             raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
         absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
-                  if columns.get(p.name, p.name) not in header and not p.nullable and _base(p.avro_type) != "boolean"]
+                  if columns.get(p.name, p.name) not in header and not p.nullable and base_type(p.avro_type) != "boolean"]
         if absent:
             raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}")
         yield header, _rows(reader)

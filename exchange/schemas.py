@@ -72,7 +72,8 @@ def _is_nullable(avro_type: Any) -> bool:
     return isinstance(avro_type, list) and "null" in avro_type
 
 
-def _base_type(avro_type: Any) -> Any:
+def base_type(avro_type: Any) -> Any:
+    """The type inside an optional ["null", T] union (every dataset field is T or such a union)."""
     if isinstance(avro_type, list):
         rest = [t for t in avro_type if t != "null"]
         return rest[0] if len(rest) == 1 else rest
@@ -80,7 +81,7 @@ def _base_type(avro_type: Any) -> Any:
 
 
 def _logical(avro_type: Any) -> str | None:
-    base = _base_type(avro_type)
+    base = base_type(avro_type)
     return base.get("logicalType") if isinstance(base, dict) else None
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from exchange.reference import HOME_OFFICE_OFFENCES
-from exchange.schemas import Dataset, FieldPolicy, catalogue
+from exchange.schemas import Dataset, FieldPolicy, base_type, catalogue
 
 __all__ = ["records_for", "rows_for", "row_from_record", "write_rows_csv", "nhs_number", "EVENT_WINDOW_DAYS"]
 
@@ -146,16 +146,9 @@ _DOB_YEARS_BY_DATASET = {"drug_treatment_young": (12, 17), "yos_assessment": (12
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _base(avro_type: Any) -> Any:
-    if isinstance(avro_type, list):
-        rest = [t for t in avro_type if t != "null"]
-        return rest[0]
-    return avro_type
-
-
 def _kind(policy: FieldPolicy) -> tuple[str, str | None, Any]:
     """(primitive kind, logical type, base type) of a field."""
-    base = _base(policy.avro_type)
+    base = base_type(policy.avro_type)
     if isinstance(base, dict):
         return base.get("type"), base.get("logicalType"), base
     return base, None, base

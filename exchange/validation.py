@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from exchange.postcode import InvalidPostcode, normalise_postcode
-from exchange.schemas import Dataset, FieldPolicy
+from exchange.schemas import Dataset, FieldPolicy, base_type
 
 # British National Grid extent (EPSG:27700 bounds for Great Britain).
 EASTING_RANGE = (0.0, 700_000.0)
@@ -32,15 +32,8 @@ class RowInvalid(ValueError):
         self.reasons = tuple(reasons)
 
 
-def _base(avro_type: Any) -> Any:
-    if isinstance(avro_type, list):
-        rest = [t for t in avro_type if t != "null"]
-        return rest[0]
-    return avro_type
-
-
 def _convert(policy: FieldPolicy, text: str, formats: Formats) -> Any:
-    base = _base(policy.avro_type)
+    base = base_type(policy.avro_type)
     logical = base.get("logicalType") if isinstance(base, dict) else None
     kind = base.get("type") if isinstance(base, dict) else base
     if logical == "date":
@@ -98,7 +91,7 @@ def validate_row(dataset: Dataset, row: Mapping[str, str | None], formats: Forma
     record: dict[str, Any] = {}
     for policy in dataset.fields:
         text = (row.get(policy.name) or "").strip()
-        is_boolean = _base(policy.avro_type) == "boolean"
+        is_boolean = base_type(policy.avro_type) == "boolean"
         if not text and not is_boolean:
             if policy.nullable:
                 record[policy.name] = None
