@@ -22,7 +22,7 @@ import uuid
 from collections import Counter, defaultdict
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 
 from exchange.depersonalise import pseudonym
 from exchange.envelope import Sealer, read_header
@@ -34,6 +34,7 @@ from exchange.sanitiser import SanitiserCore, SanitiserService
 from exchange.schemas import catalogue
 from exchange.store import FeedStore
 from exchange.synthetic_records import records_for
+from tests.kafka_helpers import end_offsets, read_from, start_group_at
 
 pytestmark = pytest.mark.broker
 PER_DATASET = 6
@@ -48,48 +49,12 @@ def output_topic(dataset_id: str) -> str:
     return shared_topic(dataset_id, personal=catalogue()[dataset_id].personal)
 
 
-async def end_offsets(kafka, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or {0})]
-        consumer.assign(partitions)
-        return await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-
-
-async def start_group_at(kafka, group: str, offsets: dict[TopicPartition, int]) -> None:
-    """Commit `offsets` for `group`, so its consumers read only what is published after them."""
-    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        await consumer.commit(dict(offsets))
-    finally:
-        await consumer.stop()
-
-
 async def headers_since(kafka, offsets: dict[TopicPartition, int]) -> dict[str, list]:
     """Clear headers of every message published on these partitions after `offsets`, by topic."""
-    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
     found: dict[str, list] = defaultdict(list)
-    try:
-        consumer.assign(list(offsets))
-        for tp, offset in offsets.items():
-            consumer.seek(tp, offset)
-        ends = await consumer.end_offsets(list(offsets))
-
-        async def behind() -> bool:
-            return any([await consumer.position(tp) < ends[tp] for tp in offsets])
-
-        while await behind():
-            for tp, messages in (await consumer.getmany(timeout_ms=500)).items():
-                found[tp.topic] += [read_header(m.value) for m in messages]
-        return found
-    finally:
-        await consumer.stop()
+    for message in await read_from(kafka, offsets):
+        found[message.topic].append(read_header(message.value))
+    return found
 
 
 @pytest.fixture(scope="module")

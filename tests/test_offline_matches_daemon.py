@@ -24,19 +24,19 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from click.testing import CliRunner
 
 from agents.agent import submit
 from exchange.cli.sanitise import command
 from exchange.feed import FeedService, export_csv
-from exchange.kafka import ensure_topics, raw_topic, shared_topic
+from exchange.kafka import raw_topic, shared_topic
 from exchange.sanitiser import SanitiserCore, SanitiserService
 from exchange.schemas import catalogue
 from exchange.store import FeedStore
 from exchange.partnership import load_partnership
 from exchange.synthetic import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import PASSPHRASE, agent_config_with_outbox
+from tests.kafka_helpers import end_offsets, start_group_at
 
 pytestmark = pytest.mark.broker
 ROWS, BAD_ROWS, SEED = 90, 4, 4242
@@ -44,16 +44,7 @@ ROWS, BAD_ROWS, SEED = 90, 4, 4242
 
 async def start_group_at_end(kafka, group: str, topics: list[str]) -> None:
     """Commit the current end of each topic for `group`, so a consumer of it reads only what follows."""
-    await ensure_topics(kafka, topics)
-    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or {0})]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit({tp: ends[tp] for tp in partitions})
-    finally:
-        await consumer.stop()
+    await start_group_at(kafka, group, await end_offsets(kafka, topics))
 
 
 def schema_named_copy(export: Path, columns: dict[str, str], out: Path) -> Path:

@@ -20,13 +20,12 @@ import time
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from agents.agent import submit
 from exchange.envelope import Opener, read_header
 from exchange.errors import NotARecipient
 from exchange.feed import FeedService
-from exchange.kafka import ensure_topics, key_topic, raw_topic, shared_topic
+from exchange.kafka import key_topic, raw_topic, shared_topic
 from exchange.keys import KeyPair
 from exchange.partnership import SANITISER_ID
 from exchange.registry import Registry, partnership_source
@@ -35,54 +34,10 @@ from exchange.schemas import catalogue
 from exchange.store import FeedStore
 from exchange.synthetic import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import agent_config_with_outbox
+from tests.kafka_helpers import end_offsets, read_from, start_group_at
 
 pytestmark = pytest.mark.broker
 BEFORE, AFTER = 25, 20
-
-
-async def end_offsets(kafka, topics: list[str]) -> dict[TopicPartition, int]:
-    await ensure_topics(kafka, topics)
-    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or {0})]
-        return await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-
-
-async def start_group_at(kafka, group: str, offsets: dict[TopicPartition, int]) -> None:
-    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        await consumer.commit(dict(offsets))
-    finally:
-        await consumer.stop()
-
-
-async def read_from(kafka, offsets: dict[TopicPartition, int]) -> list:
-    """Every message from the given offsets to the current end, in order per partition."""
-    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **kafka.client_options())
-    await consumer.start()
-    try:
-        consumer.assign(list(offsets))
-        for tp, offset in offsets.items():
-            consumer.seek(tp, offset)
-        ends = await consumer.end_offsets(list(offsets))
-        messages = []
-        async def behind() -> bool:
-            for tp in offsets:
-                if await consumer.position(tp) < ends[tp]:
-                    return True
-            return False
-
-        while await behind():
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                messages += batch
-        return messages
-    finally:
-        await consumer.stop()
 
 
 async def wait_for(predicate, what: str, tasks, timeout: float = 90.0) -> None:
