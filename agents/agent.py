@@ -10,16 +10,16 @@ from typing import Callable
 
 from agents.config import AgentConfig
 from agents.ingest import read_export, write_quarantine
-from agents.outbox import Outbox
+from exchange.storage.outbox import Outbox
 from agents.publisher import publish_with_retry
-from exchange.avro import codec
-from exchange.envelope import Sealer
+from exchange.core.avro import codec
+from exchange.crypto.envelope import Sealer
 from exchange.errors import ConfigError
-from exchange.kafka import KafkaSettings, key_topic, raw_topic
-from exchange.keys import KeyPair
-from exchange.marking import parse_marking
-from exchange.partnership import SANITISER_ID, Partnership
-from exchange.schemas import Dataset
+from exchange.transport.kafka import KafkaSettings, key_topic, raw_topic
+from exchange.crypto.keys import KeyPair
+from exchange.core.marking import parse_marking
+from exchange.core.partnership import SANITISER_ID, Partnership
+from exchange.core.schemas import Dataset
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exchange.errors import ConfigError
-from exchange.validation import Formats
+from exchange.core.validation import Formats
 
 
 @dataclass(frozen=True)

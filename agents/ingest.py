@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from exchange import csvfiles
-from exchange.schemas import Dataset
-from exchange.validation import Formats, RowInvalid, validate_row
+from exchange.storage import csvfiles
+from exchange.core.schemas import Dataset
+from exchange.core.validation import Formats, RowInvalid, validate_row
 
 MAX_FIELD_BYTES = csvfiles.MAX_FIELD_BYTES
 

@@ -12,8 +12,8 @@ from typing import Callable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from agents.outbox import Outbox, OutboxItem
-from exchange.kafka import KafkaSettings, make_producer
+from exchange.storage.outbox import Outbox, OutboxItem
+from exchange.transport.kafka import KafkaSettings, make_producer
 
 log = logging.getLogger("exchange.agent.publisher")
 

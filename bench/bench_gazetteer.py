@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from exchange.gazetteer import (  # noqa: E402
+from exchange.storage.gazetteer import (  # noqa: E402
     Gazetteer,
     PostcodeCentroid,
     _write_db,

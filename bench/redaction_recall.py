@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from exchange.redact import scrub  # noqa: E402
+from exchange.core.redact import scrub  # noqa: E402
 from redaction_corpus import SEED, build_corpus, format_table, measure  # noqa: E402
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange.broker import EmbeddedBroker
-from exchange.kafka import KafkaSettings
+from exchange.transport.broker import EmbeddedBroker
+from exchange.transport.kafka import KafkaSettings
 
 PASSPHRASE = "test passphrase, not a secret"
 
@@ -30,8 +30,8 @@ def kafka(broker) -> KafkaSettings:
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory):
     """Synthetic gazetteer, keys, ISP config and agent mapping (the demo's), built once."""
-    from exchange.gazetteer import synthesise
-    from exchange.synthetic import make_partnership
+    from exchange.storage.gazetteer import synthesise
+    from exchange.testing.partnership import make_partnership
 
     root = tmp_path_factory.mktemp("partnership")
     synthesise(seed=11, out_db=root / "gazetteer.db")
@@ -40,21 +40,21 @@ def demo_files(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def gazetteer(demo_files):
-    from exchange.gazetteer import Gazetteer
+    from exchange.storage.gazetteer import Gazetteer
 
     return Gazetteer.open(demo_files.gazetteer)
 
 
 @pytest.fixture(scope="session")
 def party_keys(demo_files):
-    from exchange.keys import KeyPair
+    from exchange.crypto.keys import KeyPair
 
     return {name: KeyPair.load(path, PASSPHRASE) for name, path in demo_files.keys.items()}
 
 
 @pytest.fixture(scope="session")
 def partnership(demo_files):
-    from exchange.partnership import load_partnership
+    from exchange.core.partnership import load_partnership
 
     return load_partnership(demo_files.partnership)
 

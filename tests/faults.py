@@ -45,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from exchange.synthetic import COUNCIL, DATASET
+from exchange.testing.partnership import COUNCIL, DATASET
 
 PASSPHRASE = "fault-injection passphrase, not a secret"
 
@@ -67,7 +67,7 @@ class World:
 
     root: Path
     bootstrap: str
-    files: object  # exchange.synthetic.DemoFiles
+    files: object  # exchange.testing.partnership.DemoFiles
     env: dict[str, str]
     logs: Path
 
@@ -115,9 +115,9 @@ class World:
 def make_world(root: Path, bootstrap: str, *, seed: int = 2026) -> World:
     """Gazetteer, keys, ISP config and agent mapping (as tests/conftest.py and the demo make them),
     and the pipeline's topics, created with one partition each as the demo does."""
-    from exchange.gazetteer import synthesise
-    from exchange.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, shared_topic
-    from exchange.synthetic import make_partnership
+    from exchange.storage.gazetteer import synthesise
+    from exchange.transport.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, shared_topic
+    from exchange.testing.partnership import make_partnership
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "logs").mkdir(exist_ok=True)
@@ -137,8 +137,8 @@ def make_world(root: Path, bootstrap: str, *, seed: int = 2026) -> World:
 def make_exports(world: World, *, exports: int, records: int, bad_rows: int = 3, first_seed: int = 1000) -> list[Path]:
     """`exports` police exports with different seeds (so their records differ), `records` good rows in all,
     each with `bad_rows` faulty rows mixed in."""
-    from exchange.gazetteer import Gazetteer
-    from exchange.synthetic import police_offence_export
+    from exchange.storage.gazetteer import Gazetteer
+    from exchange.testing.partnership import police_offence_export
 
     gazetteer = Gazetteer.open(world.files.gazetteer)
     paths = []
@@ -165,8 +165,8 @@ def expected_outputs(world: World, exports: list[Path]) -> Expected:
     from agents.agent import record_message_id
     from agents.config import AgentConfig
     from agents.ingest import read_export
-    from exchange.sanitiser import output_message_id
-    from exchange.schemas import catalogue
+    from exchange.services.sanitiser import output_message_id
+    from exchange.core.schemas import catalogue
 
     config = AgentConfig.load(world.files.agent_config)
     dataset = catalogue()[config.dataset]
@@ -228,9 +228,9 @@ def tally_topic(bootstrap: str, topic: str, *, quiet: float = 2.0) -> TopicTally
     reports the latest offset of a multi-record batch as the batch's base offset + 1.)"""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    from exchange.envelope import read_header
+    from exchange.crypto.envelope import read_header
     from exchange.errors import EnvelopeError
-    from exchange.kafka import KafkaSettings
+    from exchange.transport.kafka import KafkaSettings
 
     async def read() -> TopicTally:
         consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest",
@@ -507,7 +507,7 @@ def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Rand
 def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, crashes: int = 24, seed: int = 5,
                        catch_up: float = 120.0, say: Callable[[str], None] = print) -> FaultReport:
     """The whole scenario on one World. Does not assert; returns what it found."""
-    from exchange.kafka import DEADLETTER_TOPIC, raw_topic, shared_topic
+    from exchange.transport.kafka import DEADLETTER_TOPIC, raw_topic, shared_topic
 
     started = time.monotonic()
     rng = random.Random(seed)
@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     import shutil
     import tempfile
 
-    from exchange.broker import EmbeddedBroker
+    from exchange.transport.broker import EmbeddedBroker
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--crashes", type=int, default=int(os.environ.get("FAULT_CRASHES", "90")))

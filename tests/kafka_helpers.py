@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from exchange.kafka import ensure_topics
+from exchange.transport.kafka import ensure_topics
 
 
 async def end_offsets(kafka, topics: list[str]) -> dict[TopicPartition, int]:

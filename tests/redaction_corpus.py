@@ -1,4 +1,4 @@
-"""A labelled corpus for measuring the free-text scrubber (exchange.redact).
+"""A labelled corpus for measuring the free-text scrubber (exchange.core.redact).
 
 Every sentence is synthetic, built deterministically from a seeded random generator, in the style
 of police and council free-text fields (method of entry, property stolen, location descriptions,

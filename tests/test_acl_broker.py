@@ -25,9 +25,9 @@ from aiokafka.protocol.admin import (
 )
 from click.testing import CliRunner
 
-from exchange import acl_broker
-from exchange.acl import AclBinding, Operation, PatternType, Permission, ResourceType
-from exchange.acl_broker import (
+from exchange.transport import acl_broker
+from exchange.core.acl import AclBinding, Operation, PatternType, Permission, ResourceType
+from exchange.transport.acl_broker import (
     AclBrokerError,
     AclCreateFailed,
     AclDeleteFailed,
@@ -140,7 +140,7 @@ def test_what_tansu_does_with_acl_requests(kafka):
 def test_acl_apply_against_tansu_records_nothing_it_cannot_confirm(kafka, demo_files, tmp_path, monkeypatch):
     from exchange.cli import ExchangeGroup
     from exchange.cli import acl as acl_cli
-    from exchange.registry import Registry
+    from exchange.storage.registry import Registry
 
     monkeypatch.setenv("EXCHANGE_REGISTRY", str(tmp_path / "registry.db"))
     group = ExchangeGroup("exchange", commands={"acl": acl_cli.command})

@@ -1,4 +1,4 @@
-"""exchange.address: Appendix 1 address stripping and the house-number checker."""
+"""exchange.core.address: Appendix 1 address stripping and the house-number checker."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange.address import contains_house_number, strip_address
-from exchange.postcode import POSTCODE_IN_TEXT_RE
+from exchange.core.address import contains_house_number, strip_address
+from exchange.core.postcode import POSTCODE_IN_TEXT_RE
 
 # ---------------------------------------------------------------------------------------------
 # The cases named in the design brief

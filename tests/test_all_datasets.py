@@ -24,16 +24,16 @@ from collections import Counter, defaultdict
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from exchange.depersonalise import pseudonym
-from exchange.envelope import Sealer, read_header
-from exchange.feed import FeedService
-from exchange.kafka import ensure_topics, key_topic, raw_topic, shared_topic
-from exchange.keys import KeyPair
-from exchange.partnership import SANITISER_ID, Partnership
-from exchange.sanitiser import SanitiserCore, SanitiserService
-from exchange.schemas import catalogue
-from exchange.store import FeedStore
-from exchange.synthetic_records import records_for
+from exchange.core.depersonalise import pseudonym
+from exchange.crypto.envelope import Sealer, read_header
+from exchange.services.feed import FeedService
+from exchange.transport.kafka import ensure_topics, key_topic, raw_topic, shared_topic
+from exchange.crypto.keys import KeyPair
+from exchange.core.partnership import SANITISER_ID, Partnership
+from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.core.schemas import catalogue
+from exchange.storage.feed_store import FeedStore
+from exchange.testing.records import records_for
 from tests.kafka_helpers import end_offsets, read_from, start_group_at
 
 pytestmark = pytest.mark.broker

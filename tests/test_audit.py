@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from exchange.audit import GENESIS, AuditError, AuditEvent, AuditLog, chain_hash, content_hash
+from exchange.storage.audit import GENESIS, AuditError, AuditEvent, AuditLog, chain_hash, content_hash
 from exchange.cli.audit import command
 
 T0 = dt.datetime(2024, 4, 1, 9, 30, tzinfo=dt.timezone.utc)

@@ -1,8 +1,8 @@
 """The example config in config/ is what an agency copies: it must load and be consistent."""
 
 from agents.config import AgentConfig
-from exchange.partnership import load_partnership
-from exchange.schemas import catalogue
+from exchange.core.partnership import load_partnership
+from exchange.core.schemas import catalogue
 from tests.conftest import repo_root
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from exchange.avro import codec
-from exchange.envelope import Opener, Sealer, read_header
+from exchange.core.avro import codec
+from exchange.crypto.envelope import Opener, Sealer, read_header
 from exchange.errors import (
     BadSignature,
     DecryptionFailed,
@@ -15,7 +15,7 @@ from exchange.errors import (
     UnknownDataKey,
     UnknownProducer,
 )
-from exchange.keys import KeyPair
+from exchange.crypto.keys import KeyPair
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from exchange.broker import EmbeddedBroker, free_port
+from exchange.transport.broker import EmbeddedBroker, free_port
 from tests.faults import (
     Service,
     expected_outputs,

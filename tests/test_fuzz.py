@@ -46,7 +46,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.ingest import MAX_FIELD_BYTES, read_export, write_quarantine
-from exchange.envelope import MAX_ENVELOPE_BYTES, GrantInfo, Header, Opener, Sealer, read_header
+from exchange.crypto.envelope import MAX_ENVELOPE_BYTES, GrantInfo, Header, Opener, Sealer, read_header
 from exchange.errors import ConfigError, EnvelopeError
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None, database=None,
@@ -77,7 +77,7 @@ class EnvelopeWorld:
 
 @lru_cache(maxsize=1)
 def envelope_world() -> EnvelopeWorld:
-    from exchange.keys import KeyPair
+    from exchange.crypto.keys import KeyPair
 
     keys = {name: KeyPair.generate(name) for name in ("police", "fire", "sanitiser", "council", "stranger")}
     x = {name: pair.public.x25519 for name, pair in keys.items()}
@@ -293,9 +293,9 @@ def _pick_text(world: EnvelopeWorld, value) -> str:
 
 
 def resigned_envelope(world: EnvelopeWorld, which: int, edits, signer: str) -> bytes:
-    from exchange.avro import codec
-    from exchange.envelope import _encode_header, _envelope_signed_bytes
-    from exchange import _primitives
+    from exchange.core.avro import codec
+    from exchange.crypto.envelope import _encode_header, _envelope_signed_bytes
+    from exchange.crypto import _primitives
 
     data = codec("envelope").decode(world.envelopes[which % len(world.envelopes)])
     header = dict(data["header"], produced_at=Header.from_avro(data["header"]).produced_at_ms)
@@ -318,9 +318,9 @@ def resigned_envelope(world: EnvelopeWorld, which: int, edits, signer: str) -> b
 
 
 def resigned_grant(world: EnvelopeWorld, which: int, edits, signer: str) -> bytes:
-    from exchange.avro import codec
-    from exchange.envelope import _grant_signed_bytes
-    from exchange import _primitives
+    from exchange.core.avro import codec
+    from exchange.crypto.envelope import _grant_signed_bytes
+    from exchange.crypto import _primitives
 
     grant = codec("key_grant").decode(world.grants[which % len(world.grants)])
     grant["created_at"] = int(grant["created_at"].timestamp() * 1000)
@@ -481,9 +481,9 @@ class IngestWorld:
 @lru_cache(maxsize=1)
 def ingest_world() -> IngestWorld:
     from agents.config import AgentConfig
-    from exchange.gazetteer import Gazetteer, synthesise
-    from exchange.schemas import catalogue
-    from exchange.synthetic import COLUMNS, DATASET, police_offence_export
+    from exchange.storage.gazetteer import Gazetteer, synthesise
+    from exchange.core.schemas import catalogue
+    from exchange.testing.partnership import COLUMNS, DATASET, police_offence_export
 
     config = AgentConfig.load(Path(__file__).resolve().parent.parent / "config" / "agents" / "police.toml")
     assert config.dataset == DATASET and set(config.columns.values()) == set(COLUMNS), "demo mapping and export differ"

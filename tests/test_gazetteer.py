@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exchange.gazetteer import (
+from exchange.storage.gazetteer import (
     Gazetteer,
     GazetteerError,
     LoadReport,
@@ -24,7 +24,7 @@ from exchange.gazetteer import (
     load_codepoint,
     synthesise,
 )
-from exchange.postcode import normalise_postcode
+from exchange.core.postcode import normalise_postcode
 
 C = PostcodeCentroid
 _LETTERS = "ABDEFGHJLNPQRSTUWXYZ"

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exchange.acl import (
+from exchange.core.acl import (
     SANITISER_GROUP,
     SANITISER_PRINCIPAL,
     AclBinding,
@@ -28,9 +28,9 @@ from exchange.acl import (
     plan,
 )
 from exchange.errors import ConfigError, ExchangeError
-from exchange.keys import KeyPair
-from exchange.partnership import Grant, Partnership, Signatory
-from exchange.registry import (
+from exchange.crypto.keys import KeyPair
+from exchange.core.partnership import Grant, Partnership, Signatory
+from exchange.storage.registry import (
     AggregatesOnly,
     ApprovalRefused,
     GovernanceError,
@@ -45,7 +45,7 @@ from exchange.registry import (
     TierNotPermitted,
     UnknownSignatory,
 )
-from exchange.schemas import catalogue
+from exchange.core.schemas import catalogue
 
 TODAY = dt.date(2026, 11, 21)
 NEXT_YEAR = TODAY + dt.timedelta(days=365)
@@ -439,7 +439,7 @@ def test_exact_bindings_for_a_small_partnership(base):
 
 
 def test_sanitiser_group_matches_the_service():
-    from exchange.sanitiser import GROUP_ID
+    from exchange.services.sanitiser import GROUP_ID
 
     assert SANITISER_GROUP == GROUP_ID
 
@@ -642,7 +642,7 @@ def test_registry_operations_never_open_a_door_the_rules_keep_shut(proposals, op
 
 
 class FakeBroker:
-    """Stands in for exchange.acl_broker: holds ACLs in a set, like a broker with an authorizer."""
+    """Stands in for exchange.transport.acl_broker: holds ACLs in a set, like a broker with an authorizer."""
 
     def __init__(self, preset=()):
         self.acls = set(preset)
@@ -695,7 +695,7 @@ def cli(tmp_path, monkeypatch):
 
 
 def test_cli_flow_propose_approve_grant_plan_apply_suspend(cli, monkeypatch):
-    import exchange.acl_broker as acl_broker
+    import exchange.transport.acl_broker as acl_broker
 
     legacy = AclBinding("User:legacy", ResourceType.TOPIC, PatternType.LITERAL, f"shared.{OFFENCE}", Operation.READ)
     admin = AclBinding("User:acl-admin", ResourceType.CLUSTER, PatternType.LITERAL, "kafka-cluster", Operation.ALTER)

@@ -3,7 +3,7 @@ import stat
 import pytest
 
 from exchange.errors import KeyFileError
-from exchange.keys import KeyPair
+from exchange.crypto.keys import KeyPair
 
 
 def test_save_load_round_trip_and_file_protection(tmp_path):

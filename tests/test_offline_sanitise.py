@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exchange.address import contains_house_number
+from exchange.core.address import contains_house_number
 from exchange.cli.sanitise import command
-from exchange.offline import shared_columns
-from exchange.redact import nhs_number_is_valid
-from exchange.risk import QuasiIdentifier, assess, quasi_identifiers, render_text
-from exchange.schemas import catalogue
-from exchange.synthetic_records import nhs_number, records_for, row_from_record, rows_for, write_rows_csv
-from exchange.validation import cross_field_checks, validate_row
+from exchange.services.offline import shared_columns
+from exchange.core.redact import nhs_number_is_valid
+from exchange.core.risk import QuasiIdentifier, assess, quasi_identifiers, render_text
+from exchange.core.schemas import catalogue
+from exchange.testing.records import nhs_number, records_for, row_from_record, rows_for, write_rows_csv
+from exchange.core.validation import cross_field_checks, validate_row
 from tests.conftest import PASSPHRASE
 
 TODAY = dt.date.today()
@@ -323,7 +323,7 @@ def test_risk_report_file_matches_the_output(tmp_path, demo_files, gazetteer):
     report = json.loads(report_path.read_text())
     from collections import Counter
 
-    from exchange.postcode import postcode_sector
+    from exchange.core.postcode import postcode_sector
 
     rows = read_csv(out)
     counts = Counter((r["age_at_event"], r["gender"], r["ethnicity"], postcode_sector(r["postcode"])) for r in rows)

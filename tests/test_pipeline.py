@@ -16,19 +16,19 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from agents.agent import submit
-from exchange.address import contains_house_number
-from exchange.avro import codec
-from exchange.envelope import Sealer
-from exchange.feed import FeedService, export_csv
-from exchange.audit import AuditLog
-from exchange.kafka import DEADLETTER_TOPIC, key_topic, raw_topic, read_topic
-from exchange.keys import KeyPair
-from exchange.sanitiser import SanitiserCore, SanitiserService
-from exchange.sanitiser_state import SanitiserState
-from exchange.schemas import catalogue
-from exchange.store import FeedStore
+from exchange.core.address import contains_house_number
+from exchange.core.avro import codec
+from exchange.crypto.envelope import Sealer
+from exchange.services.feed import FeedService, export_csv
+from exchange.storage.audit import AuditLog
+from exchange.transport.kafka import DEADLETTER_TOPIC, key_topic, raw_topic, read_topic
+from exchange.crypto.keys import KeyPair
+from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.storage.sanitiser_state import SanitiserState
+from exchange.core.schemas import catalogue
+from exchange.storage.feed_store import FeedStore
 from tests.conftest import agent_config_with_outbox
-from exchange.synthetic import COUNCIL, DATASET, POLICE, VOLUNTARY, police_offence_export
+from exchange.testing.partnership import COUNCIL, DATASET, POLICE, VOLUNTARY, police_offence_export
 
 pytestmark = pytest.mark.broker
 ROWS, BAD_ROWS = 120, 6
@@ -63,7 +63,7 @@ async def _dead_letters(kafka) -> list[dict]:
 
 async def _first_raw_message(kafka) -> tuple[str, bytes]:
     """The id and bytes of the first record envelope the agent published."""
-    from exchange.envelope import read_header
+    from exchange.crypto.envelope import read_header
 
     consumer = AIOKafkaConsumer(**kafka.client_options())
     await consumer.start()

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from exchange.errors import ConfigError, Refused
-from exchange.keys import KeyPair
-from exchange.marking import parse_marking
-from exchange.partnership import Partnership
-from exchange.schemas import catalogue
-from exchange.validation import Formats, RowInvalid, validate_row
+from exchange.crypto.keys import KeyPair
+from exchange.core.marking import parse_marking
+from exchange.core.partnership import Partnership
+from exchange.core.schemas import catalogue
+from exchange.core.validation import Formats, RowInvalid, validate_row
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -148,7 +148,7 @@ def _first_field(kind: str):
 
 def test_whole_numbers_beyond_the_field_range_are_rejected_not_crashed():
     dataset, policy = _first_field("int")
-    from exchange.validation import _convert
+    from exchange.core.validation import _convert
 
     with pytest.raises(ValueError, match="too large"):
         _convert(policy, "99999999999", Formats())
@@ -156,7 +156,7 @@ def test_whole_numbers_beyond_the_field_range_are_rejected_not_crashed():
 
 
 def test_only_event_dates_and_dates_of_birth_may_not_lie_in_the_future():
-    from exchange.validation import cross_field_checks
+    from exchange.core.validation import cross_field_checks
 
     ppo = catalogue()["prison_release"]
     future = TODAY + dt.timedelta(days=200)

@@ -1,4 +1,4 @@
-"""exchange.redact: the free-text scrubber, unit cases, properties and measured recall."""
+"""exchange.core.redact: the free-text scrubber, unit cases, properties and measured recall."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange.redact import KINDS, Scrubbed, nhs_number_is_valid, scrub
+from exchange.core.redact import KINDS, Scrubbed, nhs_number_is_valid, scrub
 
 try:  # tests/ run with rootdir on sys.path, or as a package
     from redaction_corpus import build_corpus, format_table, measure

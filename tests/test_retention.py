@@ -8,7 +8,7 @@ import datetime as dt
 import os
 import sqlite3
 
-from exchange.store import FeedStore
+from exchange.storage.feed_store import FeedStore
 
 TODAY = dt.date(2025, 6, 1)
 

@@ -1,5 +1,5 @@
 """Schema evolution: a record written with an older, compatible dataset schema is still read by the
-current one (Avro schema resolution through exchange.avro.Codec.decode(data, writer=old))."""
+current one (Avro schema resolution through exchange.core.avro.Codec.decode(data, writer=old))."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from exchange.avro import AvroDecodeError, Codec
-from exchange.schemas import catalogue
+from exchange.core.avro import AvroDecodeError, Codec
+from exchange.core.schemas import catalogue
 
 # Two optional fields, with defaults, that "were added later" to police_crime_offence.
 ADDED_LATER = ("committed_to_time", "weapon")

@@ -25,7 +25,7 @@ _HEADERS = ["CHANGE", "PRINCIPAL", "RESOURCE TYPE", "PATTERN TYPE", "RESOURCE", 
 
 
 def _rows(change: str, bindings) -> list[list[str]]:
-    from exchange.acl import sorted_bindings
+    from exchange.core.acl import sorted_bindings
 
     return [[change, b.principal, b.resource_type.name, b.pattern_type.name, b.resource_name, b.operation.name,
              b.permission.name + ("" if b.host == "*" else f" from {b.host}")] for b in sorted_bindings(bindings)]
@@ -45,9 +45,9 @@ def plan_text(acl_plan, *, title: str) -> str:
 
 async def _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap, *, prune_unowned=False):
     """(effective partnership, desired, applied, owned, plan, compared-with description)."""
-    from exchange import acl_broker
-    from exchange.acl import desired_bindings, plan
-    from exchange.kafka import KafkaSettings
+    from exchange.transport import acl_broker
+    from exchange.core.acl import desired_bindings, plan
+    from exchange.transport.kafka import KafkaSettings
 
     partnership = await registry.effective_partnership(base)
     desired = desired_bindings(partnership, registry.catalogue, registry.today(), sanitiser_principal, sanitiser_group)
@@ -185,9 +185,9 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     what is no longer called for (only ACLs the exchange created, unless --prune-unowned), add
     what is missing, and record what was done. Run it after every suspension, reinstatement,
     withdrawal, admission, grant or revocation. Exit status 2 if the broker refused anything."""
-    from exchange import acl_broker
+    from exchange.transport import acl_broker
     from exchange.errors import ExchangeError
-    from exchange.kafka import KafkaSettings
+    from exchange.transport.kafka import KafkaSettings
 
     settings = KafkaSettings.from_environment(bootstrap)
 
@@ -244,7 +244,7 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
 def list_(config_path, registry_path, bootstrap, sanitiser_principal, sanitiser_group, as_json) -> None:
     """Every ACL binding the registry calls for today, and whether it is in place (APPLIED) or
     not yet (PENDING: run `exchange acl apply`)."""
-    from exchange.acl import sorted_bindings
+    from exchange.core.acl import sorted_bindings
 
     async def action(registry, base):
         _, desired, applied, *_ = await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap)

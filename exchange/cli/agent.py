@@ -52,10 +52,10 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
     rejected or any record is still waiting in the outbox."""
     from agents.agent import submit as run_submit
     from agents.config import AgentConfig
-    from exchange.kafka import KafkaSettings
-    from exchange.keys import load_keypair
-    from exchange.partnership import load_partnership
-    from exchange.schemas import catalogue
+    from exchange.transport.kafka import KafkaSettings
+    from exchange.crypto.keys import load_keypair
+    from exchange.core.partnership import load_partnership
+    from exchange.core.schemas import catalogue
 
     setup_logging(verbose)
     config = AgentConfig.load(config_path)
@@ -86,7 +86,7 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
 def status(config_path: str, as_json: bool) -> None:
     """How many sealed records wait in the outbox, and since when."""
     from agents.config import AgentConfig
-    from agents.outbox import Outbox
+    from exchange.storage.outbox import Outbox
 
     config = AgentConfig.load(config_path)
 
@@ -107,9 +107,9 @@ def status(config_path: str, as_json: bool) -> None:
 def flush(config_path: str, bootstrap: str, give_up_after: float) -> None:
     """Publish whatever waits in the outbox (after a broker outage or an agent crash)."""
     from agents.config import AgentConfig
-    from agents.outbox import Outbox
+    from exchange.storage.outbox import Outbox
     from agents.publisher import publish_with_retry
-    from exchange.kafka import KafkaSettings
+    from exchange.transport.kafka import KafkaSettings
 
     config = AgentConfig.load(config_path)
 

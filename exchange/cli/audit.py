@@ -7,7 +7,7 @@ import json
 
 import click
 
-from exchange.audit import KINDS
+from exchange.storage.audit import KINDS
 from exchange.cli import ExchangeGroup, emit
 
 DB_OPTION = click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -52,7 +52,7 @@ def verify(db_path: str, as_json: bool) -> None:
     Compare the head printed here with one anchored earlier: an anchored seq and hash must still
     be in the chain (`exchange audit show --json` lists every event's hash).
     """
-    from exchange.audit import AuditLog
+    from exchange.storage.audit import AuditLog
 
     async def run():
         async with AuditLog(db_path, create=False) as audit:
@@ -94,7 +94,7 @@ def show(db_path: str, dataset: str | None, since: str | None, kind: str | None,
 
     --json prints every field, including each event's seq, content hash and chain hash.
     """
-    from exchange.audit import AuditLog
+    from exchange.storage.audit import AuditLog
 
     async def run():
         async with AuditLog(db_path, create=False) as audit:
@@ -122,7 +122,7 @@ def head(db_path: str, as_json: bool) -> None:
     still contains that seq with that hash; if it does not, the log was rewritten. This command
     reads the head as stored and does not check it: run verify for that.
     """
-    from exchange.audit import AuditLog
+    from exchange.storage.audit import AuditLog
 
     async def run():
         async with AuditLog(db_path, create=False) as audit:

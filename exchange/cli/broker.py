@@ -7,7 +7,7 @@ import time
 
 import click
 
-from exchange.broker import EmbeddedBroker
+from exchange.transport.broker import EmbeddedBroker
 
 
 @click.command("broker")

@@ -16,7 +16,7 @@ import click
 def command(workdir: str, rows: int, timeout: float) -> None:
     """Run the whole exchange on a local broker with synthetic data, and print a summary and a
     briefing. Every process it starts is stopped before it returns."""
-    from exchange.demo import run_demo
+    from exchange.services.demo import run_demo
 
     try:
         summary = run_demo(Path(workdir), rows=rows, timeout=timeout)

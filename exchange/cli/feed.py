@@ -31,18 +31,18 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
     granted, open each record with its key, and store it once. Messages it cannot open are
     recorded as refused with the reason."""
-    from exchange.feed import FeedService
-    from exchange.kafka import KafkaSettings
-    from exchange.keys import load_keypair
-    from exchange.partnership import load_partnership
-    from exchange.schemas import catalogue
-    from exchange.store import FeedStore
+    from exchange.services.feed import FeedService
+    from exchange.transport.kafka import KafkaSettings
+    from exchange.crypto.keys import load_keypair
+    from exchange.core.partnership import load_partnership
+    from exchange.core.schemas import catalogue
+    from exchange.storage.feed_store import FeedStore
 
     setup_logging(verbose)
     partnership = load_partnership(config_path)
     keys = load_keypair(key_file)
 
-    from exchange.audit import AuditLog
+    from exchange.storage.audit import AuditLog
 
     audit_file = audit_path or str(Path(db_path).with_suffix(".audit.db"))
 
@@ -64,9 +64,9 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def export(db_path: str, dataset: str, fmt: str, out: str) -> None:
     """Export one dataset's stored records (shared form, handling caveats as columns)."""
-    from exchange.feed import export_csv
-    from exchange.schemas import catalogue
-    from exchange.store import FeedStore
+    from exchange.services.feed import export_csv
+    from exchange.core.schemas import catalogue
+    from exchange.storage.feed_store import FeedStore
 
     async def run():
         async with FeedStore(db_path) as store:
@@ -81,7 +81,7 @@ def export(db_path: str, dataset: str, fmt: str, out: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status(db_path: str, as_json: bool) -> None:
     """Records held per dataset, supplies received, and refusals by reason."""
-    from exchange.store import FeedStore
+    from exchange.storage.feed_store import FeedStore
 
     async def read():
         async with FeedStore(db_path) as store:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from exchange.gazetteer import (
+from exchange.storage.gazetteer import (
     Gazetteer,
     GazetteerError,
     LoadReport,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from exchange.cli import emit
-from exchange.keys import KeyPair, passphrase_from_environment
+from exchange.crypto.keys import KeyPair, passphrase_from_environment
 
 
 @click.group("keys")

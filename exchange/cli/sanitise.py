@@ -96,12 +96,12 @@ def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file
     import nacl.utils
 
     from exchange.cli import emit
-    from exchange.gazetteer import Gazetteer
-    from exchange.keys import KeyPair, PublicKeys, passphrase_from_environment
-    from exchange.offline import sanitise_csv
-    from exchange.partnership import Partnership, load_partnership
-    from exchange.sanitise import RecordSanitiser
-    from exchange.schemas import catalogue
+    from exchange.storage.gazetteer import Gazetteer
+    from exchange.crypto.keys import KeyPair, PublicKeys, passphrase_from_environment
+    from exchange.services.offline import sanitise_csv
+    from exchange.core.partnership import Partnership, load_partnership
+    from exchange.core.record_sanitiser import RecordSanitiser
+    from exchange.core.schemas import catalogue
 
     cat = catalogue()
     dataset = cat[dataset_id]

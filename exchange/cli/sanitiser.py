@@ -39,15 +39,15 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
     to deadletter.sanitiser with the reason; it never stops on bad input. Prints counts every
     few seconds."""
-    from exchange.gazetteer import Gazetteer
-    from exchange.kafka import KafkaSettings
-    from exchange.keys import load_keypair
-    from exchange.partnership import load_partnership
-    from exchange.sanitiser import SanitiserCore, SanitiserService
-    from exchange.schemas import catalogue
+    from exchange.storage.gazetteer import Gazetteer
+    from exchange.transport.kafka import KafkaSettings
+    from exchange.crypto.keys import load_keypair
+    from exchange.core.partnership import load_partnership
+    from exchange.services.sanitiser import SanitiserCore, SanitiserService
+    from exchange.core.schemas import catalogue
 
-    from exchange.audit import AuditLog
-    from exchange.sanitiser_state import SanitiserState
+    from exchange.storage.audit import AuditLog
+    from exchange.storage.sanitiser_state import SanitiserState
 
     setup_logging(verbose)
     base = load_partnership(config_path)
@@ -56,7 +56,7 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
         import asyncio
 
         from exchange.cli.signatory import report_sync
-        from exchange.registry import open_live_partnership, partnership_source
+        from exchange.storage.registry import open_live_partnership, partnership_source
 
         partnership, report = asyncio.run(open_live_partnership(registry_path, base))
         report_sync(report)

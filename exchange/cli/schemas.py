@@ -16,7 +16,7 @@ def command() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_(as_json: bool) -> None:
     """One line per dataset: id, guidance section, sharing kind, fields in and out."""
-    from exchange.schemas import catalogue
+    from exchange.core.schemas import catalogue
 
     rows = [{"id": d.id, "section": d.guidance_section, "sharing": d.sharing, "title": d.title,
              "fields": len(d.fields), "fields_out": sum(f.leaves for f in d.fields)} for d in catalogue()]
@@ -30,7 +30,7 @@ def list_(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def show(dataset_id: str, as_json: bool) -> None:
     """Every field of DATASET_ID: its identifier kind and what the sanitiser does with it."""
-    from exchange.schemas import catalogue
+    from exchange.core.schemas import catalogue
 
     dataset = catalogue()[dataset_id]
     rows = [{"field": f.name, "identifier": f.identifier, "rule": f.rule,

@@ -36,8 +36,8 @@ def run_with_registry(config_path: str, registry_path: str,
                       action: Callable[[Any, Any], Awaitable[Any]], *, quiet: bool = False) -> Any:
     """Load the config, open the registry, bring it in step with the config, then run
     `action(registry, config_partnership)` and return its result."""
-    from exchange.partnership import load_partnership
-    from exchange.registry import Registry
+    from exchange.core.partnership import load_partnership
+    from exchange.storage.registry import Registry
 
     base = load_partnership(config_path)
 

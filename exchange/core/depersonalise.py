@@ -1,0 +1,136 @@
+"""The Home Office Appendix 1 depersonalisation rules, driven by each dataset's schema. Pure:
+the gazetteer is passed in, and nothing here touches Kafka, files or the clock.
+
+For each field, by its "sanitise" attribute:
+  keep          forwarded unchanged
+  drop          never forwarded (names, NHS numbers, full dates of birth ...)
+  pseudonymise  HMAC-SHA256 under the partnership's pseudonym secret, by domain: the same
+                crime reference gives the same token in offence, offender and victim records
+  postcode      the record's postcode if it has at least k households, else the nearest postcode
+                (by distance between centroids) that has; unknown postcodes fall back to the
+                coordinates, and a record that cannot be placed safely is refused
+  coordinate    the centroid of that qualifying postcode; non-addressable places (a park, a car
+                park) keep their own coordinates
+  address       house number, house name and flat number removed; withheld altogether when the
+                record was moved to another postcode, since the street of a postcode with fewer
+                than k households can itself point at a household
+  dob_to_age    age in whole years at the event date
+  free_text     scrubbed of direct identifiers (exchange.core.redact)
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol
+
+from exchange.core.address import strip_address
+from exchange.errors import Refused
+from exchange.core.redact import scrub
+from exchange.core.schemas import Dataset
+
+
+class CentroidLike(Protocol):
+    postcode: str
+    easting: float
+    northing: float
+    households: int
+
+
+class GazetteerLike(Protocol):
+    def get(self, postcode: str) -> CentroidLike | None: ...
+    def nearest(self, easting: float, northing: float) -> CentroidLike: ...
+    def qualifying_for(self, postcode: str, k: int) -> CentroidLike: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    record: dict[str, Any]
+    moved: bool
+    redactions: int
+
+
+def pseudonym(secret: bytes, domain: str, value: str) -> str:
+    """A keyed, stable token: equal inputs in one domain give equal tokens; nothing reverses it."""
+    canonical = " ".join(str(value).split()).upper()
+    digest = hmac.new(secret, f"{domain}\x00{canonical}".encode(), hashlib.sha256).digest()
+    return "PS-" + base64.b32encode(digest[:10]).decode("ascii")
+
+
+def age_at(date_of_birth: dt.date, event: dt.date) -> int:
+    return event.year - date_of_birth.year - ((event.month, event.day) < (date_of_birth.month, date_of_birth.day))
+
+
+class Depersonaliser:
+    def __init__(self, dataset: Dataset, gazetteer: GazetteerLike, *, k: int, pseudonym_secret: bytes):
+        if dataset.personal:
+            raise ValueError(f"{dataset.id} is a personal dataset: it is released, not depersonalised")
+        self.dataset = dataset
+        self.gazetteer = gazetteer
+        self.k = k
+        self._secret = pseudonym_secret
+        self._postcode_fields = [p.name for p in dataset.fields_with("postcode")]
+        self._axes = {p.axis: p.name for p in dataset.fields_with("coordinate")}
+
+    def apply(self, record: Mapping[str, Any]) -> Outcome:
+        out: dict[str, Any] = {}
+        moved = self._place(record, out)
+        redactions = 0
+        event_date = record.get(self.dataset.event_date_field)
+        for policy in self.dataset.fields:
+            value = record.get(policy.name)
+            if policy.rule in ("postcode", "coordinate"):
+                continue  # placed above
+            if policy.rule == "drop":
+                continue
+            if policy.rule == "keep":
+                out[policy.name] = value
+            elif policy.rule == "pseudonymise":
+                out[policy.name] = None if value in (None, "") else pseudonym(self._secret, policy.pseudonym_domain, value)
+            elif policy.rule == "address":
+                out[policy.name] = None if (value is None or moved) else (strip_address(value) or None)
+            elif policy.rule == "dob_to_age":
+                out[policy.age_field] = age_at(value, event_date) if value and event_date else None
+            elif policy.rule == "free_text":
+                if value is None:
+                    out[policy.name] = None
+                else:
+                    scrubbed = scrub(value)
+                    out[policy.name] = scrubbed.text
+                    redactions += scrubbed.total
+        out["location_generalised"] = moved
+        return Outcome(record=out, moved=moved, redactions=redactions)
+
+    def _place(self, record: Mapping[str, Any], out: dict[str, Any]) -> bool:
+        """Fill postcode and coordinate fields; return True if moved to another postcode."""
+        if not self._postcode_fields and not self._axes:
+            return False
+        postcode = record.get(self._postcode_fields[0]) if self._postcode_fields else None
+        easting = record.get(self._axes["easting"]) if self._axes else None
+        northing = record.get(self._axes["northing"]) if self._axes else None
+        non_addressable = record.get("location_type") == "non_addressable"
+
+        source = None
+        if postcode is not None:
+            source = self.gazetteer.get(postcode)
+        if source is None and easting is not None and northing is not None:
+            source = self.gazetteer.nearest(easting, northing)
+        if source is None:
+            if postcode is not None:
+                raise Refused("location_unplaceable",
+                              f"postcode {postcode} is not in the gazetteer and the record has no coordinates")
+            for name in self._postcode_fields + list(self._axes.values()):
+                out[name] = None
+            return False
+        qualifying = self.gazetteer.qualifying_for(source.postcode, self.k)
+        for name in self._postcode_fields:
+            out[name] = qualifying.postcode
+        if self._axes:
+            if non_addressable and easting is not None:
+                out[self._axes["easting"]], out[self._axes["northing"]] = easting, northing
+            else:
+                out[self._axes["easting"]], out[self._axes["northing"]] = qualifying.easting, qualifying.northing
+        return qualifying.postcode != source.postcode or (postcode is not None and postcode != source.postcode)

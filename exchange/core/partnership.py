@@ -1,0 +1,214 @@
+"""The Information Sharing Protocol as data: signatories, tiers, grants, and the decisions that
+follow from them. Pure: `Partnership.from_toml` parses text; nothing here does I/O.
+
+Tier rules (DESIGN.md, Tiers and access):
+  tier 1 (core)      personal datasets (with purpose, legal basis, expiry) and depersonalised ones
+  tier 2 (associate) depersonalised datasets only
+  tier 3 (scrutiny)  aggregates only: never a record-level dataset
+Only active signatories supply or receive; an expired grant yields nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from exchange.errors import ConfigError
+from exchange.crypto.keys import PublicKeys
+from exchange.core.marking import DEFAULT_LEGACY_MAP
+
+STATUSES = ("proposed", "active", "suspended", "withdrawn")
+KINDS = ("responsible_authority", "co_operating_body", "other")
+SANITISER_ID = "sanitiser"
+
+
+@dataclass(frozen=True, slots=True)
+class Signatory:
+    id: str
+    name: str
+    kind: str
+    tier: int
+    status: str
+    principal: str
+    keys: PublicKeys
+    supplies: frozenset[str] = frozenset()
+    liaison_officer: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    signatory: str
+    dataset: str
+    purpose: str
+    legal_basis: str
+    approved_by: str
+    expires: dt.date
+
+    def in_force(self, today: dt.date) -> bool:
+        return today <= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class Partnership:
+    name: str
+    k_households: int
+    retention_days: int
+    sanitiser: PublicKeys
+    signatories: Mapping[str, Signatory]
+    grants: tuple[Grant, ...]
+    legacy_markings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_MAP))
+    release_markings: Mapping[str, str] = field(default_factory=dict)
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def signatory(self, signatory_id: str) -> Signatory:
+        try:
+            return self.signatories[signatory_id]
+        except KeyError:
+            raise ConfigError(f"{signatory_id!r} is not a signatory of {self.name}") from None
+
+    def may_supply(self, producer: str, dataset: str) -> Decision:
+        signatory = self.signatories.get(producer)
+        if signatory is None:
+            return Decision(False, f"{producer!r} is not a signatory")
+        if not signatory.active:
+            return Decision(False, f"{producer!r} is {signatory.status}, not active")
+        if dataset not in signatory.supplies:
+            return Decision(False, f"{producer!r} is not registered to supply {dataset}")
+        return Decision(True, "registered supplier")
+
+    def may_receive(self, signatory_id: str, dataset: str, *, personal: bool, today: dt.date) -> Decision:
+        signatory = self.signatories.get(signatory_id)
+        if signatory is None:
+            return Decision(False, f"{signatory_id!r} is not a signatory")
+        if not signatory.active:
+            return Decision(False, f"{signatory_id!r} is {signatory.status}")
+        if signatory.tier == 3:
+            return Decision(False, "tier 3 (scrutiny) receives aggregates only")
+        if personal and signatory.tier != 1:
+            return Decision(False, f"tier {signatory.tier} may not receive personal datasets")
+        grants = [g for g in self.grants if g.signatory == signatory_id and g.dataset == dataset]
+        if not grants:
+            return Decision(False, f"no grant of {dataset} to {signatory_id!r}")
+        live = [g for g in grants if g.in_force(today)]
+        if not live:
+            return Decision(False, f"grant of {dataset} to {signatory_id!r} expired {max(g.expires for g in grants)}")
+        if personal and not all(g.purpose and g.legal_basis for g in live):
+            return Decision(False, f"grant of personal dataset {dataset} lacks a purpose or legal basis")
+        return Decision(True, live[0].purpose)
+
+    def recipients(self, dataset: str, *, personal: bool, today: dt.date) -> tuple[Signatory, ...]:
+        """Everyone who may open the shared form of a dataset today, in id order."""
+        return tuple(
+            s for s in sorted(self.signatories.values(), key=lambda s: s.id)
+            if self.may_receive(s.id, dataset, personal=personal, today=today)
+        )
+
+    def grant_for(self, signatory_id: str, dataset: str, today: dt.date) -> Grant | None:
+        for grant in self.grants:
+            if grant.signatory == signatory_id and grant.dataset == dataset and grant.in_force(today):
+                return grant
+        return None
+
+    def producers(self) -> dict[str, bytes]:
+        """Signature keys of everyone whose envelopes may be verified: active signatories and the sanitiser."""
+        keys = {s.id: s.keys.ed25519 for s in self.signatories.values() if s.active}
+        keys[SANITISER_ID] = self.sanitiser.ed25519
+        return keys
+
+    def supplied_datasets(self) -> frozenset[str]:
+        return frozenset(d for s in self.signatories.values() for d in s.supplies)
+
+    # --- parsing -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_toml(cls, text: str, *, origin: str = "<partnership>") -> "Partnership":
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{origin}: not valid TOML ({exc})") from exc
+        return cls.from_mapping(document, origin=origin)
+
+    @classmethod
+    def from_mapping(cls, document: Mapping[str, Any], *, origin: str = "<partnership>") -> "Partnership":
+        def need(table: Mapping[str, Any], key: str, where: str) -> Any:
+            if key not in table:
+                raise ConfigError(f"{origin}: {where} has no {key!r}")
+            return table[key]
+
+        meta = need(document, "partnership", "the file")
+        sanitiser = need(document, "sanitiser", "the file")
+        signatories: dict[str, Signatory] = {}
+        for index, item in enumerate(document.get("signatory", []), start=1):
+            where = f"[[signatory]] #{index}"
+            sid = need(item, "id", where)
+            where = f"signatory {sid!r}"
+            if sid in signatories or sid == SANITISER_ID:
+                raise ConfigError(f"{origin}: {where} is defined twice or uses a reserved id")
+            status, kind, tier = item.get("status", "proposed"), need(item, "kind", where), need(item, "tier", where)
+            if status not in STATUSES:
+                raise ConfigError(f"{origin}: {where}: status must be one of {STATUSES}")
+            if kind not in KINDS:
+                raise ConfigError(f"{origin}: {where}: kind must be one of {KINDS}")
+            if tier not in (1, 2, 3):
+                raise ConfigError(f"{origin}: {where}: tier must be 1, 2 or 3")
+            signatories[sid] = Signatory(
+                id=sid, name=need(item, "name", where), kind=kind, tier=tier, status=status,
+                principal=item.get("principal", f"User:{sid}"),
+                keys=PublicKeys.from_config(need(item, "x25519", where), need(item, "ed25519", where), owner=where),
+                supplies=frozenset(item.get("supplies", [])), liaison_officer=item.get("liaison_officer", ""),
+            )
+        grants = []
+        for index, item in enumerate(document.get("grant", []), start=1):
+            where = f"[[grant]] #{index}"
+            expires = need(item, "expires", where)
+            if not isinstance(expires, dt.date):
+                raise ConfigError(f"{origin}: {where}: expires must be a TOML date (YYYY-MM-DD)")
+            grant = Grant(
+                signatory=need(item, "signatory", where), dataset=need(item, "dataset", where),
+                purpose=item.get("purpose", ""), legal_basis=item.get("legal_basis", ""),
+                approved_by=item.get("approved_by", ""), expires=expires,
+            )
+            if grant.signatory not in signatories:
+                raise ConfigError(f"{origin}: {where} names unknown signatory {grant.signatory!r}")
+            grants.append(grant)
+        k = int(meta.get("k_households", 4))
+        if k < 1:
+            raise ConfigError(f"{origin}: k_households must be at least 1")
+        legacy = dict(DEFAULT_LEGACY_MAP)
+        legacy.update(document.get("markings", {}).get("legacy", {}))
+        return cls(
+            name=need(meta, "name", "[partnership]"), k_households=k,
+            retention_days=int(meta.get("retention_days", 365)),
+            sanitiser=PublicKeys.from_config(need(sanitiser, "x25519", "[sanitiser]"),
+                                             need(sanitiser, "ed25519", "[sanitiser]"), owner="[sanitiser]"),
+            signatories=signatories, grants=tuple(grants), legacy_markings=legacy,
+            release_markings=dict(document.get("markings", {}).get("release", {})),
+        )
+
+
+def load_partnership(path) -> Partnership:
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read partnership config ({exc.strerror})") from exc
+    return Partnership.from_toml(text, origin=str(path))
+

@@ -1,0 +1,89 @@
+"""One record through the sanitiser's rules: check, depersonalise (or release whole, for personal
+datasets), mark and attach handling caveats. Pure: the daemon (exchange.services.sanitiser) and the offline
+command (`exchange sanitise`) both call this, so they give identical output for the same input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from exchange.core.depersonalise import Depersonaliser, GazetteerLike
+from exchange.errors import Refused
+from exchange.core.marking import OFFICIAL, OFFICIAL_SENSITIVE_PERSONAL, Marking, parse_marking
+from exchange.core.partnership import Partnership
+from exchange.core.postcode import InvalidPostcode, normalise_postcode
+from exchange.core.schemas import Catalogue, Dataset
+from exchange.core.validation import cross_field_checks
+
+
+@dataclass(frozen=True, slots=True)
+class Sanitised:
+    record: dict[str, Any]
+    marking: Marking
+    moved: bool
+    redactions: int
+
+
+class RecordSanitiser:
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, gazetteer: GazetteerLike, pseudonym_secret: bytes):
+        self.partnership = partnership
+        self.catalogue = catalogue
+        self.gazetteer = gazetteer
+        self._secret = pseudonym_secret
+        self._depersonalisers: dict[str, Depersonaliser] = {}
+
+    def release_marking(self, dataset: Dataset) -> Marking:
+        if dataset.personal:
+            return OFFICIAL_SENSITIVE_PERSONAL
+        configured = self.partnership.release_markings.get(dataset.id)
+        return parse_marking(configured, self.partnership.legacy_markings) if configured else OFFICIAL
+
+    def sanitise(self, dataset: Dataset, record: Mapping[str, Any], *, originator: str, today: dt.date,
+                 label: str = "record") -> Sanitised:
+        """The shared form of one raw record; raises Refused naming `label` and the reason."""
+        record = dict(record)
+        self._check(dataset, record, today, label)
+        marking = self.release_marking(dataset)
+        if dataset.personal:
+            shared, moved, redactions = dict(record), False, 0
+        else:
+            from exchange.storage.gazetteer import GazetteerError
+
+            try:
+                outcome = self._depersonaliser(dataset).apply(record)
+            except GazetteerError as exc:
+                raise Refused("location_unplaceable", f"{label}: {exc}") from None
+            shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
+        shared.setdefault("location_generalised", False)
+        shared["handling"] = self.handling(dataset, originator, marking, today)
+        return Sanitised(shared, marking, moved, redactions)
+
+    def handling(self, dataset: Dataset, originator: str, marking: Marking, today: dt.date) -> dict[str, Any]:
+        purposes = sorted({g.purpose for g in self.partnership.grants if g.dataset == dataset.id and g.in_force(today)})
+        return {
+            "marking": str(marking),
+            "originator": originator,
+            "permitted_purpose": "; ".join(purposes) or "none recorded",
+            "onward_sharing": f"No onward sharing without the consent of {originator}",
+            "destroy_by": today + dt.timedelta(days=self.partnership.retention_days),
+        }
+
+    def _check(self, dataset: Dataset, record: dict, today: dt.date, label: str) -> None:
+        reasons = list(cross_field_checks(dataset, record, today))
+        for policy in dataset.fields_with("postcode"):
+            if record.get(policy.name) is not None:
+                try:
+                    record[policy.name] = normalise_postcode(record[policy.name])
+                except InvalidPostcode as exc:
+                    reasons.append(f"{policy.name}: {exc}")
+        if reasons:
+            # Name the fields, not their values: this reason travels to the dead-letter topic and logs.
+            named = sorted({f.name for f in dataset.fields if any(f.name in reason for reason in reasons)})
+            raise Refused("record_invalid", f"{label}: fails validation in {', '.join(named) or 'its fields'}")
+
+    def _depersonaliser(self, dataset: Dataset) -> Depersonaliser:
+        if dataset.id not in self._depersonalisers:
+            self._depersonalisers[dataset.id] = Depersonaliser(
+                dataset, self.gazetteer, k=self.partnership.k_households, pseudonym_secret=self._secret)
+        return self._depersonalisers[dataset.id]

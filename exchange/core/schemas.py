@@ -1,0 +1,237 @@
+"""The dataset catalogue: one Avro schema per dataset, which is also its sharing policy.
+
+Each field of a dataset schema says what kind of identifier it is ("identifier") and what the
+sanitiser does with it ("sanitise"). The shared (output) schema is derived from those
+attributes, so one file tells a reviewer what leaves the sanitiser. Pure: reads .avsc files only.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+from exchange.core.avro import Codec, schema_dir
+from exchange.errors import ConfigError
+
+IDENTIFIER_KINDS = frozenset({"direct", "indirect", "quasi", "none"})
+SANITISE_RULES = frozenset(
+    {"keep", "drop", "pseudonymise", "address", "postcode", "coordinate", "dob_to_age", "free_text"}
+)
+SHARING_KINDS = frozenset({"depersonalised", "personal"})
+
+# Added to every shared record: the protective marking and handling caveats travel with it.
+HANDLING_FIELDS: list[dict[str, Any]] = [
+    {"name": "location_generalised", "type": "boolean", "default": False,
+     "doc": "True when the record was moved to the nearest postcode with at least k households."},
+    {"name": "handling", "type": {
+        "type": "record", "name": "Handling", "namespace": "uk.csp.exchange.shared",
+        "fields": [
+            {"name": "marking", "type": "string", "doc": "Government Security Classification of this record."},
+            {"name": "originator", "type": "string", "doc": "Supplying agency; consent for any onward sharing comes from it."},
+            {"name": "permitted_purpose", "type": "string"},
+            {"name": "onward_sharing", "type": "string"},
+            {"name": "destroy_by", "type": {"type": "int", "logicalType": "date"}},
+        ]}, "doc": "Protective marking and handling caveats."},
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPolicy:
+    name: str
+    identifier: str
+    rule: str
+    nullable: bool
+    avro_type: Any
+    doc: str
+    pseudonym_domain: str | None = None
+    axis: str | None = None
+    age_field: str | None = None
+
+    @property
+    def leaves(self) -> bool:
+        return self.rule != "drop"
+
+    def describe(self) -> str:
+        if self.rule == "keep":
+            return "forwarded unchanged"
+        return {
+            "drop": "never forwarded",
+            "pseudonymise": f"keyed pseudonym (domain {self.pseudonym_domain})",
+            "address": "house number, house name and flat number removed",
+            "postcode": "nearest postcode with at least k households",
+            "coordinate": f"{self.axis} of the qualifying postcode's centroid (kept for non-addressable places)",
+            "dob_to_age": f"age in whole years at the event, as {self.age_field}; the date itself never leaves",
+            "free_text": "scrubbed of names, NHS/NI numbers, phones, e-mails, postcodes, house numbers",
+        }[self.rule]
+
+
+def _is_nullable(avro_type: Any) -> bool:
+    return isinstance(avro_type, list) and "null" in avro_type
+
+
+def base_type(avro_type: Any) -> Any:
+    """The type inside an optional ["null", T] union (every dataset field is T or such a union)."""
+    if isinstance(avro_type, list):
+        rest = [t for t in avro_type if t != "null"]
+        return rest[0] if len(rest) == 1 else rest
+    return avro_type
+
+
+def _logical(avro_type: Any) -> str | None:
+    base = base_type(avro_type)
+    return base.get("logicalType") if isinstance(base, dict) else None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    title: str
+    source: str
+    guidance_section: str
+    sharing: str
+    event_date_field: str
+    doc: str
+    fields: tuple[FieldPolicy, ...]
+    raw_schema: dict[str, Any]
+
+    @property
+    def personal(self) -> bool:
+        return self.sharing == "personal"
+
+    def field(self, name: str) -> FieldPolicy:
+        for item in self.fields:
+            if item.name == name:
+                return item
+        raise KeyError(f"{self.id} has no field {name!r}")
+
+    def fields_with(self, rule: str) -> tuple[FieldPolicy, ...]:
+        return tuple(f for f in self.fields if f.rule == rule)
+
+    # Cached: the daemon and feed use them several times per record.
+    @cached_property
+    def raw_codec(self) -> Codec:
+        return Codec(self.raw_schema)
+
+    @cached_property
+    def shared_codec(self) -> Codec:
+        return Codec(self.shared_schema())
+
+    def shared_schema(self) -> dict[str, Any]:
+        """The output form: dropped fields gone, dates of birth become ages, handling added."""
+        if self.personal:
+            out_fields = [copy.deepcopy(f) for f in self.raw_schema["fields"]]
+        else:
+            out_fields = []
+            for source, policy in zip(self.raw_schema["fields"], self.fields):
+                if policy.rule == "drop":
+                    continue
+                if policy.rule == "dob_to_age":
+                    out_fields.append({"name": policy.age_field, "type": ["null", "int"], "default": None,
+                                       "identifier": "quasi", "sanitise": "derived",
+                                       "doc": f"Age in whole years at {self.event_date_field}, from {policy.name}."})
+                    continue
+                field = copy.deepcopy(source)
+                if policy.rule == "pseudonymise":
+                    field["type"] = ["null", "string"] if policy.nullable else "string"
+                field["doc"] = f"{field.get('doc', '')} [{policy.describe()}]".strip()
+                out_fields.append(field)
+        schema = {key: copy.deepcopy(value) for key, value in self.raw_schema.items() if key != "fields"}
+        schema["namespace"] = "uk.csp.exchange.shared"
+        schema["fields"] = out_fields + copy.deepcopy(HANDLING_FIELDS)
+        return schema
+
+
+def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> Dataset:
+    """Read a dataset's policy from its schema, refusing anything the sanitiser could not honour."""
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"{origin}: {message}")
+
+    for key in ("dataset", "sharing", "event_date_field"):
+        if key not in schema:
+            raise fail(f"schema has no {key!r} attribute")
+    if schema["sharing"] not in SHARING_KINDS:
+        raise fail(f"sharing must be one of {sorted(SHARING_KINDS)}, not {schema['sharing']!r}")
+    policies = []
+    for field in schema["fields"]:
+        name = field["name"]
+        identifier, rule = field.get("identifier"), field.get("sanitise")
+        if identifier not in IDENTIFIER_KINDS:
+            raise fail(f"field {name!r}: identifier must be one of {sorted(IDENTIFIER_KINDS)}")
+        if rule not in SANITISE_RULES:
+            raise fail(f"field {name!r}: sanitise must be one of {sorted(SANITISE_RULES)}")
+        if rule == "pseudonymise" and not field.get("pseudonym_domain"):
+            raise fail(f"field {name!r}: pseudonymise needs a pseudonym_domain")
+        if rule == "coordinate" and field.get("axis") not in ("easting", "northing"):
+            raise fail(f"field {name!r}: coordinate needs axis easting or northing")
+        if rule == "dob_to_age" and not field.get("age_field"):
+            raise fail(f"field {name!r}: dob_to_age needs an age_field")
+        if schema["sharing"] == "depersonalised" and identifier == "direct" and rule == "keep":
+            raise fail(f"field {name!r} is a direct identifier and would leave unchanged")
+        policies.append(FieldPolicy(
+            name=name, identifier=identifier, rule=rule, nullable=_is_nullable(field["type"]),
+            avro_type=field["type"], doc=field.get("doc", ""), pseudonym_domain=field.get("pseudonym_domain"),
+            axis=field.get("axis"), age_field=field.get("age_field"),
+        ))
+    dataset = Dataset(
+        id=schema["dataset"], title=schema.get("title", schema["dataset"]), source=schema.get("source", ""),
+        guidance_section=schema.get("guidance_section", ""), sharing=schema["sharing"],
+        event_date_field=schema["event_date_field"], doc=schema.get("doc", ""), fields=tuple(policies),
+        raw_schema=schema,
+    )
+    try:
+        event_field = dataset.field(dataset.event_date_field)
+    except KeyError:
+        raise fail(f"event_date_field {dataset.event_date_field!r} is not a field") from None
+    if _logical(event_field.avro_type) != "date":
+        raise fail(f"event_date_field {dataset.event_date_field!r} is not a date")
+    return dataset
+
+
+class Catalogue:
+    """Every dataset schema in the schema directory, by id."""
+
+    def __init__(self, datasets: dict[str, Dataset]):
+        self._datasets = dict(datasets)
+
+    @classmethod
+    def load(cls) -> "Catalogue":
+        datasets = {}
+        for path in sorted(schema_dir().glob("*.avsc")):
+            schema = json.loads(path.read_text())
+            if "dataset" not in schema:
+                continue  # envelope, metadata and operational schemas
+            dataset = dataset_from_schema(schema, origin=str(path))
+            if dataset.id != path.stem:
+                raise ConfigError(f"{path}: dataset {dataset.id!r} must live in {dataset.id}.avsc")
+            datasets[dataset.id] = dataset
+        return cls(datasets)
+
+    def __getitem__(self, dataset_id: str) -> Dataset:
+        try:
+            return self._datasets[dataset_id]
+        except KeyError:
+            raise ConfigError(f"unknown dataset {dataset_id!r}") from None
+
+    def __contains__(self, dataset_id: str) -> bool:
+        return dataset_id in self._datasets
+
+    def __iter__(self):
+        return iter(sorted(self._datasets.values(), key=lambda d: d.id))
+
+    def by_fingerprint(self, fingerprint: str) -> tuple[Dataset, str] | None:
+        """(dataset, 'raw'|'shared') whose schema has this fingerprint."""
+        for dataset in self._datasets.values():
+            if dataset.raw_codec.fingerprint == fingerprint:
+                return dataset, "raw"
+            if dataset.shared_codec.fingerprint == fingerprint:
+                return dataset, "shared"
+        return None
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> Catalogue:
+    return Catalogue.load()

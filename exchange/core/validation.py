@@ -1,0 +1,136 @@
+"""Turn one exported row (field name -> text) into a typed record the schema accepts. Pure.
+
+Every problem with a row is collected, so the quarantine report tells the agency everything
+that is wrong with it at once, not one fault per re-submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from exchange.core.postcode import InvalidPostcode, normalise_postcode
+from exchange.core.schemas import Dataset, FieldPolicy, base_type
+
+# British National Grid extent (EPSG:27700 bounds for Great Britain).
+EASTING_RANGE = (0.0, 700_000.0)
+NORTHING_RANGE = (0.0, 1_300_000.0)
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "t"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "f", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    dates: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y")
+    times: tuple[str, ...] = ("%H:%M", "%H:%M:%S")
+
+
+class RowInvalid(ValueError):
+    def __init__(self, reasons: Sequence[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = tuple(reasons)
+
+
+def _convert(policy: FieldPolicy, text: str, formats: Formats) -> Any:
+    base = base_type(policy.avro_type)
+    logical = base.get("logicalType") if isinstance(base, dict) else None
+    kind = base.get("type") if isinstance(base, dict) else base
+    if logical == "date":
+        for fmt in formats.dates:
+            try:
+                return dt.datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise ValueError(f"{text!r} is not a date in any of the formats {', '.join(formats.dates)}")
+    if logical in ("time-millis", "time-micros"):
+        for fmt in formats.times:
+            try:
+                return dt.datetime.strptime(text, fmt).time()
+            except ValueError:
+                continue
+        raise ValueError(f"{text!r} is not a time in any of the formats {', '.join(formats.times)}")
+    if kind == "enum":
+        if text not in base["symbols"]:
+            raise ValueError(f"{text!r} is not one of {', '.join(base['symbols'])}")
+        return text
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in TRUE_WORDS:
+            return True
+        if lowered in FALSE_WORDS:
+            return False
+        raise ValueError(f"{text!r} is not a yes/no value")
+    if kind in ("int", "long"):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+        bits = 31 if kind == "int" else 63
+        if not -(2 ** bits) <= value < 2 ** bits:
+            raise ValueError(f"{text!r} is too large for this field")
+        return value
+    if kind in ("float", "double"):
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    if kind == "string":
+        return text
+    raise ValueError(f"unsupported schema type {kind!r}")
+
+
+def validate_row(dataset: Dataset, row: Mapping[str, str | None], formats: Formats = Formats(),
+                 *, today: dt.date | None = None) -> dict[str, Any]:
+    """Return the typed record, or raise RowInvalid listing every reason."""
+    today = today or dt.date.today()
+    reasons: list[str] = []
+    record: dict[str, Any] = {}
+    for policy in dataset.fields:
+        text = (row.get(policy.name) or "").strip()
+        is_boolean = base_type(policy.avro_type) == "boolean"
+        if not text and not is_boolean:
+            if policy.nullable:
+                record[policy.name] = None
+            else:
+                reasons.append(f"{policy.name}: required but empty")
+            continue
+        try:
+            value = _convert(policy, text, formats)
+            if policy.rule == "postcode" and value is not None:
+                value = normalise_postcode(value)
+            record[policy.name] = value
+        except (ValueError, InvalidPostcode) as exc:
+            reasons.append(f"{policy.name}: {exc}")
+    reasons.extend(cross_field_checks(dataset, record, today))
+    if reasons:
+        raise RowInvalid(reasons)
+    return record
+
+
+def cross_field_checks(dataset: Dataset, record: Mapping[str, Any], today: dt.date) -> list[str]:
+    reasons = []
+    for policy in dataset.fields_with("coordinate"):
+        value = record.get(policy.name)
+        low, high = EASTING_RANGE if policy.axis == "easting" else NORTHING_RANGE
+        if value is not None and not low <= value <= high:
+            reasons.append(f"{policy.name}: {value:g} is outside Great Britain's National Grid ({low:g} to {high:g})")
+    axes = {p.axis: record.get(p.name) for p in dataset.fields_with("coordinate")}
+    if axes and (axes.get("easting") is None) != (axes.get("northing") is None):
+        reasons.append("easting and northing must be given together")
+    # Only the event and dates of birth cannot lie ahead; end dates (a licence's, say) may.
+    for name in [dataset.event_date_field, *(p.name for p in dataset.fields_with("dob_to_age"))]:
+        value = record.get(name)
+        if isinstance(value, dt.date) and value > today:
+            reasons.append(f"{name}: {value.isoformat()} is in the future")
+    start, end = record.get("committed_from_date"), record.get("committed_to_date")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        reasons.append(f"committed_to_date {end.isoformat()} is before committed_from_date {start.isoformat()}")
+    for policy in dataset.fields_with("dob_to_age"):
+        dob, event = record.get(policy.name), record.get(dataset.event_date_field)
+        if isinstance(dob, dt.date) and isinstance(event, dt.date) and dob > event:
+            reasons.append(f"{policy.name}: date of birth is after the event date")
+    return reasons

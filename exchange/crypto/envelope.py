@@ -1,0 +1,317 @@
+"""Seal and open: the envelope every record travels in.
+
+    sealer = Sealer(producer="northshire-police", keys=police_keys, topic="raw.police_crime_offence",
+                    recipients={"sanitiser": sanitiser_public.x25519})
+    sealed = sealer.seal(payload, message_id=..., dataset=..., schema_fingerprint=..., marking=...)
+    # publish sealed.key_grant (if not None) to keys.<topic> first, then sealed.envelope to <topic>
+
+    opener = Opener(me="sanitiser", keys=sanitiser_keys, producers={"northshire-police": verify_key})
+    opener.accept_key_grant(grant_bytes)      # from keys.<topic>
+    opened = opener.open(envelope_bytes)      # -> Opened(header, payload) or an EnvelopeError
+
+A data key (AES-256-GCM) seals up to `max_records` payloads or `max_age` seconds, whichever
+comes first, and is replaced at once when the recipient set changes. It is announced once in a
+signed key grant, wrapped for each recipient with an X25519 sealed box, so the per-record cost
+(bytes and CPU) does not grow with the number of recipients. Each envelope carries its own
+Ed25519 signature and is verifiable on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from exchange.crypto import _primitives as primitives
+from exchange.core.avro import AvroDecodeError, Codec, codec
+from exchange.errors import (
+    BadSignature,
+    DecryptionFailed,
+    MalformedEnvelope,
+    NotARecipient,
+    OversizedMessage,
+    UnknownDataKey,
+    UnknownProducer,
+)
+from exchange.crypto.keys import KeyPair
+
+ENVELOPE_VERSION = 1
+MAX_ENVELOPE_BYTES = 1_048_576
+_ENVELOPE_DOMAIN = b"csp-exchange/envelope/v1\x00"
+_GRANT_DOMAIN = b"csp-exchange/key-grant/v1\x00"
+_KEY_ID_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    message_id: str
+    kind: str  # "RECORD" or "METADATA"
+    dataset: str
+    schema_fingerprint: str
+    producer: str
+    produced_at_ms: int
+    marking: str
+    key_id: str
+    version: int = ENVELOPE_VERSION
+
+    def as_avro(self) -> dict:
+        return {
+            "version": self.version,
+            "message_id": self.message_id,
+            "kind": self.kind,
+            "dataset": self.dataset,
+            "schema_fingerprint": self.schema_fingerprint,
+            "producer": self.producer,
+            "produced_at": self.produced_at_ms,
+            "marking": self.marking,
+            "key_id": self.key_id,
+        }
+
+    @classmethod
+    def from_avro(cls, data: dict) -> "Header":
+        produced = data["produced_at"]
+        millis = produced if isinstance(produced, int) else int(produced.timestamp() * 1000)
+        return cls(
+            message_id=data["message_id"],
+            kind=data["kind"],
+            dataset=data["dataset"],
+            schema_fingerprint=data["schema_fingerprint"],
+            producer=data["producer"],
+            produced_at_ms=millis,
+            marking=data["marking"],
+            key_id=data["key_id"],
+            version=data["version"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    envelope: bytes
+    header: Header
+    key_grant: bytes | None  # a new data key to publish on keys.<topic> before the envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    header: Header
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GrantInfo:
+    key_id: str
+    topic: str
+    producer: str
+    recipients: tuple[str, ...]
+    for_me: bool
+
+
+@lru_cache(maxsize=1)
+def _header_codec() -> Codec:
+    # The Header is a nested record; it is encoded alone for the associated data and signature.
+    return Codec(codec("envelope").schema["fields"][0]["type"])
+
+
+def _encode_header(header: Header) -> bytes:
+    return _header_codec().encode(header.as_avro())
+
+
+def _envelope_signed_bytes(header_bytes: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
+    # Length-prefix each part so no boundary can be shifted between them.
+    parts = [header_bytes, nonce, ciphertext]
+    return _ENVELOPE_DOMAIN + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+
+
+def _grant_signed_bytes(grant: dict) -> bytes:
+    unsigned = dict(grant, signature=b"")
+    return _GRANT_DOMAIN + codec("key_grant").encode(unsigned)
+
+
+class Sealer:
+    """Seals payloads for a fixed set of recipients on one topic, rotating data keys."""
+
+    def __init__(
+        self,
+        *,
+        producer: str,
+        keys: KeyPair,
+        topic: str,
+        recipients: Mapping[str, bytes],
+        max_records: int = 1000,
+        max_age: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ):
+        if not recipients:
+            raise ValueError(f"no recipients for {topic}: nothing may be sealed (fail closed)")
+        self.producer = producer
+        self.topic = topic
+        self._keys = keys
+        self._recipients = dict(recipients)
+        self._max_records = max_records
+        self._max_age = max_age
+        self._clock = clock
+        self._key: bytes | None = None
+        self._key_id = ""
+        self._key_born = 0.0
+        self._key_uses = 0
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(sorted(self._recipients))
+
+    def set_recipients(self, recipients: Mapping[str, bytes]) -> bool:
+        """Change who can open what is sealed next. Returns True if the set changed (key rotated)."""
+        if not recipients:
+            raise ValueError(f"no recipients for {self.topic}: nothing may be sealed (fail closed)")
+        if dict(recipients) == self._recipients:
+            return False
+        self._recipients = dict(recipients)
+        self._key = None  # rotate at once: nothing sealed from now on is readable by a removed party
+        return True
+
+    def seal(
+        self,
+        payload: bytes,
+        *,
+        message_id: str,
+        dataset: str,
+        schema_fingerprint: str,
+        marking: str,
+        kind: str = "RECORD",
+    ) -> Sealed:
+        grant = None
+        now = self._clock()
+        if self._key is None or self._key_uses >= self._max_records or now - self._key_born >= self._max_age:
+            grant = self._rotate(now)
+        self._key_uses += 1
+        header = Header(
+            message_id=message_id,
+            kind=kind,
+            dataset=dataset,
+            schema_fingerprint=schema_fingerprint,
+            producer=self.producer,
+            produced_at_ms=int(now * 1000),
+            marking=marking,
+            key_id=self._key_id,
+        )
+        header_bytes = _encode_header(header)
+        nonce, ciphertext = primitives.aead_encrypt(self._key, payload, header_bytes)
+        signature = primitives.sign(self._keys.signing_key, _envelope_signed_bytes(header_bytes, nonce, ciphertext))
+        envelope = codec("envelope").encode(
+            {"header": header.as_avro(), "nonce": nonce, "ciphertext": ciphertext, "signature": signature}
+        )
+        return Sealed(envelope=envelope, header=header, key_grant=grant)
+
+    def _rotate(self, now: float) -> bytes:
+        self._key = primitives.new_data_key()
+        key_id_raw = primitives.random_bytes(_KEY_ID_BYTES)
+        self._key_id = key_id_raw.hex()
+        self._key_born = now
+        self._key_uses = 0
+        grant = {
+            "version": ENVELOPE_VERSION,
+            "key_id": self._key_id,
+            "topic": self.topic,
+            "producer": self.producer,
+            "created_at": int(now * 1000),
+            "recipients": [
+                {"recipient": name, "wrapped": primitives.seal_to(public, key_id_raw + self._key)}
+                for name, public in sorted(self._recipients.items())
+            ],
+            "signature": b"",
+        }
+        grant["signature"] = primitives.sign(self._keys.signing_key, _grant_signed_bytes(grant))
+        return codec("key_grant").encode(grant)
+
+
+def read_header(envelope: bytes) -> Header:
+    """The clear header, unverified: for routing and dead-lettering only, never for trust."""
+    return Header.from_avro(_decode_envelope(envelope)["header"])
+
+
+def _decode_envelope(envelope: bytes) -> dict:
+    if len(envelope) > MAX_ENVELOPE_BYTES:
+        raise OversizedMessage(f"envelope of {len(envelope)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
+    try:
+        data = codec("envelope").decode(envelope)
+    except AvroDecodeError as exc:
+        raise MalformedEnvelope(str(exc)) from exc
+    if data["header"]["version"] != ENVELOPE_VERSION:
+        raise MalformedEnvelope(f"unsupported envelope version {data['header']['version']}")
+    return data
+
+
+class Opener:
+    """Verifies and opens envelopes addressed to one party."""
+
+    def __init__(self, *, me: str, keys: KeyPair, producers: Mapping[str, bytes]):
+        self.me = me
+        self._keys = keys
+        self._producers = dict(producers)
+        # Keyed by (producer, key id): a grant signed by one party can never shadow another's key.
+        self._data_keys: dict[tuple[str, str], bytes] = {}
+        self._not_for_me: set[tuple[str, str]] = set()
+
+    def set_producers(self, producers: Mapping[str, bytes]) -> None:
+        self._producers = dict(producers)
+
+    def _verify_key(self, producer: str) -> bytes:
+        try:
+            return self._producers[producer]
+        except KeyError:
+            raise UnknownProducer(f"producer {producer!r} is not a known, active party") from None
+
+    def accept_key_grant(self, grant_bytes: bytes) -> GrantInfo:
+        if len(grant_bytes) > MAX_ENVELOPE_BYTES:
+            raise OversizedMessage(f"key grant of {len(grant_bytes)} bytes exceeds the size limit")
+        try:
+            grant = codec("key_grant").decode(grant_bytes)
+        except AvroDecodeError as exc:
+            raise MalformedEnvelope(f"key grant: {exc}") from exc
+        key_id = grant["key_id"]
+        slot = (grant["producer"], key_id)
+        try:
+            primitives.verify(self._verify_key(grant["producer"]), _grant_signed_bytes(grant), grant["signature"])
+        except primitives.PrimitiveFailure:
+            raise BadSignature(f"key grant {key_id} for {grant['topic']}: signature of {grant['producer']!r} does not verify") from None
+        recipients = tuple(item["recipient"] for item in grant["recipients"])
+        mine = [item["wrapped"] for item in grant["recipients"] if item["recipient"] == self.me]
+        if slot in self._data_keys or slot in self._not_for_me:
+            # The first verified grant of a key id stands; a second one cannot replace it.
+            return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=slot in self._data_keys)
+        if not mine:
+            self._not_for_me.add(slot)
+            return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=False)
+        try:
+            unwrapped = primitives.unseal(self._keys.box_key, mine[0])
+        except primitives.PrimitiveFailure:
+            raise DecryptionFailed(f"key grant {key_id}: the key wrapped for {self.me!r} does not open with its private key") from None
+        if len(unwrapped) != _KEY_ID_BYTES + primitives.DATA_KEY_BYTES or unwrapped[:_KEY_ID_BYTES].hex() != key_id:
+            raise DecryptionFailed(f"key grant {key_id}: wrapped key is bound to another key id")
+        self._data_keys[slot] = unwrapped[_KEY_ID_BYTES:]
+        return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=True)
+
+    def open(self, envelope: bytes) -> Opened:
+        data = _decode_envelope(envelope)
+        header = Header.from_avro(data["header"])
+        header_bytes = _encode_header(header)
+        try:
+            primitives.verify(
+                self._verify_key(header.producer),
+                _envelope_signed_bytes(header_bytes, data["nonce"], data["ciphertext"]),
+                data["signature"],
+            )
+        except primitives.PrimitiveFailure:
+            raise BadSignature(f"message {header.message_id}: signature of {header.producer!r} does not verify") from None
+        slot = (header.producer, header.key_id)
+        if slot in self._not_for_me:
+            raise NotARecipient(f"message {header.message_id}: {self.me!r} is not a recipient of data key {header.key_id}")
+        data_key = self._data_keys.get(slot)
+        if data_key is None:
+            raise UnknownDataKey(f"message {header.message_id}: data key {header.key_id} of {header.producer!r} has not been announced")
+        try:
+            payload = primitives.aead_decrypt(data_key, data["nonce"], data["ciphertext"], header_bytes)
+        except primitives.PrimitiveFailure:
+            raise DecryptionFailed(f"message {header.message_id}: ciphertext does not decrypt under data key {header.key_id}") from None
+        return Opened(header=header, payload=payload)

@@ -1,0 +1,177 @@
+"""Key pairs and passphrase-protected key files.
+
+A key file holds one party's X25519 private key (to unwrap data keys sealed to it) and Ed25519
+signing seed (to sign what it publishes), plus, for the sanitiser, the partnership's pseudonym
+secret. The private part is encrypted with a key derived from a passphrase by Argon2id
+(libsodium's interactive limits: 64 MiB, about 0.1 s) and XSalsa20-Poly1305 (SecretBox).
+Public keys are shown base64-encoded, as they appear in the partnership config.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.public
+import nacl.pwhash
+import nacl.secret
+import nacl.signing
+import nacl.utils
+
+from exchange.errors import ConfigError, KeyFileError
+
+KEYFILE_FORMAT = "csp-exchange-keyfile/1"
+PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"
+PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"
+_KDF = nacl.pwhash.argon2id
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str, *, what: str, length: int, error: type[Exception] = KeyFileError) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise error(f"{what} is not valid base64") from exc
+    if len(raw) != length:
+        raise error(f"{what} must be {length} bytes, got {len(raw)}")
+    return raw
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKeys:
+    """What a party publishes: the key others seal to and the key that checks its signatures."""
+
+    x25519: bytes
+    ed25519: bytes
+
+    def as_config(self) -> dict[str, str]:
+        return {"x25519": b64(self.x25519), "ed25519": b64(self.ed25519)}
+
+    @classmethod
+    def from_config(cls, x25519: str, ed25519: str, *, owner: str) -> "PublicKeys":
+        return cls(
+            x25519=unb64(x25519, what=f"{owner}: x25519 public key", length=32, error=ConfigError),
+            ed25519=unb64(ed25519, what=f"{owner}: ed25519 public key", length=32, error=ConfigError),
+        )
+
+
+class KeyPair:
+    """A party's private keys. Deliberately has no __repr__ that could print them."""
+
+    __slots__ = ("name", "_box_key", "_signing_key", "_pseudonym_secret")
+
+    def __init__(
+        self,
+        name: str,
+        box_key: nacl.public.PrivateKey,
+        signing_key: nacl.signing.SigningKey,
+        pseudonym_secret: bytes | None = None,
+    ):
+        self.name = name
+        self._box_key = box_key
+        self._signing_key = signing_key
+        self._pseudonym_secret = pseudonym_secret
+
+    @classmethod
+    def generate(cls, name: str, *, with_pseudonym_secret: bool = False) -> "KeyPair":
+        secret = nacl.utils.random(32) if with_pseudonym_secret else None
+        return cls(name, nacl.public.PrivateKey.generate(), nacl.signing.SigningKey.generate(), secret)
+
+    def __repr__(self) -> str:
+        return f"KeyPair(name={self.name!r}, <private keys hidden>)"
+
+    @property
+    def public(self) -> PublicKeys:
+        return PublicKeys(bytes(self._box_key.public_key), bytes(self._signing_key.verify_key))
+
+    @property
+    def pseudonym_secret(self) -> bytes:
+        if self._pseudonym_secret is None:
+            raise KeyFileError(f"key file of {self.name!r} holds no pseudonym secret (only the sanitiser's does)")
+        return self._pseudonym_secret
+
+    # Only exchange.crypto.envelope uses these two.
+    @property
+    def box_key(self) -> nacl.public.PrivateKey:
+        return self._box_key
+
+    @property
+    def signing_key(self) -> nacl.signing.SigningKey:
+        return self._signing_key
+
+    def save(self, path: str | Path, passphrase: str) -> None:
+        if len(passphrase) < 12:
+            raise KeyFileError("the passphrase must be at least 12 characters")
+        secret = {"x25519": b64(bytes(self._box_key)), "ed25519_seed": b64(bytes(self._signing_key))}
+        if self._pseudonym_secret is not None:
+            secret["pseudonym_secret"] = b64(self._pseudonym_secret)
+        salt = nacl.utils.random(_KDF.SALTBYTES)
+        ops, mem = _KDF.OPSLIMIT_INTERACTIVE, _KDF.MEMLIMIT_INTERACTIVE
+        box = nacl.secret.SecretBox(_KDF.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, ops, mem))
+        document = {
+            "format": KEYFILE_FORMAT,
+            "name": self.name,
+            "public": self.public.as_config(),
+            "kdf": {"name": "argon2id", "salt": b64(salt), "opslimit": ops, "memlimit": mem},
+            "sealed": b64(box.encrypt(json.dumps(secret).encode())),
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Create with owner-only permissions from the start, never world-readable for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(document, out, indent=2)
+
+    @classmethod
+    def load(cls, path: str | Path, passphrase: str) -> "KeyPair":
+        path = Path(path)
+        try:
+            document = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise KeyFileError(f"{path}: no such key file") from exc
+        except (OSError, ValueError) as exc:
+            raise KeyFileError(f"{path}: not a key file ({exc.__class__.__name__})") from exc
+        if not isinstance(document, dict) or document.get("format") != KEYFILE_FORMAT:
+            raise KeyFileError(f"{path}: not a {KEYFILE_FORMAT} key file")
+        try:
+            kdf = document["kdf"]
+            salt = base64.b64decode(kdf["salt"])
+            key = _KDF.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, int(kdf["opslimit"]), int(kdf["memlimit"]))
+            secret = json.loads(nacl.secret.SecretBox(key).decrypt(base64.b64decode(document["sealed"])))
+        except nacl.exceptions.CryptoError as exc:
+            raise KeyFileError(f"{path}: wrong passphrase or damaged key file") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyFileError(f"{path}: damaged key file ({exc.__class__.__name__})") from exc
+        pseudonym = secret.get("pseudonym_secret")
+        return cls(
+            str(document.get("name", path.stem)),
+            nacl.public.PrivateKey(unb64(secret["x25519"], what=f"{path}: x25519", length=32)),
+            nacl.signing.SigningKey(unb64(secret["ed25519_seed"], what=f"{path}: ed25519", length=32)),
+            unb64(pseudonym, what=f"{path}: pseudonym secret", length=32) if pseudonym else None,
+        )
+
+
+def passphrase_from_environment(*, prompt_if_missing: bool = True, confirm: bool = False) -> str:
+    """The key passphrase: $EXCHANGE_KEY_PASSPHRASE_FILE, then $EXCHANGE_KEY_PASSPHRASE, then a prompt."""
+    file_name = os.environ.get(PASSPHRASE_FILE_ENV)
+    if file_name:
+        return Path(file_name).read_text().rstrip("\n")
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value:
+        return value
+    if not prompt_if_missing:
+        raise KeyFileError(f"no passphrase: set {PASSPHRASE_ENV} or {PASSPHRASE_FILE_ENV}")
+    import click  # the prompt is a terminal concern; keep click out of the import path otherwise
+
+    return click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def load_keypair(path: str | Path) -> KeyPair:
+    return KeyPair.load(path, passphrase_from_environment())

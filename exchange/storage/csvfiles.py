@@ -1,0 +1,116 @@
+"""CSV at the edge: reading an agency's export row by row, and writing the shared form.
+
+Used by the agent's ingest, the offline `exchange sanitise` and `exchange feed export`, so that
+all three number rows, refuse a broken header, treat bytes that are not UTF-8, and format cells
+the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from exchange.errors import ConfigError
+from exchange.core.schemas import Dataset, base_type
+from exchange.storage.feed_store import to_json
+
+MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
+HANDLING = ("marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by")
+NOT_UTF8_REASON = "contains bytes that are not UTF-8; save the export as UTF-8"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    number: int  # 1-based data row, as a spreadsheet user counts after the header
+    cells: dict[str, str]  # by column name; empty when the row could not be read at all
+    problem: str | None  # why the row cannot even be validated, if so
+
+
+def _not_utf8(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+@contextmanager
+def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str]) -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
+    """Open an export; yield (header, rows). `columns` maps schema field -> export column.
+
+    An unreadable header, one that is not UTF-8, or one lacking a required mapped column refuses
+    the whole file, naming it. Bytes that are not UTF-8 (a cp1252 pound sign, say) are kept as
+    surrogates, so only the rows holding them are refused (and shown with "?" in the quarantine).
+    """
+    csv.field_size_limit(MAX_FIELD_BYTES)
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    with handle:
+        reader = csv.DictReader(handle)
+        try:
+            header = list(reader.fieldnames or [])
+        except csv.Error as exc:
+            raise ConfigError(f"{path}: the header row cannot be read ({exc})") from exc
+        if any(_not_utf8(name) for name in header):
+            raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
+        absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
+                  if columns.get(p.name, p.name) not in header and not p.nullable and base_type(p.avro_type) != "boolean"]
+        if absent:
+            raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}")
+        yield header, _rows(reader)
+
+
+def _rows(reader: csv.DictReader) -> Iterator[ExportRow]:
+    number = 0
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            number += 1
+            yield ExportRow(number, {}, f"unreadable CSV row: {exc}")
+            continue
+        number += 1
+        extra = raw.pop(None, None)  # more cells than the header has columns
+        cells = {str(k): "" if v is None else str(v) for k, v in raw.items()}
+        if extra:
+            yield ExportRow(number, cells, f"{len(extra)} cell(s) beyond the header")
+        elif any(_not_utf8(v) for v in cells.values()):
+            yield ExportRow(number, cells, NOT_UTF8_REASON)
+        else:
+            yield ExportRow(number, cells, None)
+
+
+QUARANTINE_ERRORS = "replace"  # a row's non-UTF-8 bytes become "?", so the report itself stays UTF-8
+
+
+def open_quarantine(path: Path, mode: str = "w"):
+    return open(path, mode, newline="", encoding="utf-8", errors=QUARANTINE_ERRORS)
+
+
+# -- the shared form as CSV -------------------------------------------------------------------
+
+
+def shared_names(dataset: Dataset) -> list[str]:
+    return [f["name"] for f in dataset.shared_schema()["fields"] if f["name"] != "handling"]
+
+
+def shared_columns(dataset: Dataset) -> list[str]:
+    return shared_names(dataset) + [f"handling_{h}" for h in HANDLING]
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return str(to_json(value))
+
+
+def shared_cells(dataset: Dataset, record: Mapping[str, Any], *, names: list[str] | None = None) -> list[str]:
+    """One shared record as CSV cells, in shared_columns order (pass `names` to skip re-deriving them)."""
+    names = shared_names(dataset) if names is None else names
+    caveats = record.get("handling") or {}
+    return [cell(record.get(n)) for n in names] + [cell(caveats.get(h)) for h in HANDLING]

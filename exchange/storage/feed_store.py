@@ -1,0 +1,164 @@
+"""A subscriber's feed store (SQLite via aiosqlite): what it may open, kept idempotently.
+
+`records` ignores a message id it already holds, so a message delivered twice is stored once.
+Rows hold the shared (depersonalised) form as JSON, with marking and destroy-by date in columns
+so retention and briefings need not parse every row.
+
+Retention: `purge_expired(today)` deletes every record whose destroy-by date has passed, then
+reclaims the space (checkpoint the WAL, VACUUM, truncate the WAL) so the destroyed records do not
+linger in free pages or in the write-ahead log. Records without a destroy-by date are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any, AsyncIterator
+
+from exchange.storage._sqlite import SqliteFile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    message_id TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    marking TEXT NOT NULL,
+    originator TEXT NOT NULL,
+    destroy_by TEXT,
+    received_at REAL NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_dataset ON records(dataset);
+CREATE INDEX IF NOT EXISTS records_destroy_by ON records(destroy_by);
+CREATE TABLE IF NOT EXISTS supplies (
+    message_id TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refused (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    message_id TEXT,
+    reason_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (topic, partition, offset)
+);
+"""
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json(v) for v in value]
+    return value
+
+
+def _date_text(value: Any) -> str | None:
+    """A destroy-by date as ISO text (YYYY-MM-DD), so that text order is date order."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return dt.date.fromisoformat(str(value)).isoformat()
+
+
+class FeedStore(SqliteFile):
+    SCHEMA = _SCHEMA
+
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool:
+        """Store a record unless its id is already held; True if it was new. Caller commits."""
+        handling = record.get("handling") or {}
+        destroy_by = handling.get("destroy_by")
+        cursor = await self.db.execute(
+            "INSERT OR IGNORE INTO records (message_id, dataset, marking, originator, destroy_by, received_at, record)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (message_id, dataset, marking, handling.get("originator", ""),
+             _date_text(destroy_by), time.time(), json.dumps(to_json(record))))
+        return cursor.rowcount == 1
+
+    async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
+        await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) VALUES (?,?,?,?)",
+                              (message_id, dataset, time.time(), json.dumps(to_json(metadata))))
+
+    async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None,
+                          reason_code: str, reason: str) -> None:
+        await self.db.execute("INSERT OR IGNORE INTO refused VALUES (?,?,?,?,?,?,?)",
+                              (topic, partition, offset, message_id, reason_code, reason, time.time()))
+
+    async def commit(self) -> None:
+        await self.db.commit()
+
+    async def count(self, dataset: str | None = None) -> int:
+        query, args = "SELECT COUNT(*) FROM records", ()
+        if dataset:
+            query, args = query + " WHERE dataset = ?", (dataset,)
+        async with self.db.execute(query, args) as cur:
+            return (await cur.fetchone())[0]
+
+    async def refusals(self) -> dict[str, int]:
+        async with self.db.execute("SELECT reason_code, COUNT(*) FROM refused GROUP BY reason_code") as cur:
+            return {row[0]: row[1] async for row in cur}
+
+    async def records(self, dataset: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        query, args = "SELECT message_id, dataset, marking, record FROM records", ()
+        if dataset:
+            query, args = query + " WHERE dataset = ?", (dataset,)
+        async with self.db.execute(query + " ORDER BY rowid", args) as cur:
+            async for message_id, ds, marking, record in cur:
+                yield {"message_id": message_id, "dataset": ds, "marking": marking, **json.loads(record)}
+
+    # --- retention ---------------------------------------------------------------------------
+
+    async def expired_ids(self, today: dt.date) -> list[str]:
+        """Message ids of records whose destroy-by date is before `today`."""
+        async with self.db.execute("SELECT message_id FROM records WHERE destroy_by < ? ORDER BY rowid",
+                                   (today.isoformat(),)) as cur:
+            return [row[0] async for row in cur]
+
+    async def expired_counts(self, today: dt.date) -> dict[str, int]:
+        """How many records of each dataset are past their destroy-by date (for the audit)."""
+        async with self.db.execute("SELECT dataset, COUNT(*) FROM records WHERE destroy_by < ? GROUP BY dataset"
+                                   " ORDER BY dataset", (today.isoformat(),)) as cur:
+            return {row[0]: row[1] async for row in cur}
+
+    async def purge_expired(self, today: dt.date) -> int:
+        """Delete every record whose destroy-by date is before `today` (a record is kept through
+        its destroy-by day), commit, and reclaim the space; returns how many were deleted.
+
+        Commits anything the caller had pending too. With nothing to delete it does no I/O
+        beyond the query, so calling it often is cheap and a second call returns 0."""
+        async with self.db.execute("DELETE FROM records WHERE destroy_by < ?", (today.isoformat(),)) as cursor:
+            deleted = cursor.rowcount
+        await self.db.commit()
+        if deleted:
+            await self.reclaim_space()
+        return deleted
+
+    async def reclaim_space(self) -> None:
+        """Rewrite the file without free pages and empty the WAL, so deleted rows are gone from
+        both. Commits first, since VACUUM cannot run inside a transaction, and needs no open cursor
+        on this connection. Another connection reading at that moment can keep the WAL from being
+        truncated (SQLite then finishes it at a later checkpoint)."""
+        await self.db.commit()
+        await self._checkpoint()
+        async with self.db.execute("VACUUM"):
+            pass
+        # VACUUM in WAL mode writes the new pages to the WAL; fold them in and truncate it.
+        await self._checkpoint()
+
+    async def _checkpoint(self) -> None:
+        # The pragma returns a row; the cursor must be finished, or VACUUM sees a statement in progress.
+        async with self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            await cur.fetchall()
+
+    async def supplies(self) -> list[dict[str, Any]]:
+        async with self.db.execute("SELECT dataset, metadata FROM supplies ORDER BY received_at") as cur:
+            return [{"dataset": ds, **json.loads(meta)} async for ds, meta in cur]

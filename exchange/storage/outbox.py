@@ -1,0 +1,100 @@
+"""The agent's durable outbox (SQLite via aiosqlite).
+
+A sealed message is written here, in one transaction with its siblings, before anything is sent;
+it leaves only once the broker has acknowledged it, and its id then moves to `published`, which
+is how a re-submitted file is recognised. The outbox holds only sealed (encrypted) bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+from exchange.storage._sqlite import SqliteFile
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    topic TEXT NOT NULL,
+    value BLOB NOT NULL,
+    is_key_grant INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS published (
+    message_id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    published_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    seq: int
+    message_id: str
+    topic: str
+    value: bytes
+    is_key_grant: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    waiting: int
+    oldest_created_at: float | None
+    published: int
+
+
+class Outbox(SqliteFile):
+    SCHEMA = _SCHEMA
+
+    async def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of these ids are waiting or already published."""
+        ids = list(ids)
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for table in ("outbox", "published"):
+                async with self.db.execute(f"SELECT message_id FROM {table} WHERE message_id IN ({marks})", chunk) as cur:
+                    known.update([row[0] async for row in cur])
+        return known
+
+    async def enqueue(self, items: Iterable[tuple[str, str, bytes, bool]]) -> int:
+        """Add (message_id, topic, value, is_key_grant) in order, atomically; ignore known ids."""
+        now = time.time()
+        rows = [(mid, topic, value, int(grant), now) for mid, topic, value, grant in items]
+        await self.db.executemany(
+            "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, created_at) VALUES (?,?,?,?,?)", rows)
+        await self.db.commit()
+        return len(rows)
+
+    async def pending(self, limit: int = 500) -> list[OutboxItem]:
+        async with self.db.execute(
+            "SELECT seq, message_id, topic, value, is_key_grant FROM outbox ORDER BY seq LIMIT ?", (limit,)
+        ) as cur:
+            return [OutboxItem(r[0], r[1], r[2], bytes(r[3]), bool(r[4])) async for r in cur]
+
+    async def mark_published(self, items: Iterable[OutboxItem]) -> None:
+        items = list(items)
+        if not items:
+            return
+        now = time.time()
+        await self.db.executemany("INSERT OR IGNORE INTO published (message_id, topic, published_at) VALUES (?,?,?)",
+                                  [(i.message_id, i.topic, now) for i in items])
+        await self.db.executemany("DELETE FROM outbox WHERE seq = ?", [(i.seq,) for i in items])
+        await self.db.commit()
+
+    async def record_failure(self, error: str) -> None:
+        await self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?", (error[:500],))
+        await self.db.commit()
+
+    async def stats(self) -> OutboxStats:
+        async with self.db.execute("SELECT COUNT(*), MIN(created_at) FROM outbox") as cur:
+            waiting, oldest = await cur.fetchone()
+        async with self.db.execute("SELECT COUNT(*) FROM published") as cur:
+            (published,) = await cur.fetchone()
+        return OutboxStats(waiting=waiting, oldest_created_at=oldest, published=published)
