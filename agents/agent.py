@@ -10,16 +10,17 @@ from typing import Callable
 
 from agents.config import AgentConfig
 from agents.ingest import read_export, write_quarantine
-from exchange.storage.outbox import Outbox
 from agents.publisher import publish_with_retry
 from exchange.core.avro import codec
-from exchange.crypto.envelope import Sealer
-from exchange.errors import ConfigError
-from exchange.transport.kafka import KafkaSettings, key_topic, raw_topic
-from exchange.crypto.keys import KeyPair
 from exchange.core.marking import parse_marking
-from exchange.core.partnership import SANITISER_ID, Partnership
+from exchange.core.names import SANITISER_ID, key_topic, raw_topic
+from exchange.core.partnership import Partnership
 from exchange.core.schemas import Dataset
+from exchange.crypto.envelope import Sealer
+from exchange.crypto.keys import KeyPair
+from exchange.errors import ConfigError
+from exchange.storage.outbox import Outbox
+from exchange.transport.kafka import KafkaSettings
 
 
 @dataclass(frozen=True)

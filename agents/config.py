@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exchange.errors import ConfigError
 from exchange.core.validation import Formats
+from exchange.errors import ConfigError
 
 
 @dataclass(frozen=True)

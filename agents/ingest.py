@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from exchange.storage import csvfiles
 from exchange.core.schemas import Dataset
-from exchange.core.validation import Formats, RowInvalid, validate_row
+from exchange.core.validation import Formats, validate_row
+from exchange.errors import RowInvalid
+from exchange.storage import csvfiles
 
 MAX_FIELD_BYTES = csvfiles.MAX_FIELD_BYTES
 

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from exchange.core.redact import scrub  # noqa: E402
 from redaction_corpus import SEED, build_corpus, format_table, measure  # noqa: E402
+
+from exchange.core.redact import scrub  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,9 +115,10 @@ class World:
 def make_world(root: Path, bootstrap: str, *, seed: int = 2026) -> World:
     """Gazetteer, keys, ISP config and agent mapping (as tests/conftest.py and the demo make them),
     and the pipeline's topics, created with one partition each as the demo does."""
+    from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
     from exchange.storage.gazetteer import synthesise
-    from exchange.transport.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, shared_topic
     from exchange.testing.partnership import make_partnership
+    from exchange.transport.kafka import KafkaSettings, ensure_topics
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "logs").mkdir(exist_ok=True)
@@ -165,8 +166,8 @@ def expected_outputs(world: World, exports: list[Path]) -> Expected:
     from agents.agent import record_message_id
     from agents.config import AgentConfig
     from agents.ingest import read_export
-    from exchange.services.sanitiser import output_message_id
     from exchange.core.schemas import catalogue
+    from exchange.services.sanitiser import output_message_id
 
     config = AgentConfig.load(world.files.agent_config)
     dataset = catalogue()[config.dataset]
@@ -507,7 +508,7 @@ def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Rand
 def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, crashes: int = 24, seed: int = 5,
                        catch_up: float = 120.0, say: Callable[[str], None] = print) -> FaultReport:
     """The whole scenario on one World. Does not assert; returns what it found."""
-    from exchange.transport.kafka import DEADLETTER_TOPIC, raw_topic, shared_topic
+    from exchange.core.names import DEADLETTER_TOPIC, raw_topic, shared_topic
 
     started = time.monotonic()
     rng = random.Random(seed)

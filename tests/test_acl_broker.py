@@ -25,14 +25,22 @@ from aiokafka.protocol.admin import (
 )
 from click.testing import CliRunner
 
-from exchange.transport import acl_broker
-from exchange.core.acl import AclBinding, Operation, PatternType, Permission, ResourceType
-from exchange.transport.acl_broker import (
+from exchange.core.acl import (
+    AclBinding,
+    Operation,
+    PatternType,
+    Permission,
+    ResourceType,
+)
+from exchange.errors import (
     AclBrokerError,
     AclCreateFailed,
     AclDeleteFailed,
     AclsNotConfirmed,
     AclsUnsupported,
+)
+from exchange.transport import acl_broker
+from exchange.transport.acl_broker import (
     _CreateAcls,
     _DeleteAcls,
     _LenientCreateAclsResponse,

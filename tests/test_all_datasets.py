@@ -25,15 +25,16 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from exchange.core.depersonalise import pseudonym
-from exchange.crypto.envelope import Sealer, read_header
-from exchange.services.feed import FeedService
-from exchange.transport.kafka import ensure_topics, key_topic, raw_topic, shared_topic
-from exchange.crypto.keys import KeyPair
-from exchange.core.partnership import SANITISER_ID, Partnership
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.core.names import SANITISER_ID, key_topic, raw_topic, shared_topic
+from exchange.core.partnership import Partnership
 from exchange.core.schemas import catalogue
+from exchange.crypto.envelope import Sealer, read_header
+from exchange.crypto.keys import KeyPair
+from exchange.services.feed import FeedService
+from exchange.services.sanitiser import SanitiserCore, SanitiserService
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.records import records_for
+from exchange.transport.kafka import ensure_topics
 from tests.kafka_helpers import end_offsets, read_from, start_group_at
 
 pytestmark = pytest.mark.broker

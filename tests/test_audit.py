@@ -12,8 +12,15 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from exchange.storage.audit import GENESIS, AuditError, AuditEvent, AuditLog, chain_hash, content_hash
 from exchange.cli.audit import command
+from exchange.errors import AuditError
+from exchange.storage.audit import (
+    GENESIS,
+    AuditEvent,
+    AuditLog,
+    chain_hash,
+    content_hash,
+)
 
 T0 = dt.datetime(2024, 4, 1, 9, 30, tzinfo=dt.timezone.utc)
 

@@ -6,6 +6,7 @@ import pytest
 
 from exchange.core.avro import codec
 from exchange.crypto.envelope import Opener, Sealer, read_header
+from exchange.crypto.keys import KeyPair
 from exchange.errors import (
     BadSignature,
     DecryptionFailed,
@@ -15,7 +16,6 @@ from exchange.errors import (
     UnknownDataKey,
     UnknownProducer,
 )
-from exchange.crypto.keys import KeyPair
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agents.ingest import MAX_FIELD_BYTES, read_export, write_quarantine
-from exchange.crypto.envelope import MAX_ENVELOPE_BYTES, GrantInfo, Header, Opener, Sealer, read_header
+from exchange.crypto.envelope import (
+    MAX_ENVELOPE_BYTES,
+    GrantInfo,
+    Header,
+    Opener,
+    Sealer,
+    read_header,
+)
 from exchange.errors import ConfigError, EnvelopeError
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")), deadline=None, database=None,
@@ -294,8 +301,8 @@ def _pick_text(world: EnvelopeWorld, value) -> str:
 
 def resigned_envelope(world: EnvelopeWorld, which: int, edits, signer: str) -> bytes:
     from exchange.core.avro import codec
-    from exchange.crypto.envelope import _encode_header, _envelope_signed_bytes
     from exchange.crypto import _primitives
+    from exchange.crypto.envelope import _encode_header, _envelope_signed_bytes
 
     data = codec("envelope").decode(world.envelopes[which % len(world.envelopes)])
     header = dict(data["header"], produced_at=Header.from_avro(data["header"]).produced_at_ms)
@@ -319,8 +326,8 @@ def resigned_envelope(world: EnvelopeWorld, which: int, edits, signer: str) -> b
 
 def resigned_grant(world: EnvelopeWorld, which: int, edits, signer: str) -> bytes:
     from exchange.core.avro import codec
-    from exchange.crypto.envelope import _grant_signed_bytes
     from exchange.crypto import _primitives
+    from exchange.crypto.envelope import _grant_signed_bytes
 
     grant = codec("key_grant").decode(world.grants[which % len(world.grants)])
     grant["created_at"] = int(grant["created_at"].timestamp() * 1000)
@@ -481,8 +488,8 @@ class IngestWorld:
 @lru_cache(maxsize=1)
 def ingest_world() -> IngestWorld:
     from agents.config import AgentConfig
-    from exchange.storage.gazetteer import Gazetteer, synthesise
     from exchange.core.schemas import catalogue
+    from exchange.storage.gazetteer import Gazetteer, synthesise
     from exchange.testing.partnership import COLUMNS, DATASET, police_offence_export
 
     config = AgentConfig.load(Path(__file__).resolve().parent.parent / "config" / "agents" / "police.toml")

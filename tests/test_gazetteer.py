@@ -12,19 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exchange.core.postcode import normalise_postcode
+from exchange.errors import GazetteerError, NoQualifyingPostcode, UnknownPostcode
 from exchange.storage.gazetteer import (
     Gazetteer,
-    GazetteerError,
     LoadReport,
-    NoQualifyingPostcode,
     PostcodeCentroid,
-    UnknownPostcode,
     bng_from_wgs84,
     describe_transform,
     load_codepoint,
     synthesise,
 )
-from exchange.core.postcode import normalise_postcode
 
 C = PostcodeCentroid
 _LETTERS = "ABDEFGHJLNPQRSTUWXYZ"

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exchange.core.acl import (
-    SANITISER_GROUP,
     SANITISER_PRINCIPAL,
     AclBinding,
     Operation,
@@ -27,25 +26,27 @@ from exchange.core.acl import (
     desired_bindings,
     plan,
 )
-from exchange.errors import ConfigError, ExchangeError
-from exchange.crypto.keys import KeyPair
+from exchange.core.names import SANITISER_GROUP
 from exchange.core.partnership import Grant, Partnership, Signatory
-from exchange.storage.registry import (
+from exchange.core.schemas import catalogue
+from exchange.crypto.keys import KeyPair
+from exchange.errors import (
     AggregatesOnly,
     ApprovalRefused,
+    ConfigError,
+    ExchangeError,
     GovernanceError,
     GrantConditionsMissing,
     GrantRefused,
     InvalidProposal,
     NoSuchGrant,
     OriginatorApprovalRequired,
-    Registry,
     SignatoryExists,
     StatusChangeRefused,
     TierNotPermitted,
     UnknownSignatory,
 )
-from exchange.core.schemas import catalogue
+from exchange.storage.registry import Registry
 
 TODAY = dt.date(2026, 11, 21)
 NEXT_YEAR = TODAY + dt.timedelta(days=365)

@@ -2,8 +2,8 @@ import stat
 
 import pytest
 
-from exchange.errors import KeyFileError
 from exchange.crypto.keys import KeyPair
+from exchange.errors import KeyFileError
 
 
 def test_save_load_round_trip_and_file_protection(tmp_path):

@@ -28,12 +28,13 @@ from click.testing import CliRunner
 
 from agents.agent import submit
 from exchange.cli.sanitise import command
-from exchange.services.feed import FeedService, export_csv
-from exchange.transport.kafka import raw_topic, shared_topic
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
-from exchange.core.schemas import catalogue
-from exchange.storage.feed_store import FeedStore
+from exchange.core.names import raw_topic, shared_topic
 from exchange.core.partnership import load_partnership
+from exchange.core.schemas import catalogue
+from exchange.services.exports import export_csv
+from exchange.services.feed import FeedService
+from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.storage.feed_store import FeedStore
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import PASSPHRASE, agent_config_with_outbox
 from tests.kafka_helpers import end_offsets, start_group_at

@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exchange.core.address import contains_house_number
 from exchange.cli.sanitise import command
-from exchange.services.offline import shared_columns
+from exchange.core.address import contains_house_number
 from exchange.core.redact import nhs_number_is_valid
 from exchange.core.risk import QuasiIdentifier, assess, quasi_identifiers, render_text
 from exchange.core.schemas import catalogue
-from exchange.testing.records import nhs_number, records_for, row_from_record, rows_for, write_rows_csv
 from exchange.core.validation import cross_field_checks, validate_row
+from exchange.services.offline import shared_columns
+from exchange.testing.records import (
+    nhs_number,
+    records_for,
+    row_from_record,
+    rows_for,
+    write_rows_csv,
+)
 from tests.conftest import PASSPHRASE
 
 TODAY = dt.date.today()

@@ -18,17 +18,25 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from agents.agent import submit
 from exchange.core.address import contains_house_number
 from exchange.core.avro import codec
-from exchange.crypto.envelope import Sealer
-from exchange.services.feed import FeedService, export_csv
-from exchange.storage.audit import AuditLog
-from exchange.transport.kafka import DEADLETTER_TOPIC, key_topic, raw_topic, read_topic
-from exchange.crypto.keys import KeyPair
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
-from exchange.storage.sanitiser_state import SanitiserState
+from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic
 from exchange.core.schemas import catalogue
+from exchange.crypto.envelope import Sealer
+from exchange.crypto.keys import KeyPair
+from exchange.services.exports import export_csv
+from exchange.services.feed import FeedService
+from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
+from exchange.storage.sanitiser_state import SanitiserState
+from exchange.testing.partnership import (
+    COUNCIL,
+    DATASET,
+    POLICE,
+    VOLUNTARY,
+    police_offence_export,
+)
+from exchange.transport.readers import read_topic
 from tests.conftest import agent_config_with_outbox
-from exchange.testing.partnership import COUNCIL, DATASET, POLICE, VOLUNTARY, police_offence_export
 
 pytestmark = pytest.mark.broker
 ROWS, BAD_ROWS = 120, 6

@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from exchange.errors import ConfigError, Refused
-from exchange.crypto.keys import KeyPair
 from exchange.core.marking import parse_marking
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import catalogue
-from exchange.core.validation import Formats, RowInvalid, validate_row
+from exchange.core.validation import Formats, validate_row
+from exchange.crypto.keys import KeyPair
+from exchange.errors import ConfigError, Refused, RowInvalid
 
 TODAY = dt.date(2026, 11, 21)
 

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 
-from exchange.core.avro import AvroDecodeError, Codec
+from exchange.core.avro import Codec
 from exchange.core.schemas import catalogue
+from exchange.errors import AvroDecodeError
 
 # Two optional fields, with defaults, that "were added later" to police_crime_offence.
 ADDED_LATER = ("committed_to_time", "weapon")

@@ -22,16 +22,15 @@ import uuid
 import pytest
 
 from agents.agent import submit
+from exchange.core.names import SANITISER_ID, key_topic, raw_topic, shared_topic
+from exchange.core.schemas import catalogue
 from exchange.crypto.envelope import Opener, read_header
+from exchange.crypto.keys import KeyPair
 from exchange.errors import NotARecipient
 from exchange.services.feed import FeedService
-from exchange.transport.kafka import key_topic, raw_topic, shared_topic
-from exchange.crypto.keys import KeyPair
-from exchange.core.partnership import SANITISER_ID
-from exchange.storage.registry import Registry, partnership_source
 from exchange.services.sanitiser import SanitiserCore, SanitiserService
-from exchange.core.schemas import catalogue
 from exchange.storage.feed_store import FeedStore
+from exchange.storage.registry import Registry, partnership_source
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import agent_config_with_outbox
 from tests.kafka_helpers import end_offsets, read_from, start_group_at

@@ -69,7 +69,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from exchange.cli import acl, agent, audit, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory
+    from exchange.cli import (
+        acl,
+        agent,
+        audit,
+        broker,
+        demo,
+        feed,
+        keys,
+        sanitise,
+        sanitiser,
+        schemas,
+        signatory,
+    )
 
     for module in (acl, agent, audit, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory):
         main.add_command(module.command)

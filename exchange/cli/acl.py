@@ -5,7 +5,14 @@ from __future__ import annotations
 import click
 
 from exchange.cli import BOOTSTRAP_OPTION, emit
-from exchange.cli.signatory import BY_OPTION, JSON_OPTION, governance_options, parse_date, run_with_registry, table
+from exchange.cli.signatory import (
+    BY_OPTION,
+    JSON_OPTION,
+    governance_options,
+    parse_date,
+    run_with_registry,
+    table,
+)
 
 SANITISER_OPTIONS = [
     click.option("--sanitiser-principal", default="User:sanitiser", show_default=True,
@@ -45,8 +52,8 @@ def plan_text(acl_plan, *, title: str) -> str:
 
 async def _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap, *, prune_unowned=False):
     """(effective partnership, desired, applied, owned, plan, compared-with description)."""
-    from exchange.transport import acl_broker
     from exchange.core.acl import desired_bindings, plan
+    from exchange.transport import acl_broker
     from exchange.transport.kafka import KafkaSettings
 
     partnership = await registry.effective_partnership(base)
@@ -185,8 +192,8 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     what is no longer called for (only ACLs the exchange created, unless --prune-unowned), add
     what is missing, and record what was done. Run it after every suspension, reinstatement,
     withdrawal, admission, grant or revocation. Exit status 2 if the broker refused anything."""
-    from exchange.transport import acl_broker
     from exchange.errors import ExchangeError
+    from exchange.transport import acl_broker
     from exchange.transport.kafka import KafkaSettings
 
     settings = KafkaSettings.from_environment(bootstrap)

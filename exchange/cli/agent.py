@@ -52,10 +52,10 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
     rejected or any record is still waiting in the outbox."""
     from agents.agent import submit as run_submit
     from agents.config import AgentConfig
-    from exchange.transport.kafka import KafkaSettings
-    from exchange.crypto.keys import load_keypair
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import load_keypair
+    from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
     config = AgentConfig.load(config_path)
@@ -107,8 +107,8 @@ def status(config_path: str, as_json: bool) -> None:
 def flush(config_path: str, bootstrap: str, give_up_after: float) -> None:
     """Publish whatever waits in the outbox (after a broker outage or an agent crash)."""
     from agents.config import AgentConfig
-    from exchange.storage.outbox import Outbox
     from agents.publisher import publish_with_retry
+    from exchange.storage.outbox import Outbox
     from exchange.transport.kafka import KafkaSettings
 
     config = AgentConfig.load(config_path)

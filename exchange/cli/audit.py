@@ -7,8 +7,8 @@ import json
 
 import click
 
-from exchange.storage.audit import KINDS
 from exchange.cli import ExchangeGroup, emit
+from exchange.storage.audit import KINDS
 
 DB_OPTION = click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False),
                          help="The audit log (SQLite) to read.")

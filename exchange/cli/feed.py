@@ -31,12 +31,12 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
     granted, open each record with its key, and store it once. Messages it cannot open are
     recorded as refused with the reason."""
-    from exchange.services.feed import FeedService
-    from exchange.transport.kafka import KafkaSettings
-    from exchange.crypto.keys import load_keypair
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import load_keypair
+    from exchange.services.feed import FeedService
     from exchange.storage.feed_store import FeedStore
+    from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
     partnership = load_partnership(config_path)
@@ -64,8 +64,8 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 def export(db_path: str, dataset: str, fmt: str, out: str) -> None:
     """Export one dataset's stored records (shared form, handling caveats as columns)."""
-    from exchange.services.feed import export_csv
     from exchange.core.schemas import catalogue
+    from exchange.services.exports import export_csv
     from exchange.storage.feed_store import FeedStore
 
     async def run():

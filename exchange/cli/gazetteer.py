@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
+from exchange.errors import GazetteerError
 from exchange.storage.gazetteer import (
     Gazetteer,
-    GazetteerError,
     LoadReport,
     describe_transform,
     load_codepoint,

@@ -12,7 +12,6 @@ import click
 
 from exchange.errors import ExchangeError
 
-
 PROGRESS_SECONDS = 1.0  # at most one progress line on stderr this often (checked every 1,000 rows)
 
 
@@ -96,12 +95,13 @@ def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file
     import nacl.utils
 
     from exchange.cli import emit
-    from exchange.storage.gazetteer import Gazetteer
-    from exchange.crypto.keys import KeyPair, PublicKeys, passphrase_from_environment
-    from exchange.services.offline import sanitise_csv
     from exchange.core.partnership import Partnership, load_partnership
+    from exchange.core.public_keys import PublicKeys
     from exchange.core.record_sanitiser import RecordSanitiser
     from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import KeyPair, passphrase_from_environment
+    from exchange.services.offline import sanitise_csv
+    from exchange.storage.gazetteer import Gazetteer
 
     cat = catalogue()
     dataset = cat[dataset_id]

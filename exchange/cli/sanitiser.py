@@ -39,15 +39,14 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
     to deadletter.sanitiser with the reason; it never stops on bad input. Prints counts every
     few seconds."""
-    from exchange.storage.gazetteer import Gazetteer
-    from exchange.transport.kafka import KafkaSettings
-    from exchange.crypto.keys import load_keypair
     from exchange.core.partnership import load_partnership
-    from exchange.services.sanitiser import SanitiserCore, SanitiserService
     from exchange.core.schemas import catalogue
-
+    from exchange.crypto.keys import load_keypair
+    from exchange.services.sanitiser import SanitiserCore, SanitiserService
     from exchange.storage.audit import AuditLog
+    from exchange.storage.gazetteer import Gazetteer
     from exchange.storage.sanitiser_state import SanitiserState
+    from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
     base = load_partnership(config_path)

@@ -38,14 +38,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from exchange.errors import ConfigError
-from exchange.transport.kafka import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
+from exchange.core.names import (
+    DEADLETTER_TOPIC,
+    FEED_GROUP_PREFIX,
+    SANITISER_GROUP,
+    SANITISER_ID,
+    default_principal,
+    feed_group,
+    key_topic,
+    raw_topic,
+    shared_topic,
+)
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
+from exchange.errors import ConfigError
 
-SANITISER_PRINCIPAL = "User:sanitiser"
-SANITISER_GROUP = "exchange-sanitiser"  # exchange.services.sanitiser.GROUP_ID (not imported: that module does I/O)
-FEED_GROUP_PREFIX = "feed."
+SANITISER_PRINCIPAL = default_principal(SANITISER_ID)
 _PRINCIPAL = re.compile(r"^User:[A-Za-z0-9._@=-]+$")
 
 
@@ -162,11 +170,6 @@ def check_principal(principal: str, *, owner: str) -> None:
     if not _PRINCIPAL.match(principal or ""):
         raise ConfigError(f"{owner}: principal {principal!r} must be User:<name> naming one broker user "
                           "(letters, digits, . _ @ = -); wildcards are not allowed")
-
-
-def feed_group(signatory_id: str) -> str:
-    """The consumer group of a signatory's feed (exchange.services.feed.FeedService)."""
-    return f"{FEED_GROUP_PREFIX}{signatory_id}"
 
 
 def sanitiser_bindings(principal: str = SANITISER_PRINCIPAL, group: str = SANITISER_GROUP) -> frozenset[AclBinding]:

@@ -12,6 +12,8 @@ from typing import Any
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
+from exchange.errors import AvroDecodeError
+
 SCHEMA_DIR_ENV = "EXCHANGE_SCHEMA_DIR"
 
 
@@ -21,10 +23,6 @@ def schema_dir() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parents[2] / "schemas" / "avro"
-
-
-class AvroDecodeError(ValueError):
-    """Bytes that are not a valid encoding under the expected schema."""
 
 
 class Codec:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from exchange.core.marking import parse_marking
-from exchange.core.postcode import InvalidPostcode, postcode_sector
+from exchange.core.postcode import postcode_sector
 from exchange.core.reference import offence_name
+from exchange.errors import InvalidPostcode
 
 
 @dataclass(frozen=True)

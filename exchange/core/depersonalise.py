@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from exchange.core.address import strip_address
-from exchange.errors import Refused
 from exchange.core.redact import scrub
 from exchange.core.schemas import Dataset
+from exchange.errors import Refused
 
 
 class CentroidLike(Protocol):

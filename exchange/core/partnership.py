@@ -1,11 +1,10 @@
 """The Information Sharing Protocol as data: signatories, tiers, grants, and the decisions that
 follow from them. Pure: `Partnership.from_toml` parses text; nothing here does I/O.
 
-Tier rules (DESIGN.md, Tiers and access):
-  tier 1 (core)      personal datasets (with purpose, legal basis, expiry) and depersonalised ones
-  tier 2 (associate) depersonalised datasets only
-  tier 3 (scrutiny)  aggregates only: never a record-level dataset
-Only active signatories supply or receive; an expired grant yields nothing.
+The tier rules are stated once, in TIERS (docs/design.md, Tiers and access); the registry's
+grant checks, the recipient sets and the broker ACLs all ask `tier_permits`. Only active
+signatories supply or receive; an expired grant yields nothing. Every Decision carries the
+ReasonCode a refusal is recorded under.
 """
 
 from __future__ import annotations
@@ -15,13 +14,35 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from exchange.errors import ConfigError
-from exchange.crypto.keys import PublicKeys
 from exchange.core.marking import DEFAULT_LEGACY_MAP
+from exchange.core.names import SANITISER_ID, default_principal
+from exchange.core.public_keys import PublicKeys
+from exchange.errors import ConfigError, ReasonCode
 
 STATUSES = ("proposed", "active", "suspended", "withdrawn")
 KINDS = ("responsible_authority", "co_operating_body", "other")
-SANITISER_ID = "sanitiser"
+RESPONSIBLE_AUTHORITY = "responsible_authority"
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """What a tier of the Information Sharing Protocol may receive."""
+
+    number: int
+    name: str
+    record_level: bool  # any record-level dataset at all (tier 3 receives aggregates only)
+    personal: bool  # personal datasets (with purpose, legal basis and expiry)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} ({self.name})"
+
+
+TIERS: Mapping[int, Tier] = {
+    1: Tier(1, "core", record_level=True, personal=True),
+    2: Tier(2, "associate", record_level=True, personal=False),
+    3: Tier(3, "scrutiny", record_level=False, personal=False),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +77,32 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """Allowed or not, why, and (when refused) the code the refusal is recorded under."""
+
     allowed: bool
     reason: str
+    code: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
+
+
+def allow(reason: str) -> Decision:
+    return Decision(True, reason)
+
+
+def refuse(code: str, reason: str) -> Decision:
+    return Decision(False, reason, code)
+
+
+def tier_permits(tier: int, *, personal: bool) -> Decision:
+    """The tier rule, the one statement of it: may a signatory of this tier hold this kind of dataset?"""
+    rules = TIERS[tier]
+    if not rules.record_level:
+        return refuse("aggregates_only", f"tier {rules.label} receives aggregates only")
+    if personal and not rules.personal:
+        return refuse("tier_not_permitted", f"tier {tier} may not receive personal datasets")
+    return allow(f"tier {rules.label}")
 
 
 @dataclass(frozen=True)
@@ -85,32 +127,32 @@ class Partnership:
     def may_supply(self, producer: str, dataset: str) -> Decision:
         signatory = self.signatories.get(producer)
         if signatory is None:
-            return Decision(False, f"{producer!r} is not a signatory")
+            return refuse(ReasonCode.UNKNOWN_PRODUCER, f"{producer!r} is not a signatory")
         if not signatory.active:
-            return Decision(False, f"{producer!r} is {signatory.status}, not active")
+            return refuse(ReasonCode.PRODUCER_INACTIVE, f"{producer!r} is {signatory.status}, not active")
         if dataset not in signatory.supplies:
-            return Decision(False, f"{producer!r} is not registered to supply {dataset}")
-        return Decision(True, "registered supplier")
+            return refuse(ReasonCode.PRODUCER_NOT_ALLOWED, f"{producer!r} is not registered to supply {dataset}")
+        return allow("registered supplier")
 
     def may_receive(self, signatory_id: str, dataset: str, *, personal: bool, today: dt.date) -> Decision:
         signatory = self.signatories.get(signatory_id)
         if signatory is None:
-            return Decision(False, f"{signatory_id!r} is not a signatory")
+            return refuse("not_a_signatory", f"{signatory_id!r} is not a signatory")
         if not signatory.active:
-            return Decision(False, f"{signatory_id!r} is {signatory.status}")
-        if signatory.tier == 3:
-            return Decision(False, "tier 3 (scrutiny) receives aggregates only")
-        if personal and signatory.tier != 1:
-            return Decision(False, f"tier {signatory.tier} may not receive personal datasets")
+            return refuse("not_active", f"{signatory_id!r} is {signatory.status}")
+        by_tier = tier_permits(signatory.tier, personal=personal)
+        if not by_tier:
+            return by_tier
         grants = [g for g in self.grants if g.signatory == signatory_id and g.dataset == dataset]
         if not grants:
-            return Decision(False, f"no grant of {dataset} to {signatory_id!r}")
+            return refuse("no_grant", f"no grant of {dataset} to {signatory_id!r}")
         live = [g for g in grants if g.in_force(today)]
         if not live:
-            return Decision(False, f"grant of {dataset} to {signatory_id!r} expired {max(g.expires for g in grants)}")
+            return refuse("grant_expired",
+                          f"grant of {dataset} to {signatory_id!r} expired {max(g.expires for g in grants)}")
         if personal and not all(g.purpose and g.legal_basis for g in live):
-            return Decision(False, f"grant of personal dataset {dataset} lacks a purpose or legal basis")
-        return Decision(True, live[0].purpose)
+            return refuse("grant_conditions_missing", f"grant of personal dataset {dataset} lacks a purpose or legal basis")
+        return allow(live[0].purpose)
 
     def recipients(self, dataset: str, *, personal: bool, today: dt.date) -> tuple[Signatory, ...]:
         """Everyone who may open the shared form of a dataset today, in id order."""
@@ -165,11 +207,11 @@ class Partnership:
                 raise ConfigError(f"{origin}: {where}: status must be one of {STATUSES}")
             if kind not in KINDS:
                 raise ConfigError(f"{origin}: {where}: kind must be one of {KINDS}")
-            if tier not in (1, 2, 3):
+            if tier not in TIERS:
                 raise ConfigError(f"{origin}: {where}: tier must be 1, 2 or 3")
             signatories[sid] = Signatory(
                 id=sid, name=need(item, "name", where), kind=kind, tier=tier, status=status,
-                principal=item.get("principal", f"User:{sid}"),
+                principal=item.get("principal", default_principal(sid)),
                 keys=PublicKeys.from_config(need(item, "x25519", where), need(item, "ed25519", where), owner=where),
                 supplies=frozenset(item.get("supplies", [])), liaison_officer=item.get("liaison_officer", ""),
             )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from exchange.errors import InvalidPostcode
+
 # Outward code: area (1-2 letters) + district (digit, digit+digit or digit+letter); inward: digit + 2 letters.
 # The inward letters never include C, I, K, M, O or V (Royal Mail), which catches many typing errors.
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
@@ -15,10 +17,6 @@ _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 _POSTCODE_RE = re.compile(rf"^({_OUTWARD})({_INWARD})$")
 # For finding postcodes inside free text (word bounded, any spacing).
 POSTCODE_IN_TEXT_RE = re.compile(rf"\b({_OUTWARD})\s*({_INWARD})\b", re.IGNORECASE)
-
-
-class InvalidPostcode(ValueError):
-    """The text is not a well-formed UK postcode."""
 
 
 def normalise_postcode(text: str) -> str:

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from exchange.core.depersonalise import Depersonaliser, GazetteerLike
-from exchange.errors import Refused
-from exchange.core.marking import OFFICIAL, OFFICIAL_SENSITIVE_PERSONAL, Marking, parse_marking
+from exchange.core.marking import (
+    OFFICIAL,
+    OFFICIAL_SENSITIVE_PERSONAL,
+    Marking,
+    parse_marking,
+)
 from exchange.core.partnership import Partnership
-from exchange.core.postcode import InvalidPostcode, normalise_postcode
+from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
+from exchange.errors import InvalidPostcode, Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class RecordSanitiser:
         if dataset.personal:
             shared, moved, redactions = dict(record), False, 0
         else:
-            from exchange.storage.gazetteer import GazetteerError
+            from exchange.errors import GazetteerError
 
             try:
                 outcome = self._depersonaliser(dataset).apply(record)

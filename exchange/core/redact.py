@@ -101,7 +101,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from exchange.core.address import BUILDING_WORDS, STREET_SUFFIXES
-from exchange.core.postcode import POSTCODE_IN_TEXT_RE, InvalidPostcode, normalise_postcode, postcode_sector
+from exchange.core.postcode import (
+    POSTCODE_IN_TEXT_RE,
+    normalise_postcode,
+    postcode_sector,
+)
+from exchange.errors import InvalidPostcode
 
 __all__ = [
     "Scrubbed",

@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from exchange.core.postcode import InvalidPostcode, postcode_sector
+from exchange.core.postcode import postcode_sector
 from exchange.core.schemas import Dataset
+from exchange.errors import InvalidPostcode
 
 SECTOR_SUFFIX = "_sector"
 SMALLEST_SHOWN = 10

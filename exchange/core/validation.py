@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
-from exchange.core.postcode import InvalidPostcode, normalise_postcode
+from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Dataset, FieldPolicy, base_type
+from exchange.errors import InvalidPostcode, RowInvalid
 
 # British National Grid extent (EPSG:27700 bounds for Great Britain).
 EASTING_RANGE = (0.0, 700_000.0)
@@ -24,12 +25,6 @@ FALSE_WORDS = frozenset({"n", "no", "false", "0", "f", ""})
 class Formats:
     dates: tuple[str, ...] = ("%Y-%m-%d", "%d/%m/%Y")
     times: tuple[str, ...] = ("%H:%M", "%H:%M:%S")
-
-
-class RowInvalid(ValueError):
-    def __init__(self, reasons: Sequence[str]):
-        super().__init__("; ".join(reasons))
-        self.reasons = tuple(reasons)
 
 
 def _convert(policy: FieldPolicy, text: str, formats: Formats) -> Any:

@@ -18,14 +18,17 @@ Ed25519 signature and is verifiable on its own.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from functools import lru_cache
 
+from exchange.core.avro import Codec, codec
 from exchange.crypto import _primitives as primitives
-from exchange.core.avro import AvroDecodeError, Codec, codec
+from exchange.crypto.keys import KeyPair
 from exchange.errors import (
+    AvroDecodeError,
     BadSignature,
     DecryptionFailed,
     MalformedEnvelope,
@@ -34,7 +37,6 @@ from exchange.errors import (
     UnknownDataKey,
     UnknownProducer,
 )
-from exchange.crypto.keys import KeyPair
 
 ENVELOPE_VERSION = 1
 MAX_ENVELOPE_BYTES = 1_048_576
@@ -291,6 +293,23 @@ class Opener:
             raise DecryptionFailed(f"key grant {key_id}: wrapped key is bound to another key id")
         self._data_keys[slot] = unwrapped[_KEY_ID_BYTES:]
         return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=True)
+
+    async def open_fetching(self, envelope: bytes, fetch_keys: Callable[[], Awaitable[object]], *,
+                            attempts: int = 3) -> Opened:
+        """Open an envelope, calling `fetch_keys` (read the key topic) when its data key is new to us.
+
+        `open` checks the signature before it looks for the key, so only a genuine envelope whose
+        key grant has not been read yet leads to a fetch (and, rarely, a short wait); a forged one
+        fails at once and cannot be used to slow a reader down.
+        """
+        for attempt in range(attempts):
+            try:
+                return self.open(envelope)
+            except UnknownDataKey:
+                await fetch_keys()
+                if attempt:
+                    await asyncio.sleep(0.2 * attempt)
+        return self.open(envelope)
 
     def open(self, envelope: bytes) -> Opened:
         data = _decode_envelope(envelope)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import nacl.exceptions
@@ -22,44 +21,13 @@ import nacl.secret
 import nacl.signing
 import nacl.utils
 
-from exchange.errors import ConfigError, KeyFileError
+from exchange.core.public_keys import PublicKeys, b64, unb64
+from exchange.errors import KeyFileError
 
 KEYFILE_FORMAT = "csp-exchange-keyfile/1"
 PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"
 _KDF = nacl.pwhash.argon2id
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: str, *, what: str, length: int, error: type[Exception] = KeyFileError) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (ValueError, TypeError) as exc:
-        raise error(f"{what} is not valid base64") from exc
-    if len(raw) != length:
-        raise error(f"{what} must be {length} bytes, got {len(raw)}")
-    return raw
-
-
-@dataclass(frozen=True, slots=True)
-class PublicKeys:
-    """What a party publishes: the key others seal to and the key that checks its signatures."""
-
-    x25519: bytes
-    ed25519: bytes
-
-    def as_config(self) -> dict[str, str]:
-        return {"x25519": b64(self.x25519), "ed25519": b64(self.ed25519)}
-
-    @classmethod
-    def from_config(cls, x25519: str, ed25519: str, *, owner: str) -> "PublicKeys":
-        return cls(
-            x25519=unb64(x25519, what=f"{owner}: x25519 public key", length=32, error=ConfigError),
-            ed25519=unb64(ed25519, what=f"{owner}: ed25519 public key", length=32, error=ConfigError),
-        )
 
 
 class KeyPair:

@@ -26,9 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
+from exchange.testing.partnership import (
+    COUNCIL,
+    DATASET,
+    VOLUNTARY,
+    make_partnership,
+    police_offence_export,
+)
 from exchange.transport.broker import EmbeddedBroker
-from exchange.transport.kafka import DEADLETTER_TOPIC, KafkaSettings, ensure_topics, key_topic, raw_topic, read_topic, shared_topic
-from exchange.testing.partnership import COUNCIL, DATASET, VOLUNTARY, make_partnership, police_offence_export
+from exchange.transport.kafka import KafkaSettings, ensure_topics
+from exchange.transport.readers import read_topic
 
 
 @dataclass
@@ -200,10 +208,10 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
 
 async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -> tuple[int, int]:
     """Run a feed for the voluntary body, forced onto the dataset it holds no grant for."""
-    from exchange.services.feed import FeedService
-    from exchange.crypto.keys import KeyPair
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import KeyPair
+    from exchange.services.feed import FeedService
     from exchange.storage.feed_store import FeedStore
 
     keys = KeyPair.load(files.keys[VOLUNTARY], (workdir / ".passphrase").read_text())

@@ -30,13 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from exchange.storage import csvfiles
-from exchange.core.avro import AvroDecodeError
-from exchange.errors import ConfigError, Refused
-from exchange.core.risk import RiskReport, quasi_identifiers, render_json, render_text, summarise
 from exchange.core.record_sanitiser import RecordSanitiser, Sanitised
+from exchange.core.risk import (
+    RiskReport,
+    quasi_identifiers,
+    render_json,
+    render_text,
+    summarise,
+)
 from exchange.core.schemas import Dataset
-from exchange.core.validation import Formats, RowInvalid, validate_row
+from exchange.core.validation import Formats, validate_row
+from exchange.errors import AvroDecodeError, ConfigError, Refused, RowInvalid
+from exchange.storage import csvfiles
 
 # The shared form as CSV is exchange.storage.csvfiles', identical to what `exchange feed export` writes.
 shared_columns, shared_cells = csvfiles.shared_columns, csvfiles.shared_cells

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from exchange.errors import ConfigError
 from exchange.core.schemas import Dataset, base_type
+from exchange.errors import ConfigError
 from exchange.storage.feed_store import to_json
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory

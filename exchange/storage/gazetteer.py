@@ -33,8 +33,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from exchange.errors import ExchangeError
-from exchange.core.postcode import InvalidPostcode, normalise_postcode
+from exchange.core.postcode import normalise_postcode
+from exchange.errors import (
+    GazetteerError,
+    InvalidPostcode,
+    NoQualifyingPostcode,
+    UnknownPostcode,
+)
 
 __all__ = [
     "PostcodeCentroid",
@@ -83,35 +88,6 @@ class PostcodeCentroid:
     easting: float
     northing: float
     households: int
-
-
-class GazetteerError(ExchangeError):
-    """The gazetteer could not be loaded, built or queried."""
-
-    reason_code = "gazetteer"
-
-
-class UnknownPostcode(GazetteerError):
-    """The postcode is not in the gazetteer (or is not a postcode at all)."""
-
-    reason_code = "unknown_postcode"
-
-    def __init__(self, postcode: str, reason: str = "is not in the gazetteer") -> None:
-        self.postcode = postcode
-        super().__init__(f"postcode {postcode!r} {reason}")
-
-
-class NoQualifyingPostcode(GazetteerError):
-    """No postcode in the gazetteer has enough households to stand in for a record."""
-
-    reason_code = "no_qualifying_postcode"
-
-    def __init__(self, k: int, size: int, excluded: int = 0) -> None:
-        self.k = k
-        extra = f" after excluding {excluded} postcode(s)" if excluded else ""
-        super().__init__(
-            f"no postcode has at least {k} households among the {size:,} in the gazetteer{extra}"
-        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -51,79 +51,33 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 import aiosqlite
 
 from exchange.core.acl import AclBinding, check_principal
+from exchange.core.governance import check_approver, check_grant, next_status
+from exchange.core.names import SANITISER_ID, default_principal
+from exchange.core.partnership import (
+    KINDS,
+    RESPONSIBLE_AUTHORITY,
+    Grant,
+    Partnership,
+    Signatory,
+)
+from exchange.core.public_keys import PublicKeys
+from exchange.core.schemas import Catalogue
+from exchange.core.schemas import catalogue as default_catalogue
+from exchange.errors import (
+    ConfigError,
+    GovernanceError,
+    GrantRefused,
+    InvalidProposal,
+    NoSuchGrant,
+    SignatoryExists,
+    UnknownSignatory,
+)
 from exchange.storage._sqlite import SqliteFile
-from exchange.errors import ConfigError, ExchangeError
-from exchange.crypto.keys import PublicKeys
-from exchange.core.partnership import KINDS, SANITISER_ID, Grant, Partnership, Signatory
-from exchange.core.schemas import Catalogue, catalogue as default_catalogue
 
-RESPONSIBLE_AUTHORITY = "responsible_authority"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 # --- errors -----------------------------------------------------------------------------------
-
-
-class GovernanceError(ExchangeError):
-    """A governance action was refused: the registry is unchanged."""
-
-    reason_code = "governance"
-
-
-class UnknownSignatory(GovernanceError):
-    reason_code = "unknown_signatory"
-
-
-class SignatoryExists(GovernanceError):
-    reason_code = "signatory_exists"
-
-
-class InvalidProposal(GovernanceError):
-    reason_code = "invalid_proposal"
-
-
-class StatusChangeRefused(GovernanceError):
-    """The signatory is not in a status from which this change can be made."""
-
-    reason_code = "status_change_refused"
-
-
-class ApprovalRefused(GovernanceError):
-    """Only an active responsible authority may approve a new signatory."""
-
-    reason_code = "approval_refused"
-
-
-class GrantRefused(GovernanceError):
-    reason_code = "grant_refused"
-
-
-class TierNotPermitted(GrantRefused):
-    """The signatory's tier may not receive this dataset."""
-
-    reason_code = "tier_not_permitted"
-
-
-class AggregatesOnly(TierNotPermitted):
-    """Tier 3 (scrutiny) signatories receive aggregates only, never record-level data."""
-
-    reason_code = "aggregates_only"
-
-
-class GrantConditionsMissing(GrantRefused):
-    """Purpose, legal basis or expiry missing or unacceptable."""
-
-    reason_code = "grant_conditions_missing"
-
-
-class OriginatorApprovalRequired(GrantRefused):
-    """A grant must be approved by a signatory that supplies the dataset."""
-
-    reason_code = "originator_approval_required"
-
-
-class NoSuchGrant(GovernanceError):
-    reason_code = "no_such_grant"
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -248,42 +202,6 @@ class SyncReport:
 # --- the grant rules (pure) -------------------------------------------------------------------
 
 
-def check_grant(signatory: Signatory, dataset_id: str, *, personal: bool, purpose: str, legal_basis: str,
-                approver: Signatory | None, approved_by: str, expires: dt.date | None,
-                today: dt.date | None = None) -> None:
-    """Raise a GrantRefused subclass if this grant breaks the ISP's rules. `today` given: the
-    grant must expire after it (new grants); None: expiry is not checked against today (imports)."""
-    who = f"{signatory.name} ({signatory.id}, tier {signatory.tier})"
-    if signatory.status in ("suspended", "withdrawn"):
-        raise GrantRefused(f"{who} is {signatory.status}: nothing can be granted to it"
-                           + (" until it is reinstated" if signatory.status == "suspended" else ""))
-    if signatory.tier == 3:
-        raise AggregatesOnly(f"{who} is a tier 3 (scrutiny) signatory: it receives aggregates only, so no "
-                             f"record-level dataset such as {dataset_id} can be granted to it")
-    if personal and signatory.tier != 1:
-        raise TierNotPermitted(f"{dataset_id} is a personal dataset; only tier 1 (core) signatories may receive "
-                               f"personal data, and {who} is tier {signatory.tier} (depersonalised datasets only)")
-    if not (purpose or "").strip():
-        raise GrantConditionsMissing(f"a grant of {dataset_id} to {signatory.id} must record the purpose it "
-                                     "is shared for (it travels with every record as the permitted purpose)")
-    if personal and not (legal_basis or "").strip():
-        raise GrantConditionsMissing(f"{dataset_id} is a personal dataset: the grant to {signatory.id} must record "
-                                     "its legal basis (e.g. Crime and Disorder Act 1998 s.115)")
-    if expires is None:
-        raise GrantConditionsMissing(f"a grant of {dataset_id} to {signatory.id} must have an expiry date")
-    if today is not None and expires <= today:
-        raise GrantConditionsMissing(f"the expiry date {expires.isoformat()} of the grant of {dataset_id} to "
-                                     f"{signatory.id} is not after today ({today.isoformat()})")
-    if not approved_by:
-        raise OriginatorApprovalRequired(f"a grant of {dataset_id} must name the approving originator "
-                                         f"(a signatory that supplies {dataset_id})")
-    if approver is None:
-        raise OriginatorApprovalRequired(f"the approving originator {approved_by!r} is not a signatory")
-    if dataset_id not in approver.supplies:
-        raise OriginatorApprovalRequired(f"{approver.name} ({approver.id}) does not supply {dataset_id}, so it "
-                                         f"cannot approve its sharing: the originator of the data must")
-    if not approver.active:
-        raise OriginatorApprovalRequired(f"the approving originator {approver.id} is {approver.status}, not active")
 
 
 # --- the registry -----------------------------------------------------------------------------
@@ -595,7 +513,7 @@ class Registry(SqliteFile):
         except ConfigError as exc:
             raise InvalidProposal(str(exc)) from None
         signatory = Signatory(id=signatory_id, name=name, kind=kind, tier=int(tier), status="proposed",
-                              principal=principal or f"User:{signatory_id}", keys=keys,
+                              principal=principal or default_principal(signatory_id), keys=keys,
                               supplies=frozenset(supplies), liaison_officer=liaison_officer or "")
         if not name.strip():
             raise InvalidProposal(f"signatory {signatory_id!r}: a name is required")
@@ -615,17 +533,9 @@ class Registry(SqliteFile):
         candidate becomes active when every active responsible authority has approved."""
         async with self._transaction():
             record = await self.signatory(candidate)
-            if record.status != "proposed":
-                raise StatusChangeRefused(f"{candidate} is {record.status}: only a proposed signatory can be approved")
+            activated_status = next_status(candidate, record.status, "approve")
             approver = await self.find(by)
-            if approver is None:
-                raise ApprovalRefused(f"{by!r} is not a signatory, so it cannot approve {candidate}")
-            if approver.signatory.kind != RESPONSIBLE_AUTHORITY:
-                raise ApprovalRefused(f"{approver.signatory.name} ({by}) is a {approver.signatory.kind.replace('_', ' ')}, "
-                                      f"not a responsible authority: only responsible authorities approve new signatories")
-            if approver.status != "active":
-                raise ApprovalRefused(f"{approver.signatory.name} ({by}) is {approver.status}: only an active "
-                                      "responsible authority may approve a new signatory")
+            check_approver(candidate, approver.signatory if approver else None, by)
             cursor = await self.db.execute("INSERT OR IGNORE INTO approvals (candidate, approver, approved_at) "
                                            "VALUES (?,?,?)", (candidate, by, self._stamp()))
             if cursor.rowcount:
@@ -635,7 +545,7 @@ class Registry(SqliteFile):
             awaiting = tuple(ra for ra in required if ra not in approved)
             activated = not awaiting
             if activated:
-                await self._set_status(candidate, "active")
+                await self._set_status(candidate, activated_status)
                 await self._event(by, "activated", candidate, approved_by=sorted(approved & set(required)))
         return ApprovalResult(candidate, by, activated, tuple(sorted(approved & set(required))), awaiting)
 
@@ -688,9 +598,7 @@ class Registry(SqliteFile):
             raise GovernanceError("a suspension must record its reason (e.g. the breach of the ISP)")
         async with self._transaction():
             record = await self.signatory(signatory_id)
-            if record.status != "active":
-                raise StatusChangeRefused(f"{signatory_id} is {record.status}: only an active signatory can be suspended")
-            await self._set_status(signatory_id, "suspended")
+            await self._set_status(signatory_id, next_status(signatory_id, record.status, "suspend"))
             await self.db.execute("INSERT INTO suspensions (signatory, reason, suspended_at, suspended_by) "
                                   "VALUES (?,?,?,?)", (signatory_id, reason.strip(), self._stamp(), by))
             await self._event(by, "suspended", signatory_id, reason=reason.strip())
@@ -700,10 +608,7 @@ class Registry(SqliteFile):
         by = by or default_actor()
         async with self._transaction():
             record = await self.signatory(signatory_id)
-            if record.status != "suspended":
-                raise StatusChangeRefused(f"{signatory_id} is {record.status}: only a suspended signatory can be "
-                                          "reinstated")
-            await self._set_status(signatory_id, "active")
+            await self._set_status(signatory_id, next_status(signatory_id, record.status, "reinstate"))
             await self.db.execute("UPDATE suspensions SET reinstated_at = ?, reinstated_by = ? "
                                   "WHERE signatory = ? AND reinstated_at IS NULL", (self._stamp(), by, signatory_id))
             await self._event(by, "reinstated", signatory_id, note=note)
@@ -713,9 +618,7 @@ class Registry(SqliteFile):
         by = by or default_actor()
         async with self._transaction():
             record = await self.signatory(signatory_id)
-            if record.status == "withdrawn":
-                raise StatusChangeRefused(f"{signatory_id} has already withdrawn")
-            await self._set_status(signatory_id, "withdrawn")
+            await self._set_status(signatory_id, next_status(signatory_id, record.status, "withdraw"))
             await self._event(by, "withdrawn", signatory_id, previous_status=record.status, reason=reason)
 
     # --- ACLs the exchange created ---------------------------------------------------------------

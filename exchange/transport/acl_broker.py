@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
 from typing import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import IncompatibleBrokerVersion, KafkaConnectionError, KafkaError, for_code
+from aiokafka.errors import (
+    IncompatibleBrokerVersion,
+    KafkaConnectionError,
+    KafkaError,
+    for_code,
+)
 from aiokafka.protocol.admin import (
     CreateAclsRequest_v1,
     CreateAclsResponse_v1,
@@ -35,53 +39,24 @@ from aiokafka.protocol.admin import (
 from aiokafka.protocol.api import Request
 from aiokafka.protocol.types import Int32
 
-from exchange.core.acl import AclBinding, Operation, PatternType, Permission, ResourceType, sorted_bindings
-from exchange.errors import ExchangeError
+from exchange.core.acl import (
+    AclBinding,
+    Operation,
+    PatternType,
+    Permission,
+    ResourceType,
+    sorted_bindings,
+)
+from exchange.errors import (
+    AclBrokerError,
+    AclCreateFailed,
+    AclDeleteFailed,
+    AclsNotConfirmed,
+    AclsUnsupported,
+)
 from exchange.transport.kafka import KafkaSettings
 
-log = logging.getLogger("exchange.transport.acl_broker")
-
-
-class AclBrokerError(ExchangeError):
-    """The broker did not do what was asked with its ACLs."""
-
-    reason_code = "acl_broker"
-
-
-class AclsUnsupported(AclBrokerError):
-    """The broker does not implement this ACL request (or no version aiokafka can speak)."""
-
-    reason_code = "acl_unsupported"
-
-
-class AclsNotConfirmed(AclBrokerError):
-    """The broker answered without per-ACL results: whether anything changed is unknown."""
-
-    reason_code = "acl_not_confirmed"
-
-
-@dataclass
-class AclCreateFailed(AclBrokerError):
-    """Some bindings were refused; `created` holds the ones the broker confirmed."""
-
-    message: str
-    created: frozenset[AclBinding]
-    failed: tuple[tuple[AclBinding, str], ...]
-    reason_code = "acl_create_failed"
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass
-class AclDeleteFailed(AclBrokerError):
-    message: str
-    deleted: frozenset[AclBinding]
-    failed: tuple[tuple[AclBinding, str], ...]
-    reason_code = "acl_delete_failed"
-
-    def __str__(self) -> str:
-        return self.message
+log = logging.getLogger("exchange.acl_broker")
 
 
 _HINTS = {

@@ -12,11 +12,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from exchange.errors import BrokerError
+
 BROKER_BIN_ENV = "EXCHANGE_TANSU_BIN"
-
-
-class BrokerError(RuntimeError):
-    pass
 
 
 def broker_binary() -> str:

@@ -1,35 +1,22 @@
-"""Kafka at the edge: connection settings from the environment, topic names, clients, and the
-reader of key topics. Everything talks Kafka through aiokafka, on Tansu and Apache Kafka alike."""
+"""Kafka at the edge: connection settings from the environment, client factories, topic creation.
+Everything talks Kafka through aiokafka, on Tansu and Apache Kafka alike; topic names are
+exchange.core.names'."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from exchange.crypto.envelope import Opener
-from exchange.errors import EnvelopeError, UnknownDataKey
+__all__ = ["BOOTSTRAP_ENV", "KafkaSettings", "ensure_topics", "make_consumer", "make_producer", "make_reader"]
 
-DEADLETTER_TOPIC = "deadletter.sanitiser"
+
 BOOTSTRAP_ENV = "EXCHANGE_BOOTSTRAP"
-
-
-def raw_topic(dataset: str) -> str:
-    return f"raw.{dataset}"
-
-
-def shared_topic(dataset: str, *, personal: bool = False) -> str:
-    return f"{'restricted' if personal else 'shared'}.{dataset}"
-
-
-def key_topic(data_topic: str) -> str:
-    return f"keys.{data_topic}"
 
 
 @dataclass(frozen=True)
@@ -105,97 +92,7 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partition
         await admin.close()
 
 
-class KeyTopicReader:
-    """Feeds the key grants of one or more key topics to an Opener, reading only what is new.
-
-    Called when an envelope names a data key not seen yet: grants are published (and acknowledged)
-    before the records sealed under them, so reading the key topic to its end finds the key.
-    Grants that fail verification are counted and skipped: the records under them then fail too,
-    and are dead-lettered with their own reason.
-    """
-
-    def __init__(self, settings: KafkaSettings, opener: Opener, topics: list[str]):
-        self._settings = settings
-        self._opener = opener
-        self._topics = list(topics)
-        self._consumer: AIOKafkaConsumer | None = None
-        self.rejected_grants = 0
-
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                                          **self._settings.client_options())
-        await self._consumer.start()
-        partitions = []
-        for topic in self._topics:
-            for partition in (self._consumer.partitions_for_topic(topic) or {0}):
-                partitions.append(TopicPartition(topic, partition))
-        self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
-
-    async def stop(self) -> None:
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-    async def refresh(self) -> int:
-        """Read every key topic to its current end; return how many grants were accepted."""
-        assert self._consumer is not None, "start() first"
-        consumer = self._consumer
-        partitions = list(consumer.assignment())
-        ends = await consumer.end_offsets(partitions)
-        accepted = 0
-        async def behind() -> bool:
-            for tp in partitions:
-                if await consumer.position(tp) < ends[tp]:
-                    return True
-            return False
-
-        # The end offset is read first, then one more short poll: some brokers (Tansu) report the end
-        # of the last produce batch as its first offset + 1, so "caught up" is confirmed by an empty poll.
-        settled = False
-        while await behind() or not settled:
-            batch = await consumer.getmany(timeout_ms=500 if not settled else 100)
-            settled = not batch
-            for messages in batch.values():
-                for message in messages:
-                    try:
-                        self._opener.accept_key_grant(message.value)
-                        accepted += 1
-                    except EnvelopeError:
-                        self.rejected_grants += 1
-        return accepted
-
-
-async def read_topic(settings: KafkaSettings, topic: str, *, quiet_ms: int = 500) -> list[bytes]:
-    """Every value on a (single-partition) topic from the beginning, read until a poll comes back
-    empty: counting by end offsets undercounts on Tansu, which misreports them after batches."""
-    consumer = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **settings.client_options())
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        values = []
-        while True:
-            batch = await consumer.getmany(timeout_ms=quiet_ms)
-            if not batch:
-                return values
-            values += [m.value for messages in batch.values() for m in messages]
-    finally:
-        await consumer.stop()
-
-
-async def open_with_refresh(opener: Opener, reader: KeyTopicReader, envelope: bytes, *, attempts: int = 3):
-    """Open an envelope, reading the key topic when its data key is new to us.
-
-    Opener.open checks the signature before it looks for the key, so only a genuine envelope
-    whose key grant has not been read yet leads to a refresh (and, rarely, a short wait); a forged
-    one fails at once and cannot be used to slow a reader down.
-    """
-    for attempt in range(attempts):
-        try:
-            return opener.open(envelope)
-        except UnknownDataKey:
-            await reader.refresh()
-            if attempt:
-                await asyncio.sleep(0.2 * attempt)
-    return opener.open(envelope)
+def make_reader(settings: KafkaSettings) -> AIOKafkaConsumer:
+    """A consumer outside any group, for reading topics from the beginning (key topics, tests)."""
+    return AIOKafkaConsumer(group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                            **settings.client_options())

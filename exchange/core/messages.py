@@ -1,0 +1,35 @@
+"""The messages a service core takes in and gives out, as plain values: the consume loop turns
+Kafka records into these and these into produce requests, so a core never sees a Kafka client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["Handled", "Incoming", "Outgoing"]
+
+
+class Incoming(Protocol):
+    """One consumed message (aiokafka's ConsumerRecord has these attributes)."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    topic: str
+    key: bytes
+    value: bytes
+    is_key_grant: bool = False  # published and acknowledged before anything after it
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What one input produced: messages to publish, and facts to record once they are acknowledged."""
+
+    outputs: tuple[Outgoing, ...] = ()
+    audit: tuple[object, ...] = ()
+    processed: tuple[str, str] | None = None  # (input id, content hash) to remember once acknowledged

@@ -1,0 +1,117 @@
+"""A subscriber's feed, without Kafka: open what is sealed to this signatory and keep it.
+
+`FeedCore.handle` takes one consumed message from shared.* / restricted.*: only envelopes signed
+by the sanitiser are accepted; a record is stored (uncommitted) once per id, a supply's metadata
+kept, and anything it cannot open (not a recipient, say, after a suspension) recorded as a
+refusal with its reason. `settle` commits the store and the audit once per batch, before the
+loop commits the offset. The store, the audit log and the key-topic fetch are ports, so the core
+runs in unit tests without a broker (tests/support).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from exchange.core.audit_events import AuditEvent
+from exchange.core.avro import codec
+from exchange.core.messages import Handled, Incoming
+from exchange.core.names import SANITISER_ID, shared_topic
+from exchange.core.partnership import Partnership
+from exchange.core.schemas import Catalogue
+from exchange.crypto.envelope import Opener, read_header
+from exchange.crypto.keys import KeyPair
+from exchange.errors import AvroDecodeError, ExchangeError, ReasonCode, Refused
+
+__all__ = ["FeedCore", "FeedStats"]
+
+log = logging.getLogger("exchange.feed")
+
+
+@dataclass
+class FeedStats:
+    stored: int = 0
+    duplicates: int = 0
+    supplies: int = 0
+    refused: int = 0
+    destroyed: int = 0
+
+
+async def _no_keys_to_fetch() -> None:
+    return None
+
+
+class FeedCore:
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str, store: Any,
+                 *, datasets: list[str] | None = None, audit: Any = None,
+                 today: Callable[[], dt.date] = dt.date.today,
+                 fetch_keys: Callable[[], Awaitable[Any]] = _no_keys_to_fetch):
+        self.partnership = partnership
+        self.catalogue = catalogue
+        self.signatory = partnership.signatory(signatory)
+        self.store = store
+        self.audit = audit
+        self.fetch_keys = fetch_keys
+        # The feed trusts one producer on shared topics: the sanitiser.
+        self.opener = Opener(me=signatory, keys=keys, producers={SANITISER_ID: partnership.sanitiser.ed25519})
+        granted = {g.dataset for g in partnership.grants if g.signatory == signatory}
+        self.datasets = sorted(d for d in (datasets or granted) if d in catalogue)
+        self.stats = FeedStats()
+        self._today = today
+
+    def topics(self) -> list[str]:
+        return [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
+
+    async def handle(self, message: Incoming) -> Handled:
+        message_id = None
+        try:
+            header = read_header(message.value)
+            message_id = header.message_id
+            if header.producer != SANITISER_ID:
+                raise Refused(ReasonCode.UNKNOWN_PRODUCER,
+                              f"message {message_id}: shared topics carry only the sanitiser's envelopes")
+            opened = await self.opener.open_fetching(message.value, self.fetch_keys)
+            dataset = self.catalogue[header.dataset]
+            if header.kind == "METADATA":
+                await self.store.add_supply(message_id, dataset.id, codec("dataset_metadata").decode(opened.payload))
+                self.stats.supplies += 1
+                return Handled()
+            if header.schema_fingerprint != dataset.shared_codec.fingerprint:
+                raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {message_id}: not the shared schema of {dataset.id}")
+            record = dataset.shared_codec.decode(opened.payload)
+            if not await self.store.add_record(message_id, dataset.id, header.marking, record):
+                self.stats.duplicates += 1
+                return Handled()
+            self.stats.stored += 1
+            return Handled(audit=(AuditEvent("delivery", dataset.id, message_id, header.producer,
+                                             recipients=(self.signatory.id,), marking=header.marking),))
+        except (ExchangeError, AvroDecodeError) as exc:
+            code = getattr(exc, "reason_code", ReasonCode.RECORD_INVALID)
+            self.stats.refused += 1
+            log.info("refused %s[%d]@%d: %s", message.topic, message.partition, message.offset, code)
+            await self.store.add_refusal(message.topic, message.partition, message.offset, message_id, code, str(exc))
+            return Handled(audit=(AuditEvent("rejection", None, message_id, recipients=(self.signatory.id,),
+                                             reason_code=code,
+                                             detail=f"{message.topic}[{message.partition}]@{message.offset}"),))
+
+    async def settle(self, handled: Sequence[Handled]) -> None:
+        """The batch is handled: commit the store, then audit what it delivered and refused."""
+        await self.store.commit()
+        events = [event for h in handled for event in h.audit]
+        if self.audit is not None and events:
+            await self.audit.append_many(events)
+
+    async def enforce_retention(self) -> int:
+        """Delete records past their destroy-by date and reclaim the space; no operator needed."""
+        today = self._today()
+        purged = await self.store.purge_expired(today)
+        self.stats.destroyed += purged
+        if purged:
+            log.info("retention: destroyed %d record(s) past their destroy-by date", purged)
+            if self.audit is not None:
+                await self.audit.append(AuditEvent("retention", count=purged, recipients=(self.signatory.id,),
+                                                   detail=f"destroy-by date before {today.isoformat()}"))
+        return purged

@@ -1,0 +1,297 @@
+"""The sanitiser's decisions and transformations, without Kafka or SQLite.
+
+`SanitiserCore.handle` takes one consumed message and returns what it produced (a release to
+publish, or one dead letter) with the audit facts; `settle` records what a batch produced once
+every output is acknowledged. What it needs from outside comes in as ports: the processed-state
+store, the audit log, and a `fetch_keys` coroutine that reads the key topics. So the whole
+decision path runs in unit tests with an in-memory consumer and producer (tests/support), and
+the service (exchange.services.sanitiser) only wires it to the consume loop.
+
+Order of checks on each message: size and header decode (malformed), topic/dataset agreement,
+registered supplier, known schema, redelivery or replay, signature and decryption, record
+validation and depersonalisation, marking, recipients. Anything refused becomes one dead letter
+carrying its ReasonCode; a defect becomes `internal_error`, never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from exchange.core.audit_events import AuditEvent
+from exchange.core.avro import codec
+from exchange.core.depersonalise import GazetteerLike
+from exchange.core.marking import parse_marking
+from exchange.core.messages import Handled, Incoming, Outgoing
+from exchange.core.names import (
+    DEADLETTER_TOPIC,
+    SANITISER_ID,
+    key_topic,
+    raw_topic,
+    shared_topic,
+)
+from exchange.core.partnership import Partnership
+from exchange.core.record_sanitiser import RecordSanitiser
+from exchange.core.schemas import Catalogue
+from exchange.crypto.envelope import Header, Opened, Opener, Sealer, read_header
+from exchange.crypto.keys import KeyPair
+from exchange.errors import (
+    AvroDecodeError,
+    ExchangeError,
+    ReasonCode,
+    Refused,
+    TransportUnavailable,
+)
+
+__all__ = ["ProcessedState", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id"]
+
+log = logging.getLogger("exchange.sanitiser")
+
+
+class ProcessedState(Protocol):
+    """What the sanitiser has processed (exchange.storage.sanitiser_state.SanitiserState)."""
+
+    async def content_hash(self, message_id: str) -> str | None: ...
+    async def remember(self, items: Iterable[tuple[str, str]]) -> None: ...
+
+
+class AuditSink(Protocol):
+    async def append_many(self, events: Iterable[AuditEvent]) -> Any: ...
+
+
+async def _no_keys_to_fetch() -> None:
+    return None
+
+
+@dataclass
+class SanitiserStats:
+    received: int = 0
+    released: int = 0
+    metadata: int = 0
+    moved: int = 0
+    redactions: int = 0
+    withheld_no_recipient: int = 0
+    duplicates: int = 0
+    dead_lettered: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What one accepted input produced: messages to publish and facts for the audit trail."""
+
+    outputs: tuple[Outgoing, ...]
+    dataset: str
+    input_id: str
+    output_id: str | None
+    recipients: tuple[str, ...]
+    marking: str
+    moved: bool = False
+    redactions: int = 0
+
+
+def output_message_id(input_id: str) -> str:
+    """Derived from the input id, so reprocessing after a crash yields the same id downstream."""
+    return hashlib.sha256(f"sanitised\x00{input_id}".encode()).hexdigest()[:32]
+
+
+class SanitiserCore:
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, gazetteer: GazetteerLike,
+                 *, today: Callable[[], dt.date] = dt.date.today, max_records_per_key: int = 1000,
+                 state: ProcessedState | None = None, audit: AuditSink | None = None,
+                 fetch_keys: Callable[[], Awaitable[Any]] = _no_keys_to_fetch):
+        self.partnership = partnership
+        self.catalogue = catalogue
+        self.keys = keys
+        self.gazetteer = gazetteer
+        self.today = today
+        self._max_records_per_key = max_records_per_key
+        self._sealers: dict[str, Sealer] = {}
+        self.records = RecordSanitiser(partnership, catalogue, gazetteer, keys.pseudonym_secret)
+        self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
+        self.state = state
+        self.audit = audit
+        self.fetch_keys = fetch_keys
+        self.stats = SanitiserStats()
+        self._batch_seen: dict[str, str] = {}
+
+    def update_partnership(self, partnership: Partnership) -> None:
+        """Adopt the live ISP state: from the next message on, suppliers, recipients (and so data
+        keys, which rotate when the recipient set changes) follow it."""
+        self.partnership = partnership
+        self.records.partnership = partnership
+        self.opener.set_producers(partnership.producers())
+
+    # -- checks made before any decryption --------------------------------------------------
+
+    def admit(self, topic: str, header: Header) -> None:
+        expected = topic.removeprefix(raw_topic(""))
+        if header.dataset != expected:
+            raise Refused(ReasonCode.DATASET_MISMATCH, f"message {header.message_id} names dataset {header.dataset!r} on topic {topic}")
+        decision = self.partnership.may_supply(header.producer, header.dataset)
+        if not decision:
+            raise Refused(ReasonCode(decision.code), f"message {header.message_id}: {decision.reason}")
+        if header.dataset not in self.catalogue:
+            raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {header.message_id}: no schema for dataset {header.dataset!r}")
+
+    # -- the transformation ------------------------------------------------------------------
+
+    def transform(self, opened: Opened) -> Release:
+        header = opened.header
+        dataset = self.catalogue[header.dataset]
+        parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL / unmapped
+        today = self.today()
+        out_topic = shared_topic(dataset.id, personal=dataset.personal)
+        recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
+        out_id = output_message_id(header.message_id)
+        label = f"message {header.message_id}"
+
+        if header.kind == "METADATA":
+            metadata_codec = codec("dataset_metadata")
+            if header.schema_fingerprint != metadata_codec.fingerprint:
+                raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: unknown metadata schema fingerprint")
+            self._decode(metadata_codec, opened)  # must at least be well-formed
+            payload, fingerprint = opened.payload, metadata_codec.fingerprint
+            marking, moved, redactions = self.records.release_marking(dataset), False, 0
+        else:
+            if header.schema_fingerprint != dataset.raw_codec.fingerprint:
+                raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
+            sanitised = self.records.sanitise(dataset, self._decode(dataset.raw_codec, opened),
+                                              originator=header.producer, today=today, label=label)
+            payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
+            marking, moved, redactions = sanitised.marking, sanitised.moved, sanitised.redactions
+
+        if not recipients:
+            # Nobody may receive it today: nothing is sealed or published (fail closed), but it is audited.
+            return Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions)
+        sealer = self._sealer(out_topic, {s.id: s.keys.x25519 for s in recipients})
+        sealed = sealer.seal(payload, message_id=out_id, dataset=dataset.id, schema_fingerprint=fingerprint,
+                             marking=str(marking), kind=header.kind)
+        outputs = []
+        if sealed.key_grant is not None:
+            outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
+        outputs.append(Outgoing(out_topic, out_id.encode(), sealed.envelope))
+        return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
+                       str(marking), moved, redactions)
+
+    # -- one message, and the batch it belongs to ---------------------------------------------
+
+    async def handle(self, message: Incoming) -> Handled:
+        """Everything one input message produces: its release, or one dead letter. Never raises on
+        bad input; raises only when the broker itself fails (the offset then stays uncommitted)."""
+        self.stats.received += 1
+        header = None
+        digest = hashlib.sha256(message.value).hexdigest()
+        try:
+            header = read_header(message.value)
+            self.admit(message.topic, header)
+            if await self._seen_before(header.message_id, digest):
+                self.stats.duplicates += 1
+                return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
+                                               content_sha256=digest, detail="redelivery of a processed message: skipped"),))
+            opened = await self.opener.open_fetching(message.value, self.fetch_keys)
+            release = self.transform(opened)
+        except TransportUnavailable:
+            raise  # the broker, not the message: the offset stays uncommitted
+        except ExchangeError as exc:
+            code, reason = exc.reason_code, str(exc)
+        except Exception as exc:  # a defect must not stop the daemon; its message may quote content, so drop it
+            code, reason = ReasonCode.INTERNAL_ERROR, f"{exc.__class__.__name__} at {_innermost_frame(exc)}"
+            log.error("internal error on %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
+        else:
+            return self._released(header, release, digest)
+        self.stats.dead_lettered[code] += 1
+        log.warning("dead-lettered %s[%d]@%d: %s: %s", message.topic, message.partition, message.offset, code, reason)
+        letter = dead_letter(reason_code=code, reason=reason, topic=message.topic, partition=message.partition,
+                             offset=message.offset, value=message.value, header=header)
+        event = AuditEvent("rejection", header.dataset if header else None, header.message_id if header else None,
+                           header.producer if header else None, reason_code=code, content_sha256=digest,
+                           detail=f"{message.topic}[{message.partition}]@{message.offset}")
+        return Handled((letter,), (event,))
+
+    async def _seen_before(self, message_id: str, digest: str) -> bool:
+        """True for a redelivery of bytes already processed; Refused for a replayed id."""
+        prior = self._batch_seen.get(message_id)
+        if prior is None and self.state is not None:
+            prior = await self.state.content_hash(message_id)
+        if prior is None:
+            self._batch_seen[message_id] = digest
+            return False
+        if prior != digest:
+            raise Refused(ReasonCode.REPLAYED_MESSAGE_ID, f"message {message_id} was already processed with different content")
+        return True
+
+    def _released(self, header: Header, release: Release, digest: str) -> Handled:
+        if header.kind == "METADATA":
+            self.stats.metadata += 1
+        elif release.outputs:
+            self.stats.released += 1
+        else:
+            self.stats.withheld_no_recipient += 1
+        self.stats.moved += int(release.moved)
+        self.stats.redactions += release.redactions
+        events = [AuditEvent("receipt", header.dataset, header.message_id, header.producer, marking=header.marking,
+                             content_sha256=digest)]
+        if header.kind == "RECORD":
+            events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking,
+                                     detail=f"moved to a qualifying postcode: {'yes' if release.moved else 'no'}; "
+                                            f"free-text redactions: {release.redactions}"))
+        if release.outputs:
+            events.append(AuditEvent("release", header.dataset, release.output_id, "sanitiser",
+                                     recipients=release.recipients, marking=release.marking,
+                                     detail=f"from {header.message_id}"))
+        else:
+            events.append(AuditEvent("withheld", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking, reason_code=ReasonCode.NO_RECIPIENT))
+        return Handled(release.outputs, tuple(events), (header.message_id, digest))
+
+    async def settle(self, handled: Sequence[Handled]) -> None:
+        """Everything the batch produced is acknowledged: remember it, audit it, forget the batch."""
+        self._batch_seen = {}
+        processed = [h.processed for h in handled if h.processed]
+        events = [event for h in handled for event in h.audit]
+        if self.state is not None:
+            await self.state.remember(processed)
+        if self.audit is not None:
+            await self.audit.append_many(events)
+
+    def _decode(self, record_codec, opened: Opened) -> dict[str, Any]:
+        try:
+            return record_codec.decode(opened.payload)
+        except AvroDecodeError as exc:
+            raise Refused(ReasonCode.RECORD_INVALID, f"message {opened.header.message_id}: {exc}") from None
+
+    def _sealer(self, topic: str, recipients: dict[str, bytes]) -> Sealer:
+        sealer = self._sealers.get(topic)
+        if sealer is None:
+            sealer = self._sealers[topic] = Sealer(producer=SANITISER_ID, keys=self.keys, topic=topic,
+                                                   recipients=recipients, max_records=self._max_records_per_key)
+        else:
+            sealer.set_recipients(recipients)  # rotates the data key at once if the set changed
+        return sealer
+
+
+def _innermost_frame(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
+def dead_letter(*, reason_code: str, reason: str, topic: str, partition: int, offset: int, value: bytes,
+                header: Header | None) -> Outgoing:
+    record = {
+        "at": dt.datetime.now(dt.timezone.utc), "stage": "sanitiser", "reason_code": reason_code, "reason": reason,
+        "topic": topic, "partition": partition, "offset": offset,
+        "message_id": header.message_id if header else None, "producer": header.producer if header else None,
+        "original": value,
+    }
+    key = (header.message_id if header else f"{topic}:{partition}:{offset}").encode()
+    return Outgoing(DEADLETTER_TOPIC, key, codec("dead_letter").encode(record))
+
+

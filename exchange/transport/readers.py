@@ -1,0 +1,102 @@
+"""Reading topics from their beginning: the one "read until quiet" loop, a whole topic, and the
+reader that feeds key grants to whoever opens envelopes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from exchange.errors import EnvelopeError, TransportUnavailable
+from exchange.transport.kafka import KafkaSettings, make_reader
+
+__all__ = ["KeyTopicReader", "assign_from_beginning", "read_topic", "read_until_quiet"]
+
+
+async def assign_from_beginning(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Assign every partition of these topics to a started, group-less consumer, at offset 0."""
+    partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or {0})]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    return partitions
+
+
+async def read_until_quiet(consumer: AIOKafkaConsumer, *, quiet_ms: int = 500,
+                           ends: Mapping[TopicPartition, int] | None = None) -> list[ConsumerRecord]:
+    """Every message the consumer's assignment yields until a poll comes back empty (and, given
+    `ends`, every partition has reached its end offset).
+
+    An empty poll is the test of "caught up": some brokers (Tansu) report the end of the last
+    produce batch as its first offset + 1, so end offsets alone undercount.
+    """
+    async def behind() -> bool:
+        for tp, end in (ends or {}).items():
+            if await consumer.position(tp) < end:
+                return True
+        return False
+
+    messages: list[ConsumerRecord] = []
+    while True:
+        batch = await consumer.getmany(timeout_ms=quiet_ms)
+        if not batch and not await behind():
+            return messages
+        for records in batch.values():
+            messages += records
+
+
+async def read_topic(settings: KafkaSettings, topic: str, *, quiet_ms: int = 500) -> list[bytes]:
+    """Every value on a topic from the beginning, read until a poll comes back empty."""
+    consumer = make_reader(settings)
+    await consumer.start()
+    try:
+        await assign_from_beginning(consumer, [topic])
+        return [m.value for m in await read_until_quiet(consumer, quiet_ms=quiet_ms)]
+    finally:
+        await consumer.stop()
+
+
+class KeyTopicReader:
+    """Feeds the key grants of one or more key topics to `accept` (Opener.accept_key_grant),
+    reading only what is new since the last refresh.
+
+    Called when an envelope names a data key not seen yet: grants are published (and acknowledged)
+    before the records sealed under them, so reading the key topic to its end finds the key.
+    Grants that `accept` refuses are counted and skipped: the records under them then fail too,
+    and are refused with their own reason.
+    """
+
+    def __init__(self, settings: KafkaSettings, topics: list[str], accept: Callable[[bytes], Any]):
+        self._settings = settings
+        self._topics = list(topics)
+        self._accept = accept
+        self._consumer: AIOKafkaConsumer | None = None
+        self.rejected_grants = 0
+
+    async def start(self) -> None:
+        self._consumer = make_reader(self._settings)
+        await self._consumer.start()
+        await assign_from_beginning(self._consumer, self._topics)
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def refresh(self) -> int:
+        """Read every key topic to its current end; return how many grants were accepted."""
+        assert self._consumer is not None, "start() first"
+        consumer = self._consumer
+        try:
+            ends = await consumer.end_offsets(list(consumer.assignment()))
+            messages = await read_until_quiet(consumer, quiet_ms=500, ends=ends)
+        except KafkaError as exc:
+            raise TransportUnavailable(f"key topics could not be read: {exc.__class__.__name__}") from exc
+        accepted = 0
+        for message in messages:
+            try:
+                self._accept(message.value)
+                accepted += 1
+            except EnvelopeError:
+                self.rejected_grants += 1
+        return accepted
