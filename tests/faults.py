@@ -167,7 +167,7 @@ def expected_outputs(world: World, exports: list[Path]) -> Expected:
     from agents.config import AgentConfig
     from agents.ingest import read_export
     from exchange.core.schemas import catalogue
-    from exchange.services.sanitiser import output_message_id
+    from exchange.services.sanitiser_core import output_message_id
 
     config = AgentConfig.load(world.files.agent_config)
     dataset = catalogue()[config.dataset]

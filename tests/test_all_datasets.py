@@ -24,14 +24,15 @@ from collections import Counter, defaultdict
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
-from exchange.core.depersonalise import pseudonym
 from exchange.core.names import SANITISER_ID, key_topic, raw_topic, shared_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import catalogue
 from exchange.crypto.envelope import Sealer, read_header
 from exchange.crypto.keys import KeyPair
+from exchange.crypto.pseudonyms import pseudonym
 from exchange.services.feed import FeedService
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.services.sanitiser import SanitiserService
+from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.records import records_for
 from exchange.transport.kafka import ensure_topics

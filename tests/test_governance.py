@@ -715,16 +715,16 @@ def test_cli_flow_propose_approve_grant_plan_apply_suspend(cli, monkeypatch):
     assert not [b for b in plan_json["to_add"] if b["principal"] == "User:housing"]  # not yet approved
 
     refused = cli("signatory", "approve", "housing", "--by", "charity", ok=False)
-    assert refused.exit_code == 2 and "not a responsible authority" in refused.output
+    assert refused.exit_code == 1 and "not a responsible authority" in refused.output
     assert "Still awaiting: council" in cli("signatory", "approve", "housing", "--by", "police").output
     assert "now ACTIVE" in cli("signatory", "approve", "housing", "--by", "council").output
 
     tier3 = cli("acl", "grant", "committee", OFFENCE, "--purpose", "Scrutiny", "--approved-by", "police",
                 "--expires", expires, ok=False)
-    assert tier3.exit_code == 2 and "aggregates only" in tier3.output
+    assert tier3.exit_code == 1 and "aggregates only" in tier3.output
     tier2 = cli("acl", "grant", "charity", PPO, "--purpose", "IOM", "--legal-basis", S115, "--approved-by", "police",
                 "--expires", expires, ok=False)
-    assert tier2.exit_code == 2 and "only tier 1" in tier2.output
+    assert tier2.exit_code == 1 and "only tier 1" in tier2.output
 
     text = cli("acl", "plan").output
     assert "PRINCIPAL" in text and "RESOURCE TYPE" in text and "PATTERN TYPE" in text and "PERMISSION" in text
@@ -780,4 +780,4 @@ def test_cli_flow_propose_approve_grant_plan_apply_suspend(cli, monkeypatch):
     assert "ID" in cli("signatory", "list").output
 
     cli("signatory", "withdraw", "housing", "--reason", "left")
-    assert cli("signatory", "reinstate", "housing", ok=False).exit_code == 2
+    assert cli("signatory", "reinstate", "housing", ok=False).exit_code == 1

@@ -27,13 +27,14 @@ import pytest
 from click.testing import CliRunner
 
 from agents.agent import submit
-from exchange.cli.sanitise import command
+from exchange.cli import main
 from exchange.core.names import raw_topic, shared_topic
 from exchange.core.partnership import load_partnership
 from exchange.core.schemas import catalogue
 from exchange.services.exports import export_csv
 from exchange.services.feed import FeedService
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.services.sanitiser import SanitiserService
+from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
 from tests.conftest import PASSPHRASE, agent_config_with_outbox
@@ -110,7 +111,7 @@ def outputs(kafka, demo_files, party_keys, gazetteer, tmp_path_factory):
     source = schema_named_copy(export, agent_config.columns, work / "offline-in.csv")
     offline_out = work / "offline-out.csv"
     started = time.monotonic()
-    result = CliRunner().invoke(command, [
+    result = CliRunner().invoke(main, ["sanitise",
         "--dataset", DATASET, "--gazetteer", str(demo_files.gazetteer), "--in", str(source), "--out", str(offline_out),
         "--config", str(config), "--keys", str(demo_files.keys["sanitiser"]),
         "--as-of", today.isoformat()], env={"EXCHANGE_KEY_PASSPHRASE": PASSPHRASE}, catch_exceptions=False)

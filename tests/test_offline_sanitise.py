@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exchange.cli.sanitise import command
+from exchange.cli import main
 from exchange.core.address import contains_house_number
 from exchange.core.redact import nhs_number_is_valid
 from exchange.core.risk import QuasiIdentifier, assess, quasi_identifiers, render_text
@@ -38,7 +38,7 @@ NHS_RE = re.compile(r"\b\d{3} \d{3} \d{4}\b")
 
 def run(args: list[str], *, passphrase: str | None = PASSPHRASE):
     env = {"EXCHANGE_KEY_PASSPHRASE": passphrase} if passphrase else {}
-    return CliRunner().invoke(command, args, env=env, catch_exceptions=False)
+    return CliRunner().invoke(main, ["sanitise", *args], env=env, catch_exceptions=False)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -236,14 +236,14 @@ def test_bytes_that_are_not_utf8_cost_only_their_own_row(tmp_path, demo_files, g
     assert len(read_csv(out)) == 399
     (tmp_path / "bad-header.csv").write_bytes(b"crime_ref,offence\xff_code\r\nA,B\r\n")
     result, _ = sanitise(tmp_path, demo_files, "police_crime_offence", tmp_path / "bad-header.csv")
-    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    assert result.exit_code == 1 and "not UTF-8" in result.stderr
 
 
 def test_a_header_without_required_columns_is_refused(tmp_path, demo_files):
     source = tmp_path / "wrong.csv"
     source.write_text("CrimeNumber,FromDate\nNS/1,01/01/2026\n")
     result, out = sanitise(tmp_path, demo_files, "police_crime_offence", source)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "header lacks required column(s)" in result.stderr and "crime_ref" in result.stderr
     assert not out.exists()
 
@@ -255,7 +255,7 @@ def test_unknown_dataset_and_wrong_passphrase_are_clear_errors(tmp_path, demo_fi
     out = tmp_path / "x.csv"
     result = run(["--dataset", "police_crime_offence", "--gazetteer", str(demo_files.gazetteer), "--in", str(source),
                   "--out", str(out), "--keys", str(demo_files.keys["sanitiser"])], passphrase="not the passphrase!")
-    assert result.exit_code == 2 and "wrong passphrase" in result.stderr and not out.exists()
+    assert result.exit_code == 1 and "wrong passphrase" in result.stderr and not out.exists()
 
 
 def test_k_override_moves_more_records(tmp_path, demo_files, gazetteer):

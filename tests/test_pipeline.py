@@ -24,7 +24,8 @@ from exchange.crypto.envelope import Sealer
 from exchange.crypto.keys import KeyPair
 from exchange.services.exports import export_csv
 from exchange.services.feed import FeedService
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.services.sanitiser import SanitiserService
+from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
 from exchange.storage.sanitiser_state import SanitiserState

@@ -28,7 +28,8 @@ from exchange.crypto.envelope import Opener, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.errors import NotARecipient
 from exchange.services.feed import FeedService
-from exchange.services.sanitiser import SanitiserCore, SanitiserService
+from exchange.services.sanitiser import SanitiserService
+from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.storage.registry import Registry, partnership_source
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export

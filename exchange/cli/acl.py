@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli import BOOTSTRAP_OPTION, emit
-from exchange.cli.signatory import (
+from exchange.cli._common import (
+    BOOTSTRAP_OPTION,
     BY_OPTION,
+    EXIT_APPLICATION_ERROR,
     JSON_OPTION,
+    ExchangeGroup,
+    emit,
     governance_options,
     parse_date,
     run_with_registry,
@@ -69,7 +72,7 @@ async def _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap
     return partnership, desired, applied, owned, acl_plan, against
 
 
-@click.group("acl")
+@click.group("acl", cls=ExchangeGroup)
 def command() -> None:
     """Grants of datasets to signatories, and the broker's access control lists (ACLs).
 
@@ -191,7 +194,7 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     """Bring the broker's ACLs in step with the registry: read what the broker holds, remove
     what is no longer called for (only ACLs the exchange created, unless --prune-unowned), add
     what is missing, and record what was done. Run it after every suspension, reinstatement,
-    withdrawal, admission, grant or revocation. Exit status 2 if the broker refused anything."""
+    withdrawal, admission, grant or revocation. Exit status 1 if the broker refused anything."""
     from exchange.errors import ExchangeError
     from exchange.transport import acl_broker
     from exchange.transport.kafka import KafkaSettings
@@ -239,7 +242,7 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     if result["errors"]:
         for error in result["errors"]:
             click.echo(f"error: {error}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(EXIT_APPLICATION_ERROR)
 
 
 @command.command("list")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from exchange.cli import BOOTSTRAP_OPTION, emit, setup_logging
+from exchange.cli._common import BOOTSTRAP_OPTION, ExchangeGroup, emit, setup_logging
 
 
 def _progress(label: str):
@@ -31,7 +31,7 @@ def _on_wait(waiting: int, oldest: float, delay: float) -> None:
                err=True)
 
 
-@click.group("agent")
+@click.group("agent", cls=ExchangeGroup)
 def command() -> None:
     """The agency-side agent: validate an export, seal it for the sanitiser, publish it
     through a durable outbox."""

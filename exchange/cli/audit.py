@@ -7,7 +7,7 @@ import json
 
 import click
 
-from exchange.cli import ExchangeGroup, emit
+from exchange.cli._common import ExchangeGroup, emit, parse_time
 from exchange.storage.audit import KINDS
 
 DB_OPTION = click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -74,7 +74,7 @@ def verify(db_path: str, as_json: bool) -> None:
 @command.command("show")
 @DB_OPTION
 @click.option("--dataset", help="Only events about this dataset id (e.g. police_crime_offence).")
-@click.option("--since", help="Only events at or after this time: YYYY-MM-DD (from midnight UTC) or an "
+@click.option("--since", callback=parse_time, help="Only events at or after this time: YYYY-MM-DD (from midnight UTC) or an "
                               "ISO-8601 time (without an offset, UTC).")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only events of this kind.")
 @click.option("--message-id", help="Only events about this message id.")

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import click
 
-from exchange.cli import BOOTSTRAP_OPTION, emit, run_until_signal, setup_logging
+from exchange.cli._common import (
+    BOOTSTRAP_OPTION,
+    ExchangeGroup,
+    emit,
+    run_until_signal,
+    setup_logging,
+)
 
 
-@click.group("feed")
+@click.group("feed", cls=ExchangeGroup)
 def command() -> None:
     """A subscriber's feed: receive what this signatory may open, keep it, export it."""
 

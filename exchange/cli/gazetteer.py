@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from exchange.cli._common import ExchangeGroup
 from exchange.errors import GazetteerError
 from exchange.storage.gazetteer import (
     Gazetteer,
@@ -40,7 +41,7 @@ Examples:
 """
 
 
-@click.group(name="gazetteer", help=_GROUP_HELP)
+@click.group(name="gazetteer", help=_GROUP_HELP, cls=ExchangeGroup)
 def gazetteer() -> None:
     pass
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli import emit
+from exchange.cli._common import ExchangeGroup, emit
 from exchange.crypto.keys import KeyPair, passphrase_from_environment
 
 
-@click.group("keys")
+@click.group("keys", cls=ExchangeGroup)
 def command() -> None:
     """Key pairs: X25519 (to receive sealed data keys) and Ed25519 (to sign), in
     passphrase-protected files. The passphrase comes from $EXCHANGE_KEY_PASSPHRASE_FILE,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from exchange.errors import ExchangeError
+from exchange.cli._common import EXIT_APPLICATION_ERROR
+from exchange.errors import UsageError
 
 PROGRESS_SECONDS = 1.0  # at most one progress line on stderr this often (checked every 1,000 rows)
 
@@ -28,26 +28,6 @@ def _progress():
 
 def _warn(text: str) -> None:
     click.echo(f"warning: {text}", err=True)
-
-
-def _originator(partnership, dataset_id: str, given: str | None, has_config: bool) -> str:
-    if given:
-        if has_config and not partnership.may_supply(given, dataset_id):
-            _warn(f"{partnership.may_supply(given, dataset_id).reason}; the sanitiser service would refuse "
-                  f"this supply from {given!r}")
-        return given
-    if not has_config:
-        return "offline"
-    suppliers = sorted(s.id for s in partnership.signatories.values() if s.active and dataset_id in s.supplies)
-    if len(suppliers) == 1:
-        return suppliers[0]
-    from exchange.errors import ConfigError
-
-    if not suppliers:
-        raise ConfigError(f"no active signatory of {partnership.name} supplies {dataset_id}: "
-                          "name the originator with --originator")
-    raise ConfigError(f"several signatories supply {dataset_id} ({', '.join(suppliers)}): "
-                      "name the originator with --originator")
 
 
 @click.command("sanitise")
@@ -79,60 +59,34 @@ def command(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_f
     validate each row, apply the dataset's rules (postcode with at least k households, address
     without house number, pseudonyms, age instead of date of birth, scrubbed free text), mark it
     and attach the handling caveats. Writes the shared form to OUT and rejected rows, with row
-    number and reasons, to OUT.quarantine.csv. Exit status 1 if any row was rejected, 2 on a
-    configuration error."""
-    try:
-        result = _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator,
-                      risk_path, as_of, as_json)
-    except ExchangeError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    sys.exit(0 if result.ok else 1)
+    number and reasons, to OUT.quarantine.csv. Exit status 1 if any row was rejected or the
+    run failed (the message says which), 2 on a usage error."""
+    result = _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator,
+                  risk_path, as_of, as_json)
+    sys.exit(0 if result.ok else EXIT_APPLICATION_ERROR)
 
 
 def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path, as_of,
          as_json):
-    import nacl.utils
-
-    from exchange.cli import emit
-    from exchange.core.partnership import Partnership, load_partnership
-    from exchange.core.public_keys import PublicKeys
-    from exchange.core.record_sanitiser import RecordSanitiser
+    from exchange.cli._common import emit
+    from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import KeyPair, passphrase_from_environment
-    from exchange.services.offline import sanitise_csv
+    from exchange.services.offline import OfflineSetup, sanitise_csv
     from exchange.storage.gazetteer import Gazetteer
 
     cat = catalogue()
+    if dataset_id not in cat:
+        raise UsageError(f"--dataset: unknown dataset {dataset_id!r} (see `exchange schemas list`)")
     dataset = cat[dataset_id]
     today = as_of.date() if as_of else dt.date.today()
-
     keys = KeyPair.load(key_file, passphrase_from_environment()) if key_file else None
-    if config_path:
-        partnership = load_partnership(config_path)
-        if keys is not None and keys.public != partnership.sanitiser:
-            _warn(f"{key_file} is not the key of {partnership.name}'s sanitiser: pseudonyms will not match "
-                  "what the sanitiser service releases")
-    else:
-        partnership = Partnership(name="offline", k_households=4, retention_days=365,
-                                  sanitiser=keys.public if keys else PublicKeys(bytes(32), bytes(32)),
-                                  signatories={}, grants=())
-    if k is not None:
-        partnership = replace(partnership, k_households=k)
-    if dataset.personal:
-        secret = b""  # personal datasets are released whole: nothing is pseudonymised
-        _warn(f"{dataset.id} is a personal dataset: it is released whole, marked OFFICIAL-SENSITIVE [PERSONAL], "
-              "for tier-1 signatories holding a grant with a purpose and legal basis only")
-    elif keys is not None:
-        secret = keys.pseudonym_secret
-    else:
-        secret = nacl.utils.random(32)
-        if any(dataset.fields_with("pseudonymise")):
-            _warn("no --keys: pseudonyms use a one-off secret and will not match the partnership's "
-                  "or another run's")
-    originator = _originator(partnership, dataset.id, originator, bool(config_path))
-
-    sanitiser = RecordSanitiser(partnership, cat, Gazetteer.open(gazetteer_path), secret)
+    setup = OfflineSetup.prepare(dataset, cat, Gazetteer.open(gazetteer_path),
+                                 partnership=load_partnership(config_path) if config_path else None,
+                                 keys=keys, k=k, originator=originator)
+    for warning in setup.warnings:
+        _warn(warning)
+    sanitiser, originator = setup.sanitiser, setup.originator
     result = sanitise_csv(Path(in_path), Path(out_path), dataset=dataset, sanitiser=sanitiser, originator=originator,
                           today=today, risk_report=risk_path, on_progress=_progress())
     if result.ignored_columns:

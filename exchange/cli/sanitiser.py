@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli import BOOTSTRAP_OPTION, run_until_signal, setup_logging
+from exchange.cli._common import (
+    BOOTSTRAP_OPTION,
+    ExchangeGroup,
+    run_until_signal,
+    setup_logging,
+)
 
 
-@click.group("sanitiser")
+@click.group("sanitiser", cls=ExchangeGroup)
 def command() -> None:
     """The central sanitiser service."""
 
@@ -42,7 +47,8 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
-    from exchange.services.sanitiser import SanitiserCore, SanitiserService
+    from exchange.services.sanitiser import SanitiserService
+    from exchange.services.sanitiser_core import SanitiserCore
     from exchange.storage.audit import AuditLog
     from exchange.storage.gazetteer import Gazetteer
     from exchange.storage.sanitiser_state import SanitiserState
@@ -54,7 +60,7 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     if registry_path:
         import asyncio
 
-        from exchange.cli.signatory import report_sync
+        from exchange.cli._common import report_sync
         from exchange.storage.registry import open_live_partnership, partnership_source
 
         partnership, report = asyncio.run(open_live_partnership(registry_path, base))

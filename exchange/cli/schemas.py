@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli import emit
+from exchange.cli._common import ExchangeGroup, emit
 
 
-@click.group("schemas")
+@click.group("schemas", cls=ExchangeGroup)
 def command() -> None:
     """The dataset schemas: what each agency supplies and what leaves the sanitiser."""
 

@@ -1,81 +1,26 @@
-"""exchange signatory ...: admission, suspension and withdrawal of ISP signatories.
-
-Also holds what the governance commands share (`exchange acl ...` uses it): the --config and
---registry options, opening the registry in step with the config, and plain tables.
-"""
+"""exchange signatory ...: admission, suspension and withdrawal of ISP signatories."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-from typing import Any, Awaitable, Callable
-
 import click
 
-from exchange.cli import emit
-
-CONFIG_OPTION = click.option(
-    "--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
-    help="The partnership's ISP config (TOML). It seeds the registry: signatories and grants it declares that "
-         "the registry has never held are added; decisions already in the registry are never overridden by it.")
-REGISTRY_OPTION = click.option(
-    "--registry", "registry_path", required=True, envvar="EXCHANGE_REGISTRY", type=click.Path(dir_okay=False),
-    help="The governance registry (an SQLite file; created from the config on first use). "
-         "Default: $EXCHANGE_REGISTRY.")
-BY_OPTION = click.option(
-    "--by", "actor", default=None, metavar="NAME",
-    help="Who is making this change, as recorded in the history. Default: $EXCHANGE_ACTOR, else your login name.")
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
-
-
-def governance_options(function):
-    return CONFIG_OPTION(REGISTRY_OPTION(function))
-
-
-def run_with_registry(config_path: str, registry_path: str,
-                      action: Callable[[Any, Any], Awaitable[Any]], *, quiet: bool = False) -> Any:
-    """Load the config, open the registry, bring it in step with the config, then run
-    `action(registry, config_partnership)` and return its result."""
-    from exchange.core.partnership import load_partnership
-    from exchange.storage.registry import Registry
-
-    base = load_partnership(config_path)
-
-    async def main():
-        async with Registry(registry_path) as registry:
-            report = await registry.sync_from_config(base)
-            if not quiet:
-                report_sync(report)
-            return await action(registry, base)
-
-    return asyncio.run(main())
-
-
-def report_sync(report) -> None:
-    """Tell the operator (on stderr) what the config added and where it differs from the registry."""
-    for sid in report.added_signatories:
-        click.echo(f"registry: added signatory {sid} from the config", err=True)
-    for sid, dataset in report.added_grants:
-        click.echo(f"registry: added the grant of {dataset} to {sid} from the config", err=True)
-    for sid, dataset, why in report.refused_grants:
-        click.echo(f"registry: NOT imported the config's grant of {dataset} to {sid}: {why}", err=True)
-    for line in report.differences:
-        click.echo(f"registry: note: {line} (registry decisions stand; use the CLI to change them)", err=True)
-
-
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    return "\n".join(lines)
+from exchange.cli._common import (
+    BY_OPTION,
+    JSON_OPTION,
+    ExchangeGroup,
+    emit,
+    governance_options,
+    run_with_registry,
+    table,
+)
+from exchange.core.partnership import TIERS
 
 
 def _tier_text(tier: int) -> str:
-    return {1: "1 (core)", 2: "2 (associate)", 3: "3 (scrutiny)"}[tier]
+    return TIERS[tier].label
 
 
-@click.group("signatory")
+@click.group("signatory", cls=ExchangeGroup)
 def command() -> None:
     """Signatories of the Information Sharing Protocol: admit, suspend, reinstate, withdraw.
 
@@ -258,12 +203,3 @@ def show(signatory_id, config_path, registry_path, as_json) -> None:
     lines += ["", "History:"]
     lines += [f"  {e['at']}  {e['action']:<20} by {e['actor']}" for e in data["history"]] or ["  none"]
     emit(data, as_json, "\n".join(lines))
-
-
-def parse_date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None

@@ -4,7 +4,7 @@ the gazetteer is passed in, and nothing here touches Kafka, files or the clock.
 For each field, by its "sanitise" attribute:
   keep          forwarded unchanged
   drop          never forwarded (names, NHS numbers, full dates of birth ...)
-  pseudonymise  HMAC-SHA256 under the partnership's pseudonym secret, by domain: the same
+  pseudonymise  a keyed pseudonym (exchange.crypto.pseudonyms, passed in), by domain: the same
                 crime reference gives the same token in offence, offender and victim records
   postcode      the record's postcode if it has at least k households, else the nearest postcode
                 (by distance between centroids) that has; unknown postcodes fall back to the
@@ -20,17 +20,17 @@ For each field, by its "sanitise" attribute:
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from exchange.core.address import strip_address
 from exchange.core.redact import scrub
 from exchange.core.schemas import Dataset
 from exchange.errors import Refused
+
+Pseudonymise = Callable[[str, str], str]  # (domain, value) -> token; exchange.crypto.pseudonyms.Pseudonymiser
 
 
 class CentroidLike(Protocol):
@@ -53,25 +53,18 @@ class Outcome:
     redactions: int
 
 
-def pseudonym(secret: bytes, domain: str, value: str) -> str:
-    """A keyed, stable token: equal inputs in one domain give equal tokens; nothing reverses it."""
-    canonical = " ".join(str(value).split()).upper()
-    digest = hmac.new(secret, f"{domain}\x00{canonical}".encode(), hashlib.sha256).digest()
-    return "PS-" + base64.b32encode(digest[:10]).decode("ascii")
-
-
 def age_at(date_of_birth: dt.date, event: dt.date) -> int:
     return event.year - date_of_birth.year - ((event.month, event.day) < (date_of_birth.month, date_of_birth.day))
 
 
 class Depersonaliser:
-    def __init__(self, dataset: Dataset, gazetteer: GazetteerLike, *, k: int, pseudonym_secret: bytes):
+    def __init__(self, dataset: Dataset, gazetteer: GazetteerLike, *, k: int, pseudonymise: Pseudonymise):
         if dataset.personal:
             raise ValueError(f"{dataset.id} is a personal dataset: it is released, not depersonalised")
         self.dataset = dataset
         self.gazetteer = gazetteer
         self.k = k
-        self._secret = pseudonym_secret
+        self._pseudonymise = pseudonymise
         self._postcode_fields = [p.name for p in dataset.fields_with("postcode")]
         self._axes = {p.axis: p.name for p in dataset.fields_with("coordinate")}
 
@@ -89,7 +82,7 @@ class Depersonaliser:
             if policy.rule == "keep":
                 out[policy.name] = value
             elif policy.rule == "pseudonymise":
-                out[policy.name] = None if value in (None, "") else pseudonym(self._secret, policy.pseudonym_domain, value)
+                out[policy.name] = None if value in (None, "") else self._pseudonymise(policy.pseudonym_domain, value)
             elif policy.rule == "address":
                 out[policy.name] = None if (value is None or moved) else (strip_address(value) or None)
             elif policy.rule == "dob_to_age":

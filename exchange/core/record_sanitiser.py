@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from exchange.core.depersonalise import Depersonaliser, GazetteerLike
+from exchange.core.depersonalise import Depersonaliser, GazetteerLike, Pseudonymise
 from exchange.core.marking import (
     OFFICIAL,
     OFFICIAL_SENSITIVE_PERSONAL,
@@ -31,11 +31,12 @@ class Sanitised:
 
 
 class RecordSanitiser:
-    def __init__(self, partnership: Partnership, catalogue: Catalogue, gazetteer: GazetteerLike, pseudonym_secret: bytes):
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, gazetteer: GazetteerLike,
+                 pseudonymise: Pseudonymise):
         self.partnership = partnership
         self.catalogue = catalogue
         self.gazetteer = gazetteer
-        self._secret = pseudonym_secret
+        self._pseudonymise = pseudonymise
         self._depersonalisers: dict[str, Depersonaliser] = {}
 
     def release_marking(self, dataset: Dataset) -> Marking:
@@ -90,5 +91,5 @@ class RecordSanitiser:
     def _depersonaliser(self, dataset: Dataset) -> Depersonaliser:
         if dataset.id not in self._depersonalisers:
             self._depersonalisers[dataset.id] = Depersonaliser(
-                dataset, self.gazetteer, k=self.partnership.k_households, pseudonym_secret=self._secret)
+                dataset, self.gazetteer, k=self.partnership.k_households, pseudonymise=self._pseudonymise)
         return self._depersonalisers[dataset.id]

@@ -6,16 +6,27 @@ AES-256-GCM comes from pyca/cryptography; X25519 sealed boxes and Ed25519 from P
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+from typing import TypeAlias
 
 import nacl.exceptions
 import nacl.public
+import nacl.pwhash
+import nacl.secret
 import nacl.signing
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
+PRIVATE_KEY_BYTES = 32
+BoxPrivateKey: TypeAlias = nacl.public.PrivateKey
+SigningKey: TypeAlias = nacl.signing.SigningKey
+_KDF = nacl.pwhash.argon2id
+KDF_SALT_BYTES = _KDF.SALTBYTES
+KDF_INTERACTIVE = (_KDF.OPSLIMIT_INTERACTIVE, _KDF.MEMLIMIT_INTERACTIVE)
 
 
 class PrimitiveFailure(Exception):
@@ -63,3 +74,57 @@ def verify(verify_key: bytes, message: bytes, signature: bytes) -> None:
         nacl.signing.VerifyKey(verify_key).verify(message, signature)
     except (nacl.exceptions.BadSignatureError, ValueError, TypeError) as exc:
         raise PrimitiveFailure("signature does not verify") from exc
+
+
+# --- private keys ---------------------------------------------------------------------------
+
+
+def new_box_key() -> BoxPrivateKey:
+    return nacl.public.PrivateKey.generate()
+
+
+def new_signing_key() -> SigningKey:
+    return nacl.signing.SigningKey.generate()
+
+
+def box_key_from_bytes(raw: bytes) -> BoxPrivateKey:
+    return nacl.public.PrivateKey(raw)
+
+
+def signing_key_from_seed(seed: bytes) -> SigningKey:
+    return nacl.signing.SigningKey(seed)
+
+
+def public_box_key(private_key: BoxPrivateKey) -> bytes:
+    return bytes(private_key.public_key)
+
+
+def public_verify_key(signing_key: SigningKey) -> bytes:
+    return bytes(signing_key.verify_key)
+
+
+# --- passphrase-protected secrets -----------------------------------------------------------
+
+
+def passphrase_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    """A SecretBox key derived from a passphrase by Argon2id."""
+    return _KDF.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, opslimit, memlimit)
+
+
+def secret_encrypt(key: bytes, plaintext: bytes) -> bytes:
+    return bytes(nacl.secret.SecretBox(key).encrypt(plaintext))
+
+
+def secret_decrypt(key: bytes, sealed: bytes) -> bytes:
+    try:
+        return nacl.secret.SecretBox(key).decrypt(sealed)
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise PrimitiveFailure("secret box could not be opened") from exc
+
+
+# --- keyed hashing --------------------------------------------------------------------------
+
+
+def keyed_digest(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256."""
+    return hmac.new(key, message, hashlib.sha256).digest()

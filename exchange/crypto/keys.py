@@ -14,20 +14,16 @@ import json
 import os
 from pathlib import Path
 
-import nacl.exceptions
-import nacl.public
-import nacl.pwhash
-import nacl.secret
-import nacl.signing
-import nacl.utils
-
 from exchange.core.public_keys import PublicKeys, b64, unb64
+from exchange.crypto import _primitives as primitives
 from exchange.errors import KeyFileError
+
+__all__ = ["KEYFILE_FORMAT", "PASSPHRASE_ENV", "PASSPHRASE_FILE_ENV", "KeyPair", "PublicKeys", "load_keypair",
+           "passphrase_from_environment"]
 
 KEYFILE_FORMAT = "csp-exchange-keyfile/1"
 PASSPHRASE_ENV = "EXCHANGE_KEY_PASSPHRASE"
 PASSPHRASE_FILE_ENV = "EXCHANGE_KEY_PASSPHRASE_FILE"
-_KDF = nacl.pwhash.argon2id
 
 
 class KeyPair:
@@ -38,8 +34,8 @@ class KeyPair:
     def __init__(
         self,
         name: str,
-        box_key: nacl.public.PrivateKey,
-        signing_key: nacl.signing.SigningKey,
+        box_key: primitives.BoxPrivateKey,
+        signing_key: primitives.SigningKey,
         pseudonym_secret: bytes | None = None,
     ):
         self.name = name
@@ -49,15 +45,15 @@ class KeyPair:
 
     @classmethod
     def generate(cls, name: str, *, with_pseudonym_secret: bool = False) -> "KeyPair":
-        secret = nacl.utils.random(32) if with_pseudonym_secret else None
-        return cls(name, nacl.public.PrivateKey.generate(), nacl.signing.SigningKey.generate(), secret)
+        secret = primitives.random_bytes(32) if with_pseudonym_secret else None
+        return cls(name, primitives.new_box_key(), primitives.new_signing_key(), secret)
 
     def __repr__(self) -> str:
         return f"KeyPair(name={self.name!r}, <private keys hidden>)"
 
     @property
     def public(self) -> PublicKeys:
-        return PublicKeys(bytes(self._box_key.public_key), bytes(self._signing_key.verify_key))
+        return PublicKeys(primitives.public_box_key(self._box_key), primitives.public_verify_key(self._signing_key))
 
     @property
     def pseudonym_secret(self) -> bytes:
@@ -67,11 +63,11 @@ class KeyPair:
 
     # Only exchange.crypto.envelope uses these two.
     @property
-    def box_key(self) -> nacl.public.PrivateKey:
+    def box_key(self) -> primitives.BoxPrivateKey:
         return self._box_key
 
     @property
-    def signing_key(self) -> nacl.signing.SigningKey:
+    def signing_key(self) -> primitives.SigningKey:
         return self._signing_key
 
     def save(self, path: str | Path, passphrase: str) -> None:
@@ -80,15 +76,15 @@ class KeyPair:
         secret = {"x25519": b64(bytes(self._box_key)), "ed25519_seed": b64(bytes(self._signing_key))}
         if self._pseudonym_secret is not None:
             secret["pseudonym_secret"] = b64(self._pseudonym_secret)
-        salt = nacl.utils.random(_KDF.SALTBYTES)
-        ops, mem = _KDF.OPSLIMIT_INTERACTIVE, _KDF.MEMLIMIT_INTERACTIVE
-        box = nacl.secret.SecretBox(_KDF.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, ops, mem))
+        salt = primitives.random_bytes(primitives.KDF_SALT_BYTES)
+        ops, mem = primitives.KDF_INTERACTIVE
+        box_key = primitives.passphrase_key(passphrase, salt, ops, mem)
         document = {
             "format": KEYFILE_FORMAT,
             "name": self.name,
             "public": self.public.as_config(),
             "kdf": {"name": "argon2id", "salt": b64(salt), "opslimit": ops, "memlimit": mem},
-            "sealed": b64(box.encrypt(json.dumps(secret).encode())),
+            "sealed": b64(primitives.secret_encrypt(box_key, json.dumps(secret).encode())),
         }
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,17 +107,17 @@ class KeyPair:
         try:
             kdf = document["kdf"]
             salt = base64.b64decode(kdf["salt"])
-            key = _KDF.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt, int(kdf["opslimit"]), int(kdf["memlimit"]))
-            secret = json.loads(nacl.secret.SecretBox(key).decrypt(base64.b64decode(document["sealed"])))
-        except nacl.exceptions.CryptoError as exc:
+            key = primitives.passphrase_key(passphrase, salt, int(kdf["opslimit"]), int(kdf["memlimit"]))
+            secret = json.loads(primitives.secret_decrypt(key, base64.b64decode(document["sealed"])))
+        except primitives.PrimitiveFailure as exc:
             raise KeyFileError(f"{path}: wrong passphrase or damaged key file") from exc
         except (KeyError, TypeError, ValueError) as exc:
             raise KeyFileError(f"{path}: damaged key file ({exc.__class__.__name__})") from exc
         pseudonym = secret.get("pseudonym_secret")
         return cls(
             str(document.get("name", path.stem)),
-            nacl.public.PrivateKey(unb64(secret["x25519"], what=f"{path}: x25519", length=32)),
-            nacl.signing.SigningKey(unb64(secret["ed25519_seed"], what=f"{path}: ed25519", length=32)),
+            primitives.box_key_from_bytes(unb64(secret["x25519"], what=f"{path}: x25519", length=32)),
+            primitives.signing_key_from_seed(unb64(secret["ed25519_seed"], what=f"{path}: ed25519", length=32)),
             unb64(pseudonym, what=f"{path}: pseudonym secret", length=32) if pseudonym else None,
         )
 

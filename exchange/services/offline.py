@@ -26,10 +26,13 @@ import os
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from exchange.core.depersonalise import GazetteerLike
+from exchange.core.partnership import Partnership
+from exchange.core.public_keys import PublicKeys
 from exchange.core.record_sanitiser import RecordSanitiser, Sanitised
 from exchange.core.risk import (
     RiskReport,
@@ -38,13 +41,79 @@ from exchange.core.risk import (
     render_text,
     summarise,
 )
-from exchange.core.schemas import Dataset
+from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import Formats, validate_row
+from exchange.crypto.keys import KeyPair
+from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import AvroDecodeError, ConfigError, Refused, RowInvalid
 from exchange.storage import csvfiles
 
 # The shared form as CSV is exchange.storage.csvfiles', identical to what `exchange feed export` writes.
 shared_columns, shared_cells = csvfiles.shared_columns, csvfiles.shared_cells
+
+
+
+
+@dataclass(frozen=True)
+class OfflineSetup:
+    """What an offline run needs, and what the user should be warned of before it starts."""
+
+    partnership: Partnership
+    sanitiser: RecordSanitiser
+    originator: str
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def prepare(cls, dataset: Dataset, catalogue: Catalogue, gazetteer: GazetteerLike, *,
+                partnership: Partnership | None, keys: KeyPair | None, k: int | None,
+                originator: str | None) -> OfflineSetup:
+        """The partnership config if given (else a bare one with k = 4 and a year's retention), the
+        sanitiser's pseudonym secret if its key file is given (else a one-off secret), and the
+        originator named in the handling caveats (given, or the config's one supplier)."""
+        warnings: list[str] = []
+        has_config = partnership is not None
+        if partnership is None:
+            partnership = Partnership(name="offline", k_households=4, retention_days=365,
+                                      sanitiser=keys.public if keys else PublicKeys(bytes(32), bytes(32)),
+                                      signatories={}, grants=())
+        elif keys is not None and keys.public != partnership.sanitiser:
+            warnings.append(f"the key file of {keys.name!r} is not the key of {partnership.name}'s sanitiser: "
+                            "pseudonyms will not match what the sanitiser service releases")
+        if k is not None:
+            partnership = replace(partnership, k_households=k)
+        if dataset.personal:
+            pseudonymise = Pseudonymiser(b"")  # personal datasets are released whole: nothing is pseudonymised
+            warnings.append(f"{dataset.id} is a personal dataset: it is released whole, marked OFFICIAL-SENSITIVE "
+                            "[PERSONAL], for tier-1 signatories holding a grant with a purpose and legal basis only")
+        elif keys is not None:
+            pseudonymise = Pseudonymiser(keys.pseudonym_secret)
+        else:
+            pseudonymise = Pseudonymiser.one_off()
+            if any(dataset.fields_with("pseudonymise")):
+                warnings.append("no --keys: pseudonyms use a one-off secret and will not match the partnership's "
+                                "or another run's")
+        chosen = _originator(partnership, dataset.id, originator, has_config, warnings)
+        return cls(partnership, RecordSanitiser(partnership, catalogue, gazetteer, pseudonymise), chosen,
+                   tuple(warnings))
+
+
+def _originator(partnership: Partnership, dataset_id: str, given: str | None, has_config: bool,
+                warnings: list[str]) -> str:
+    if given:
+        if has_config and not partnership.may_supply(given, dataset_id):
+            warnings.append(f"{partnership.may_supply(given, dataset_id).reason}; the sanitiser service would "
+                            f"refuse this supply from {given!r}")
+        return given
+    if not has_config:
+        return "offline"
+    suppliers = sorted(s.id for s in partnership.signatories.values() if s.active and dataset_id in s.supplies)
+    if len(suppliers) == 1:
+        return suppliers[0]
+    if not suppliers:
+        raise ConfigError(f"no active signatory of {partnership.name} supplies {dataset_id}: "
+                          "name the originator with --originator")
+    raise ConfigError(f"several signatories supply {dataset_id} ({', '.join(suppliers)}): "
+                      "name the originator with --originator")
 
 
 # -- one row -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from exchange.core.record_sanitiser import RecordSanitiser
 from exchange.core.schemas import Catalogue
 from exchange.crypto.envelope import Header, Opened, Opener, Sealer, read_header
 from exchange.crypto.keys import KeyPair
+from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import (
     AvroDecodeError,
     ExchangeError,
@@ -111,7 +112,7 @@ class SanitiserCore:
         self.today = today
         self._max_records_per_key = max_records_per_key
         self._sealers: dict[str, Sealer] = {}
-        self.records = RecordSanitiser(partnership, catalogue, gazetteer, keys.pseudonym_secret)
+        self.records = RecordSanitiser(partnership, catalogue, gazetteer, Pseudonymiser(keys.pseudonym_secret))
         self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
         self.state = state
         self.audit = audit

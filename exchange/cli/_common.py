@@ -1,0 +1,159 @@
+"""What the exchange's commands share: options, output, logging, service running, and the one
+place where errors become exit statuses.
+
+Exit statuses, for schedulers and scripts:
+  0  done
+  1  an application error: the exchange refused or could not do it (a governance rule, a bad
+     file, a wrong passphrase, the broker), or it ran and rejected something (quarantined rows,
+     records still waiting in the outbox); the message says which
+  2  a usage error: the command line itself is wrong (unknown option, missing or bad value)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from exchange.errors import ExchangeError, UsageError
+
+__all__ = [
+    "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR", "EXIT_USAGE_ERROR",
+    "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "emit", "governance_options", "parse_date", "parse_time",
+    "report_sync",
+    "run_until_signal", "run_with_registry", "setup_logging", "table",
+]
+
+EXIT_APPLICATION_ERROR = 1
+EXIT_USAGE_ERROR = 2
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+BOOTSTRAP_OPTION = click.option(
+    "--bootstrap", envvar="EXCHANGE_BOOTSTRAP", default="127.0.0.1:9092", show_default=True, show_envvar=True,
+    help="Kafka bootstrap address (host:port). Security settings come from EXCHANGE_SECURITY_PROTOCOL etc.",
+)
+CONFIG_OPTION = click.option(
+    "--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+    help="The partnership's ISP config (TOML). It seeds the registry: signatories and grants it declares that "
+         "the registry has never held are added; decisions already in the registry are never overridden by it.")
+REGISTRY_OPTION = click.option(
+    "--registry", "registry_path", required=True, envvar="EXCHANGE_REGISTRY", type=click.Path(dir_okay=False),
+    help="The governance registry (an SQLite file; created from the config on first use). "
+         "Default: $EXCHANGE_REGISTRY.")
+BY_OPTION = click.option(
+    "--by", "actor", default=None, metavar="NAME",
+    help="Who is making this change, as recorded in the history. Default: $EXCHANGE_ACTOR, else your login name.")
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
+
+
+def governance_options(function):
+    return CONFIG_OPTION(REGISTRY_OPTION(function))
+
+
+def run_with_registry(config_path: str, registry_path: str,
+                      action: Callable[[Any, Any], Awaitable[Any]], *, quiet: bool = False) -> Any:
+    """Load the config, open the registry, bring it in step with the config, then run
+    `action(registry, config_partnership)` and return its result."""
+    from exchange.core.partnership import load_partnership
+    from exchange.storage.registry import Registry
+
+    base = load_partnership(config_path)
+
+    async def main():
+        async with Registry(registry_path) as registry:
+            report = await registry.sync_from_config(base)
+            if not quiet:
+                report_sync(report)
+            return await action(registry, base)
+
+    return asyncio.run(main())
+
+
+def report_sync(report) -> None:
+    """Tell the operator (on stderr) what the config added and where it differs from the registry."""
+    for sid in report.added_signatories:
+        click.echo(f"registry: added signatory {sid} from the config", err=True)
+    for sid, dataset in report.added_grants:
+        click.echo(f"registry: added the grant of {dataset} to {sid} from the config", err=True)
+    for sid, dataset, why in report.refused_grants:
+        click.echo(f"registry: NOT imported the config's grant of {dataset} to {sid}: {why}", err=True)
+    for line in report.differences:
+        click.echo(f"registry: note: {line} (registry decisions stand; use the CLI to change them)", err=True)
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    """A click callback: YYYY-MM-DD or an ISO-8601 time; a bad value is a usage error."""
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or an ISO-8601 time") from None
+
+
+def parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def run_until_signal(coroutine_factory: Callable[[asyncio.Event], Awaitable[Any]]) -> Any:
+    """Run a service coroutine(stop_event) until SIGINT/SIGTERM, then let it finish cleanly."""
+
+    async def main():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await coroutine_factory(stop)
+
+    return asyncio.run(main())
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+class ExchangeGroup(click.Group):
+    """Turns the exchange's own errors into one clear line and an exit status (module docstring),
+    not a traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        super().__init__(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE_ERROR)
+        except ExchangeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_APPLICATION_ERROR)
+
+
