@@ -54,22 +54,10 @@ def plan_text(acl_plan, *, title: str) -> str:
 
 
 async def _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap, *, prune_unowned=False):
-    """(effective partnership, desired, applied, owned, plan, compared-with description)."""
-    from exchange.core.acl import desired_bindings, plan
-    from exchange.transport import acl_broker
-    from exchange.transport.kafka import KafkaSettings
+    from exchange.services.governance import acl_state
 
-    partnership = await registry.effective_partnership(base)
-    desired = desired_bindings(partnership, registry.catalogue, registry.today(), sanitiser_principal, sanitiser_group)
-    owned = await registry.acl_owned()
-    if bootstrap:
-        applied = frozenset(await acl_broker.describe_acls(KafkaSettings.from_environment(bootstrap)))
-        against = f"the ACLs on the broker at {bootstrap}"
-    else:
-        applied = owned
-        against = "the registry's record of the ACLs it applied (give --bootstrap to read the broker instead)"
-    acl_plan = plan(desired, applied, owned, prune_unowned=prune_unowned, sanitiser_group=sanitiser_group)
-    return partnership, desired, applied, owned, acl_plan, against
+    return await acl_state(registry, base, sanitiser_principal=sanitiser_principal, sanitiser_group=sanitiser_group,
+                           bootstrap=bootstrap, prune_unowned=prune_unowned)
 
 
 @click.group("acl", cls=ExchangeGroup)
@@ -170,13 +158,12 @@ def plan_(config_path, registry_path, bootstrap, prune_unowned, sanitiser_princi
     ALLOW/DENY. Changes nothing."""
 
     async def action(registry, base):
-        partnership, *_, acl_plan, against = await _state(registry, base, sanitiser_principal, sanitiser_group,
-                                                          bootstrap, prune_unowned=prune_unowned)
-        return partnership, acl_plan, against
+        return await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap,
+                            prune_unowned=prune_unowned)
 
-    partnership, acl_plan, against = run_with_registry(config_path, registry_path, action)
-    emit({"compared_with": against, **acl_plan.as_dict()}, as_json,
-         plan_text(acl_plan, title=f"ACL plan for {partnership.name}, compared with {against}:"))
+    state = run_with_registry(config_path, registry_path, action)
+    emit({"compared_with": state.compared_with, **state.plan.as_dict()}, as_json,
+         plan_text(state.plan, title=f"ACL plan for {state.partnership.name}, compared with {state.compared_with}:"))
 
 
 @command.command("apply")
@@ -195,47 +182,22 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     what is no longer called for (only ACLs the exchange created, unless --prune-unowned), add
     what is missing, and record what was done. Run it after every suspension, reinstatement,
     withdrawal, admission, grant or revocation. Exit status 1 if the broker refused anything."""
-    from exchange.errors import ExchangeError
-    from exchange.transport import acl_broker
+    from exchange.services.governance import apply_acls
     from exchange.transport.kafka import KafkaSettings
 
     settings = KafkaSettings.from_environment(bootstrap)
 
     async def action(registry, base):
-        partnership, desired, applied, owned, acl_plan, against = await _state(
-            registry, base, sanitiser_principal, sanitiser_group, bootstrap, prune_unowned=prune_unowned)
-        result = {"compared_with": against, "dry_run": dry_run, **acl_plan.as_dict(), "created": 0, "deleted": 0,
-                  "errors": []}
-        text = plan_text(acl_plan, title=f"ACL plan for {partnership.name}, compared with {against}:")
+        state = await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap,
+                             prune_unowned=prune_unowned)
+        text = plan_text(state.plan, title=f"ACL plan for {state.partnership.name}, compared with {state.compared_with}:")
+        result = {"compared_with": state.compared_with, "dry_run": dry_run, **state.plan.as_dict(), "created": 0,
+                  "deleted": 0, "errors": []}
         if dry_run:
             return result, text + "\ndry run: nothing was changed"
-        # Owned bindings someone removed from the broker by hand are no longer ours to track.
-        await registry.record_acls(forget=owned - applied, by=actor)
-        if acl_plan.to_remove:
-            try:
-                await acl_broker.delete_acls(settings, acl_plan.to_remove)
-                await registry.record_acls(deleted=acl_plan.to_remove, by=actor)
-                result["deleted"] = len(acl_plan.to_remove)
-            except acl_broker.AclDeleteFailed as exc:
-                done = acl_plan.to_remove - {b for b, _ in exc.failed}
-                await registry.record_acls(deleted=done, by=actor)
-                result["deleted"] = len(done)
-                result["errors"].append(str(exc))
-            except ExchangeError as exc:
-                result["errors"].append(str(exc))
-        if acl_plan.to_add:
-            try:
-                await acl_broker.create_acls(settings, acl_plan.to_add)
-                await registry.record_acls(created=acl_plan.to_add, by=actor)
-                result["created"] = len(acl_plan.to_add)
-            except acl_broker.AclCreateFailed as exc:
-                await registry.record_acls(created=exc.created, by=actor)
-                result["created"] = len(exc.created)
-                result["errors"].append(str(exc))
-            except ExchangeError as exc:
-                result["errors"].append(str(exc))
-        text += f"\napplied: {result['created']} created, {result['deleted']} removed"
-        return result, text
+        applied = await apply_acls(registry, settings, state, actor=actor)
+        result.update(created=applied.created, deleted=applied.deleted, errors=applied.errors)
+        return result, text + f"\napplied: {applied.created} created, {applied.deleted} removed"
 
     result, text = run_with_registry(config_path, registry_path, action)
     emit(result, as_json, text)
@@ -257,8 +219,9 @@ def list_(config_path, registry_path, bootstrap, sanitiser_principal, sanitiser_
     from exchange.core.acl import sorted_bindings
 
     async def action(registry, base):
-        _, desired, applied, *_ = await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap)
-        return [{**b.as_dict(), "state": "applied" if b in applied else "pending"} for b in sorted_bindings(desired)]
+        state = await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap)
+        return [{**b.as_dict(), "state": "applied" if b in state.applied else "pending"}
+                for b in sorted_bindings(state.desired)]
 
     rows = run_with_registry(config_path, registry_path, action)
     emit(rows, as_json, table(["PRINCIPAL", "RESOURCE TYPE", "PATTERN TYPE", "RESOURCE", "OPERATION", "PERMISSION",

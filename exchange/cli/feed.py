@@ -91,9 +91,7 @@ def status(db_path: str, as_json: bool) -> None:
 
     async def read():
         async with FeedStore(db_path) as store:
-            async with store.db.execute("SELECT dataset, COUNT(*) FROM records GROUP BY dataset") as cur:
-                held = {row[0]: row[1] async for row in cur}
-            return held, len(await store.supplies()), await store.refusals()
+            return await store.counts_by_dataset(), len(await store.supplies()), await store.refusals()
 
     held, supplies, refused = asyncio.run(read())
     lines = [f"{dataset}: {count} record(s)" for dataset, count in sorted(held.items())] or ["no records"]

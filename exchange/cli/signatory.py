@@ -157,21 +157,10 @@ def show(signatory_id, config_path, registry_path, as_json) -> None:
     """One signatory in full: details, approvals (who and when), grants (with purpose, legal
     basis, approving originator, expiry and state), suspensions, and its history."""
 
-    async def action(registry, base):
-        record = await registry.signatory(signatory_id)
-        today = registry.today()
-        return {
-            **record.as_dict(),
-            "approvals": [{"approver": a.approver, "approved_at": a.approved_at}
-                          for a in await registry.approvals(signatory_id)],
-            "awaiting_approval_from": list(await registry.awaiting(signatory_id)) if record.status == "proposed" else [],
-            "grants": [g.as_dict(today) for g in await registry.grants(signatory_id)],
-            "suspensions": [s.__dict__ for s in await registry.suspensions(signatory_id)],
-            "history": [{"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
-                        for e in await registry.events(signatory_id)],
-        }
+    from exchange.services.governance import signatory_dossier
 
-    data = run_with_registry(config_path, registry_path, action)
+    data = run_with_registry(config_path, registry_path,
+                             lambda registry, base: signatory_dossier(registry, signatory_id))
     lines = [f"{data['id']}: {data['name']}",
              f"  status:      {data['status'].upper()} (since {data['status_changed_at']})",
              f"  kind:        {data['kind']}",

@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
+from exchange.storage.feed_store import FeedStore
 from exchange.testing.partnership import (
     COUNCIL,
     DATASET,
@@ -73,16 +73,6 @@ class DemoSummary:
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def _count_records(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0  # store not initialised yet
 
 
 class _Processes:
@@ -182,7 +172,7 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
             last_shown = -1
             while True:
                 processes.check_alive()
-                held = _count_records(council_db)
+                held = FeedStore.count_from_outside(council_db)
                 if held != last_shown:
                     say(f"      stored at {COUNCIL}: {held}/{summary.accepted}")
                     last_shown = held
@@ -212,7 +202,6 @@ async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import KeyPair
     from exchange.services.feed import FeedService
-    from exchange.storage.feed_store import FeedStore
 
     keys = KeyPair.load(files.keys[VOLUNTARY], (workdir / ".passphrase").read_text())
     async with FeedStore(workdir / f"{VOLUNTARY}-attempt.db") as store:
@@ -225,7 +214,6 @@ async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -
 async def _briefing(files, council_db: Path, workdir: Path):
     from exchange.core.briefing import as_html, as_text, build_briefing
     from exchange.core.partnership import load_partnership
-    from exchange.storage.feed_store import FeedStore
 
     partnership = load_partnership(files.partnership)
     async with FeedStore(council_db) as store:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 from exchange.storage._sqlite import SqliteFile
@@ -102,6 +104,21 @@ class FeedStore(SqliteFile):
             query, args = query + " WHERE dataset = ?", (dataset,)
         async with self.db.execute(query, args) as cur:
             return (await cur.fetchone())[0]
+
+    async def counts_by_dataset(self) -> dict[str, int]:
+        async with self.db.execute("SELECT dataset, COUNT(*) FROM records GROUP BY dataset") as cur:
+            return {row[0]: row[1] async for row in cur}
+
+    @staticmethod
+    def count_from_outside(path: Path) -> int:
+        """Records held in a store another process is writing (read-only; 0 until it exists)."""
+        if not path.exists():
+            return 0
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0  # store not initialised yet
 
     async def refusals(self) -> dict[str, int]:
         async with self.db.execute("SELECT reason_code, COUNT(*) FROM refused GROUP BY reason_code") as cur:

@@ -1,0 +1,99 @@
+"""Governance work that spans the registry and the broker: reconciling the broker's ACLs with
+what the registry calls for today, and a signatory's full dossier. The CLI renders these; the
+rules themselves are exchange.core.acl and exchange.core.governance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from exchange.core.acl import AclBinding, AclPlan, desired_bindings, plan
+from exchange.core.partnership import Partnership
+from exchange.errors import AclCreateFailed, AclDeleteFailed, ExchangeError
+from exchange.storage.registry import Registry
+from exchange.transport import acl_broker
+from exchange.transport.kafka import KafkaSettings
+
+__all__ = ["AclApplied", "AclState", "acl_state", "apply_acls", "signatory_dossier"]
+
+
+@dataclass(frozen=True)
+class AclState:
+    partnership: Partnership
+    desired: frozenset[AclBinding]
+    applied: frozenset[AclBinding]
+    owned: frozenset[AclBinding]
+    plan: AclPlan
+    compared_with: str  # what `applied` was read from, in words
+
+
+async def acl_state(registry: Registry, base: Partnership, *, sanitiser_principal: str, sanitiser_group: str,
+                    bootstrap: str | None, prune_unowned: bool = False) -> AclState:
+    """What the registry calls for today against what is applied: the broker's ACLs when
+    `bootstrap` is given, else the registry's record of what `acl apply` last applied."""
+    partnership = await registry.effective_partnership(base)
+    desired = desired_bindings(partnership, registry.catalogue, registry.today(), sanitiser_principal, sanitiser_group)
+    owned = await registry.acl_owned()
+    if bootstrap:
+        applied = frozenset(await acl_broker.describe_acls(KafkaSettings.from_environment(bootstrap)))
+        against = f"the ACLs on the broker at {bootstrap}"
+    else:
+        applied = owned
+        against = "the registry's record of the ACLs it applied (give --bootstrap to read the broker instead)"
+    acl_plan = plan(desired, applied, owned, prune_unowned=prune_unowned, sanitiser_group=sanitiser_group)
+    return AclState(partnership, desired, applied, owned, acl_plan, against)
+
+
+@dataclass
+class AclApplied:
+    created: int = 0
+    deleted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def apply_acls(registry: Registry, settings: KafkaSettings, state: AclState, *, actor: str | None) -> AclApplied:
+    """Remove, then add, what the plan says; record in the registry only what the broker confirmed."""
+    result = AclApplied()
+    acl_plan = state.plan
+    # Owned bindings someone removed from the broker by hand are no longer ours to track.
+    await registry.record_acls(forget=state.owned - state.applied, by=actor)
+    if acl_plan.to_remove:
+        try:
+            await acl_broker.delete_acls(settings, acl_plan.to_remove)
+            await registry.record_acls(deleted=acl_plan.to_remove, by=actor)
+            result.deleted = len(acl_plan.to_remove)
+        except AclDeleteFailed as exc:
+            done = acl_plan.to_remove - {b for b, _ in exc.failed}
+            await registry.record_acls(deleted=done, by=actor)
+            result.deleted = len(done)
+            result.errors.append(str(exc))
+        except ExchangeError as exc:
+            result.errors.append(str(exc))
+    if acl_plan.to_add:
+        try:
+            await acl_broker.create_acls(settings, acl_plan.to_add)
+            await registry.record_acls(created=acl_plan.to_add, by=actor)
+            result.created = len(acl_plan.to_add)
+        except AclCreateFailed as exc:
+            await registry.record_acls(created=exc.created, by=actor)
+            result.created = len(exc.created)
+            result.errors.append(str(exc))
+        except ExchangeError as exc:
+            result.errors.append(str(exc))
+    return result
+
+
+async def signatory_dossier(registry: Registry, signatory_id: str) -> dict[str, Any]:
+    """One signatory in full: details, approvals, grants with their state today, suspensions, history."""
+    record = await registry.signatory(signatory_id)
+    today = registry.today()
+    return {
+        **record.as_dict(),
+        "approvals": [{"approver": a.approver, "approved_at": a.approved_at}
+                      for a in await registry.approvals(signatory_id)],
+        "awaiting_approval_from": list(await registry.awaiting(signatory_id)) if record.status == "proposed" else [],
+        "grants": [g.as_dict(today) for g in await registry.grants(signatory_id)],
+        "suspensions": [s.__dict__ for s in await registry.suspensions(signatory_id)],
+        "history": [{"at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
+                    for e in await registry.events(signatory_id)],
+    }
