@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from exchange.storage.gazetteer import (  # noqa: E402
     Gazetteer,
     PostcodeCentroid,
-    _write_db,
+    write_gazetteer,
 )
 
 _LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
@@ -131,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "national.db"
         t = time.perf_counter()
-        _write_db(db, ((c.postcode, c.easting, c.northing, c.households) for c in gaz), {"source": "bench"})
+        write_gazetteer(db, ((c.postcode, c.easting, c.northing, c.households) for c in gaz), {"source": "bench"})
         print(f"  write SQLite file              {time.perf_counter() - t:7.2f} s  "
               f"({db.stat().st_size / 1e6:,.0f} MB)")
         del gaz

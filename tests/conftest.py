@@ -30,7 +30,7 @@ def kafka(broker) -> KafkaSettings:
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory):
     """Synthetic gazetteer, keys, ISP config and agent mapping (the demo's), built once."""
-    from exchange.storage.gazetteer import synthesise
+    from exchange.testing.gazetteer import synthesise
     from exchange.testing.partnership import make_partnership
 
     root = tmp_path_factory.mktemp("partnership")

@@ -116,7 +116,7 @@ def make_world(root: Path, bootstrap: str, *, seed: int = 2026) -> World:
     """Gazetteer, keys, ISP config and agent mapping (as tests/conftest.py and the demo make them),
     and the pipeline's topics, created with one partition each as the demo does."""
     from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
-    from exchange.storage.gazetteer import synthesise
+    from exchange.testing.gazetteer import synthesise
     from exchange.testing.partnership import make_partnership
     from exchange.transport.kafka import KafkaSettings, ensure_topics
 

@@ -489,7 +489,8 @@ class IngestWorld:
 def ingest_world() -> IngestWorld:
     from agents.config import AgentConfig
     from exchange.core.schemas import catalogue
-    from exchange.storage.gazetteer import Gazetteer, synthesise
+    from exchange.storage.gazetteer import Gazetteer
+    from exchange.testing.gazetteer import synthesise
     from exchange.testing.partnership import COLUMNS, DATASET, police_offence_export
 
     config = AgentConfig.load(Path(__file__).resolve().parent.parent / "config" / "agents" / "police.toml")

@@ -21,8 +21,8 @@ from exchange.storage.gazetteer import (
     bng_from_wgs84,
     describe_transform,
     load_codepoint,
-    synthesise,
 )
+from exchange.testing.gazetteer import synthesise
 
 C = PostcodeCentroid
 _LETTERS = "ABDEFGHJLNPQRSTUWXYZ"

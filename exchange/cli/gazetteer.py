@@ -16,8 +16,8 @@ from exchange.storage.gazetteer import (
     LoadReport,
     describe_transform,
     load_codepoint,
-    synthesise,
 )
+from exchange.testing.gazetteer import synthesise
 
 _GROUP_HELP = """\
 The postcode gazetteer: postcode centroids (British National Grid, EPSG:27700) with household

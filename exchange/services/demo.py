@@ -111,7 +111,8 @@ class _Processes:
 
 
 def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Callable[[str], None] = _say) -> DemoSummary:
-    from exchange.storage.gazetteer import Gazetteer, synthesise
+    from exchange.storage.gazetteer import Gazetteer
+    from exchange.testing.gazetteer import synthesise
 
     started = time.monotonic()
     summary = DemoSummary()
