@@ -1,6 +1,9 @@
 """The daily briefing a partnership analyst reads: built from a subscriber's feed store.
 
-Pure: `build_briefing` takes records and returns a Briefing; `as_text` and `as_html` render it.
+Pure: `build_briefing` takes one dataset's records and returns a Briefing; `as_text` and `as_html`
+render it. What it counts comes from the dataset's schema: the event date (`event_date_field`),
+the category (`category_field`, named through its code list where it has one) and the flags
+(fields marked `"flag": true`).
 The protective marking (the highest held) stands at the top and bottom of both renderings.
 """
 
@@ -9,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any
 
 from exchange.core.marking import parse_marking
 from exchange.core.postcode import postcode_sector
 from exchange.core.reference import offence_name
+from exchange.core.schemas import Dataset
 from exchange.errors import InvalidPostcode
 
 
@@ -27,7 +32,8 @@ class Briefing:
     total: int
     last_24h: int
     period: tuple[dt.date, dt.date] | None
-    by_offence: tuple[tuple[str, int, int], ...]  # (offence, last 7 days, previous 7 days)
+    category_label: str  # what the categories are: "Offence", "Incident type" ...
+    by_category: tuple[tuple[str, int, int], ...]  # (category, last 7 days, previous 7 days)
     by_sector: tuple[tuple[str, int], ...]
     by_day: tuple[tuple[dt.date, int], ...]
     flags: tuple[tuple[str, int], ...]
@@ -43,17 +49,29 @@ def _date(value) -> dt.date | None:
     return None
 
 
-def build_briefing(records: Iterable[Mapping], *, partnership: str, prepared_for: str, as_of: dt.date) -> Briefing:
+def _category_namer(dataset: Dataset) -> tuple[str, Callable[[Any], str]]:
+    if dataset.category_field is None:
+        return "Records", lambda value: dataset.title
+    policy = dataset.field(dataset.category_field)
+    if policy.code_list == "home_office_offences":
+        return "Offence", lambda value: offence_name(value or "")
+    return policy.name.replace("_", " ").capitalize(), lambda value: str(value) if value not in (None, "") else "(none)"
+
+
+def build_briefing(dataset: Dataset, records: Iterable[Mapping[str, Any]], *, partnership: str, prepared_for: str,
+                   as_of: dt.date) -> Briefing:
     records = list(records)
     markings = [parse_marking(r["marking"]) for r in records if r.get("marking")]
     marking = str(max(markings)) if markings else "OFFICIAL"
-    dates = [d for d in (_date(r.get("committed_from_date")) for r in records) if d]
+    label, name_of = _category_namer(dataset)
+    event = dataset.event_date_field
+    dates = [d for d in (_date(r.get(event)) for r in records) if d]
     week, fortnight = as_of - dt.timedelta(days=7), as_of - dt.timedelta(days=14)
     this_week, last_week, sectors, days, flags = Counter(), Counter(), Counter(), Counter(), Counter()
     caveats = set()
     for record in records:
-        when = _date(record.get("committed_from_date"))
-        offence = offence_name(record.get("offence_code", ""))
+        when = _date(record.get(event))
+        offence = name_of(record.get(dataset.category_field)) if dataset.category_field else name_of(None)
         if when and when > week:
             this_week[offence] += 1
             days[when] += 1
@@ -63,9 +81,9 @@ def build_briefing(records: Iterable[Mapping], *, partnership: str, prepared_for
             sectors[postcode_sector(record.get("postcode") or "")] += 1
         except InvalidPostcode:
             sectors["(no postcode)"] += 1
-        for name in ("flag_domestic", "flag_alcohol", "flag_drugs", "flag_racially_motivated", "flag_distraction_burglary"):
-            if record.get(name):
-                flags[name.removeprefix("flag_").replace("_", " ")] += 1
+        for flag in dataset.flag_fields:
+            if record.get(flag.name):
+                flags[flag.name.removeprefix("flag_").replace("_", " ")] += 1
         handling = record.get("handling") or {}
         if handling:
             caveats.add(f"Originator: {handling.get('originator')}. Purpose: {handling.get('permitted_purpose')}. "
@@ -75,13 +93,17 @@ def build_briefing(records: Iterable[Mapping], *, partnership: str, prepared_for
         title=f"Daily partnership briefing: {partnership}", prepared_for=prepared_for, as_of=as_of, marking=marking,
         total=len(records), last_24h=sum(1 for d in dates if d >= as_of - dt.timedelta(days=1)),
         period=(min(dates), max(dates)) if dates else None,
-        by_offence=tuple((o, this_week[o], last_week[o]) for o in offences),
+        category_label=label, by_category=tuple((o, this_week[o], last_week[o]) for o in offences),
         by_sector=tuple(sectors.most_common(10)),
         by_day=tuple(sorted(days.items())),
         flags=tuple(sorted(flags.items(), key=lambda kv: -kv[1])),
         generalised=sum(1 for r in records if r.get("location_generalised")),
         caveats=tuple(sorted(caveats)),
     )
+
+
+def _plural(label: str) -> str:
+    return label if label.endswith("s") else f"{label}s"
 
 
 def as_text(b: Briefing) -> str:
@@ -91,8 +113,8 @@ def as_text(b: Briefing) -> str:
         lines.append(f"{b.total} records held, committed {b.period[0]:%d %b} to {b.period[1]:%d %b %Y}; "
                      f"{b.last_24h} in the last 24 hours.")
     lines.append(f"{b.generalised} locations were generalised to a postcode with enough households.")
-    lines += ["", "Offences, last 7 days (previous 7 days)"]
-    lines += [f"  {count:>4}  ({previous:>3})  {offence}" for offence, count, previous in b.by_offence] or ["  none"]
+    lines += ["", f"{_plural(b.category_label)}, last 7 days (previous 7 days)"]
+    lines += [f"  {count:>4}  ({previous:>3})  {name}" for name, count, previous in b.by_category] or ["  none"]
     lines += ["", "Busiest postcode sectors"]
     lines += [f"  {count:>4}  {sector}" for sector, count in b.by_sector] or ["  none"]
     lines += ["", "Last 7 days by day"]
@@ -107,7 +129,8 @@ def as_text(b: Briefing) -> str:
 def as_html(b: Briefing) -> str:
     e = html.escape
     banner = f'<div class="marking">{e(b.marking)}</div>'
-    offence_rows = "".join(f"<tr><td>{e(o)}</td><td class=n>{c}</td><td class=n>{p}</td></tr>" for o, c, p in b.by_offence)
+    category_rows = "".join(f"<tr><td>{e(o)}</td><td class=n>{c}</td><td class=n>{p}</td></tr>"
+                            for o, c, p in b.by_category)
     sector_rows = "".join(f"<tr><td>{e(s)}</td><td class=n>{c}</td></tr>" for s, c in b.by_sector)
     peak = max((c for _, c in b.by_day), default=1)
     day_rows = "".join(
@@ -136,7 +159,7 @@ footer {{ margin-top: 1.5rem; font-size: .9rem; color: #444; }}
 <div class="card"><b>{b.last_24h}</b>in the last 24 hours</div>
 <div class="card"><b>{b.generalised}</b>locations generalised to a postcode with enough households</div></div>
 <div class="grid">
-<section><h2>Offences, last 7 days</h2><table><tr><th>Offence</th><th>7 days</th><th>previous 7</th></tr>{offence_rows}</table></section>
+<section><h2>{e(_plural(b.category_label))}, last 7 days</h2><table><tr><th>{e(b.category_label)}</th><th>7 days</th><th>previous 7</th></tr>{category_rows}</table></section>
 <section><h2>Busiest postcode sectors</h2><table><tr><th>Sector</th><th>Records</th></tr>{sector_rows}</table></section>
 <section><h2>Last 7 days by day</h2><table>{day_rows}</table></section>
 <section><h2>Flags</h2><p>{flags}</p></section>

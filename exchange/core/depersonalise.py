@@ -104,7 +104,7 @@ class Depersonaliser:
         postcode = record.get(self._postcode_fields[0]) if self._postcode_fields else None
         easting = record.get(self._axes["easting"]) if self._axes else None
         northing = record.get(self._axes["northing"]) if self._axes else None
-        non_addressable = record.get("location_type") == "non_addressable"
+        non_addressable = self.dataset.is_non_addressable(record)
 
         source = None
         if postcode is not None:

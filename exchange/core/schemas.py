@@ -21,6 +21,7 @@ SANITISE_RULES = frozenset(
     {"keep", "drop", "pseudonymise", "address", "postcode", "coordinate", "dob_to_age", "free_text"}
 )
 SHARING_KINDS = frozenset({"depersonalised", "personal"})
+CODE_LISTS = frozenset({"home_office_offences"})  # code lists whose names exchange.core.reference knows
 
 # Added to every shared record: the protective marking and handling caveats travel with it.
 HANDLING_FIELDS: list[dict[str, Any]] = [
@@ -36,6 +37,7 @@ HANDLING_FIELDS: list[dict[str, Any]] = [
             {"name": "destroy_by", "type": {"type": "int", "logicalType": "date"}},
         ]}, "doc": "Protective marking and handling caveats."},
 ]
+HANDLING_NAMES: tuple[str, ...] = tuple(f["name"] for f in HANDLING_FIELDS[1]["type"]["fields"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,9 @@ class FieldPolicy:
     pseudonym_domain: str | None = None
     axis: str | None = None
     age_field: str | None = None
+    not_before: str | None = None  # another date field this one may not precede (an end after its start)
+    code_list: str | None = None  # the code list its values come from, so outputs can name them
+    flag: bool = False  # a yes/no marker briefings list (domestic, alcohol, drugs ...)
 
     @property
     def leaves(self) -> bool:
@@ -96,6 +101,18 @@ class Dataset:
     doc: str
     fields: tuple[FieldPolicy, ...]
     raw_schema: dict[str, Any]
+    category_field: str | None = None  # what briefings count records by
+    non_addressable_field: str | None = None  # the field saying a place has no postal address ...
+    non_addressable_values: frozenset[str] = frozenset()  # ... and the values that say so
+
+    def is_non_addressable(self, record: Any) -> bool:
+        """A park, a car park, open space: such places keep their own coordinates."""
+        return self.non_addressable_field is not None and record.get(self.non_addressable_field) in \
+            self.non_addressable_values
+
+    @property
+    def flag_fields(self) -> tuple[FieldPolicy, ...]:
+        return tuple(f for f in self.fields if f.flag)
 
     @property
     def personal(self) -> bool:
@@ -174,14 +191,28 @@ def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> 
         policies.append(FieldPolicy(
             name=name, identifier=identifier, rule=rule, nullable=_is_nullable(field["type"]),
             avro_type=field["type"], doc=field.get("doc", ""), pseudonym_domain=field.get("pseudonym_domain"),
-            axis=field.get("axis"), age_field=field.get("age_field"),
+            axis=field.get("axis"), age_field=field.get("age_field"), not_before=field.get("not_before"),
+            code_list=field.get("code_list"), flag=bool(field.get("flag", False)),
         ))
+        if field.get("code_list") is not None and field["code_list"] not in CODE_LISTS:
+            raise fail(f"field {name!r}: code_list must be one of {sorted(CODE_LISTS)}")
+    non_addressable = schema.get("non_addressable") or {}
     dataset = Dataset(
         id=schema["dataset"], title=schema.get("title", schema["dataset"]), source=schema.get("source", ""),
         guidance_section=schema.get("guidance_section", ""), sharing=schema["sharing"],
         event_date_field=schema["event_date_field"], doc=schema.get("doc", ""), fields=tuple(policies),
-        raw_schema=schema,
+        raw_schema=schema, category_field=schema.get("category_field"),
+        non_addressable_field=non_addressable.get("field"),
+        non_addressable_values=frozenset(non_addressable.get("values", ())),
     )
+    names = {f.name for f in policies}
+    for policy in policies:
+        if policy.not_before is not None and policy.not_before not in names:
+            raise fail(f"field {policy.name!r}: not_before names no field {policy.not_before!r}")
+    for attribute, value in (("category_field", dataset.category_field),
+                             ("non_addressable field", dataset.non_addressable_field)):
+        if value is not None and value not in names:
+            raise fail(f"{attribute} {value!r} is not a field")
     try:
         event_field = dataset.field(dataset.event_date_field)
     except KeyError:

@@ -121,9 +121,12 @@ def cross_field_checks(dataset: Dataset, record: Mapping[str, Any], today: dt.da
         value = record.get(name)
         if isinstance(value, dt.date) and value > today:
             reasons.append(f"{name}: {value.isoformat()} is in the future")
-    start, end = record.get("committed_from_date"), record.get("committed_to_date")
-    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
-        reasons.append(f"committed_to_date {end.isoformat()} is before committed_from_date {start.isoformat()}")
+    for policy in dataset.fields:
+        if policy.not_before is None:
+            continue
+        start, end = record.get(policy.not_before), record.get(policy.name)
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            reasons.append(f"{policy.name} {end.isoformat()} is before {policy.not_before} {start.isoformat()}")
     for policy in dataset.fields_with("dob_to_age"):
         dob, event = record.get(policy.name), record.get(dataset.event_date_field)
         if isinstance(dob, dt.date) and isinstance(event, dt.date) and dob > event:

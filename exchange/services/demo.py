@@ -25,8 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from exchange.core.briefing import as_html, as_text, build_briefing
 from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
+from exchange.core.partnership import load_partnership
+from exchange.core.schemas import catalogue
+from exchange.crypto.keys import KeyPair
+from exchange.services.feed import FeedService
 from exchange.storage.feed_store import FeedStore
+from exchange.storage.gazetteer import Gazetteer
+from exchange.testing.gazetteer import synthesise
 from exchange.testing.partnership import (
     COUNCIL,
     DATASET,
@@ -111,8 +118,6 @@ class _Processes:
 
 
 def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Callable[[str], None] = _say) -> DemoSummary:
-    from exchange.storage.gazetteer import Gazetteer
-    from exchange.testing.gazetteer import synthesise
 
     started = time.monotonic()
     summary = DemoSummary()
@@ -199,10 +204,6 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
 
 async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -> tuple[int, int]:
     """Run a feed for the voluntary body, forced onto the dataset it holds no grant for."""
-    from exchange.core.partnership import load_partnership
-    from exchange.core.schemas import catalogue
-    from exchange.crypto.keys import KeyPair
-    from exchange.services.feed import FeedService
 
     keys = KeyPair.load(files.keys[VOLUNTARY], (workdir / ".passphrase").read_text())
     async with FeedStore(workdir / f"{VOLUNTARY}-attempt.db") as store:
@@ -213,14 +214,12 @@ async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -
 
 
 async def _briefing(files, council_db: Path, workdir: Path):
-    from exchange.core.briefing import as_html, as_text, build_briefing
-    from exchange.core.partnership import load_partnership
 
     partnership = load_partnership(files.partnership)
     async with FeedStore(council_db) as store:
         records = [r async for r in store.records(DATASET)]
-    briefing = build_briefing(records, partnership=partnership.name, prepared_for=partnership.signatory(COUNCIL).name,
-                              as_of=dt.date.today())
+    briefing = build_briefing(catalogue()[DATASET], records, partnership=partnership.name,
+                              prepared_for=partnership.signatory(COUNCIL).name, as_of=dt.date.today())
     path = workdir / "briefing.html"
     path.write_text(as_html(briefing))
     return briefing.generalised, as_text(briefing), path

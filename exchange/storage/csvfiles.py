@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from exchange.core.schemas import Dataset, base_type
+from exchange.core.schemas import HANDLING_NAMES, Dataset, base_type
 from exchange.errors import ConfigError
 from exchange.storage.feed_store import to_json
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
-HANDLING = ("marking", "originator", "permitted_purpose", "onward_sharing", "destroy_by")
+HANDLING = HANDLING_NAMES
 NOT_UTF8_REASON = "contains bytes that are not UTF-8; save the export as UTF-8"
 
 
