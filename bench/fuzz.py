@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import test_fuzz as fz  # noqa: E402  (after the path is set)
+from exchange.testing import fuzz as fz  # noqa: E402  (after the path is set)
 
 
 def _random_bytes(rng: random.Random) -> bytes:

@@ -15,11 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from redaction_corpus import SEED, build_corpus, format_table, measure  # noqa: E402
 
 from exchange.core.redact import scrub  # noqa: E402
+from exchange.testing.redaction_corpus import SEED, build_corpus, format_table, measure  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

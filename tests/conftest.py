@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from exchange.transport.broker import EmbeddedBroker
 from exchange.transport.kafka import KafkaSettings
-
-PASSPHRASE = "test passphrase, not a secret"
+from tests.support.partnership import PASSPHRASE
 
 
 @pytest.fixture(scope="module")
@@ -59,24 +57,11 @@ def partnership(demo_files):
     return load_partnership(demo_files.partnership)
 
 
-def agent_config_with_outbox(demo_files, outbox: Path):
-    """The police agent's config with its own outbox, so tests do not share submission history."""
-    from dataclasses import replace
-
-    from agents.config import AgentConfig
-
-    return replace(AgentConfig.load(demo_files.agent_config), outbox=outbox)
-
-
 @pytest.fixture(autouse=True)
 def _no_passphrase_leak(monkeypatch):
     monkeypatch.delenv("EXCHANGE_KEY_PASSPHRASE", raising=False)
     monkeypatch.delenv("EXCHANGE_KEY_PASSPHRASE_FILE", raising=False)
     yield
-
-
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
 
 
 os.environ.setdefault("PYTHONHASHSEED", "0")

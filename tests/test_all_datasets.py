@@ -36,7 +36,7 @@ from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.records import records_for
 from exchange.transport.kafka import ensure_topics
-from tests.kafka_helpers import end_offsets, read_from, start_group_at
+from tests.support.kafka import end_offsets, read_from, start_group_at
 
 pytestmark = pytest.mark.broker
 PER_DATASET = 6

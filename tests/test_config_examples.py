@@ -3,7 +3,7 @@
 from agents.config import AgentConfig
 from exchange.core.partnership import load_partnership
 from exchange.core.schemas import catalogue
-from tests.conftest import repo_root
+from tests.support.partnership import repo_root
 
 
 def test_example_partnership_and_agent_mapping_load():

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from exchange.transport.broker import EmbeddedBroker, free_port
-from tests.faults import (
+from tests.support.faults import (
     Service,
     expected_outputs,
     make_exports,

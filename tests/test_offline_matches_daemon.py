@@ -37,8 +37,8 @@ from exchange.services.sanitiser import SanitiserService
 from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
-from tests.conftest import PASSPHRASE, agent_config_with_outbox
-from tests.kafka_helpers import end_offsets, start_group_at
+from tests.support.kafka import end_offsets, start_group_at
+from tests.support.partnership import PASSPHRASE, agent_config_with_outbox
 
 pytestmark = pytest.mark.broker
 ROWS, BAD_ROWS, SEED = 90, 4, 4242

@@ -25,7 +25,7 @@ from exchange.testing.records import (
     rows_for,
     write_rows_csv,
 )
-from tests.conftest import PASSPHRASE
+from tests.support.partnership import PASSPHRASE
 
 TODAY = dt.date.today()
 ROWS = 60

@@ -37,7 +37,7 @@ from exchange.testing.partnership import (
     police_offence_export,
 )
 from exchange.transport.readers import read_topic
-from tests.conftest import agent_config_with_outbox
+from tests.support.partnership import agent_config_with_outbox
 
 pytestmark = pytest.mark.broker
 ROWS, BAD_ROWS = 120, 6

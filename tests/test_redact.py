@@ -11,12 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.core.redact import KINDS, Scrubbed, nhs_number_is_valid, scrub
-
-try:  # tests/ run with rootdir on sys.path, or as a package
-    from redaction_corpus import build_corpus, format_table, measure
-except ImportError:  # pragma: no cover
-    from tests.redaction_corpus import build_corpus, format_table, measure
-
+from exchange.testing.redaction_corpus import build_corpus, format_table, measure
 
 # ---------------------------------------------------------------------------------------------
 # The result type

@@ -33,8 +33,8 @@ from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.storage.registry import Registry, partnership_source
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
-from tests.conftest import agent_config_with_outbox
-from tests.kafka_helpers import end_offsets, read_from, start_group_at
+from tests.support.kafka import end_offsets, read_from, start_group_at
+from tests.support.partnership import agent_config_with_outbox
 
 pytestmark = pytest.mark.broker
 BEFORE, AFTER = 25, 20

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from exchange.core.address import strip_address
 from exchange.core.redact import scrub
 from exchange.core.schemas import Dataset
-from exchange.errors import Refused
+from exchange.errors import ReasonCode, Refused
 
 Pseudonymise = Callable[[str, str], str]  # (domain, value) -> token; exchange.crypto.pseudonyms.Pseudonymiser
 
@@ -113,7 +113,7 @@ class Depersonaliser:
             source = self.gazetteer.nearest(easting, northing)
         if source is None:
             if postcode is not None:
-                raise Refused("location_unplaceable",
+                raise Refused(ReasonCode.LOCATION_UNPLACEABLE,
                               f"postcode {postcode} is not in the gazetteer and the record has no coordinates")
             for name in self._postcode_fields + list(self._axes.values()):
                 out[name] = None

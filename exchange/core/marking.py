@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from exchange.errors import Refused
+from exchange.errors import ReasonCode, Refused
 
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 DESCRIPTORS = ("PERSONAL", "ORGANISATIONAL", "COMMERCIAL")
@@ -48,16 +48,16 @@ def parse_marking(text: str, legacy_map: Mapping[str, str] = DEFAULT_LEGACY_MAP)
     """Parse a marking as an agency sent it, mapping legacy GPMS markings. Refuses above OFFICIAL."""
     normalised = re.sub(r"\s+", " ", (text or "").strip().upper())
     if not normalised:
-        raise Refused("marking_unmapped", "record carries no protective marking")
+        raise Refused(ReasonCode.MARKING_UNMAPPED, "record carries no protective marking")
     mapped = {k.upper(): v for k, v in legacy_map.items()}.get(normalised, normalised)
     for level in ABOVE_OFFICIAL:
         if mapped == level or mapped.startswith(level + " "):
-            raise Refused("marking_above_official",
+            raise Refused(ReasonCode.MARKING_ABOVE_OFFICIAL,
                           f"marking {text!r} is above OFFICIAL; the exchange is not accredited for it")
     match = _MARKING_RE.match(mapped)
     if not match or match.group("cls").strip() not in CLASSIFICATIONS:
-        raise Refused("marking_unmapped", f"marking {text!r} is not a known or mapped classification")
+        raise Refused(ReasonCode.MARKING_UNMAPPED, f"marking {text!r} is not a known or mapped classification")
     descriptor = match.group("desc")
     if descriptor is not None and descriptor not in DESCRIPTORS:
-        raise Refused("marking_unmapped", f"marking {text!r} has an unknown descriptor [{descriptor}]")
+        raise Refused(ReasonCode.MARKING_UNMAPPED, f"marking {text!r} has an unknown descriptor [{descriptor}]")
     return Marking(match.group("cls").strip(), descriptor)

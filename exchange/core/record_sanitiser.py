@@ -19,7 +19,7 @@ from exchange.core.partnership import Partnership
 from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
-from exchange.errors import InvalidPostcode, Refused
+from exchange.errors import InvalidPostcode, ReasonCode, Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class RecordSanitiser:
             try:
                 outcome = self._depersonaliser(dataset).apply(record)
             except GazetteerError as exc:
-                raise Refused("location_unplaceable", f"{label}: {exc}") from None
+                raise Refused(ReasonCode.LOCATION_UNPLACEABLE, f"{label}: {exc}") from None
             shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
         shared.setdefault("location_generalised", False)
         shared["handling"] = self.handling(dataset, originator, marking, today)
@@ -86,7 +86,7 @@ class RecordSanitiser:
         if reasons:
             # Name the fields, not their values: this reason travels to the dead-letter topic and logs.
             named = sorted({f.name for f in dataset.fields if any(f.name in reason for reason in reasons)})
-            raise Refused("record_invalid", f"{label}: fails validation in {', '.join(named) or 'its fields'}")
+            raise Refused(ReasonCode.RECORD_INVALID, f"{label}: fails validation in {', '.join(named) or 'its fields'}")
 
     def _depersonaliser(self, dataset: Dataset) -> Depersonaliser:
         if dataset.id not in self._depersonalisers:

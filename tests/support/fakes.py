@@ -1,0 +1,169 @@
+"""In-memory stand-ins for the Kafka edge, so the service cores run without a broker.
+
+`Topics` holds every topic's values in order; `FakeProducer.send` appends (and acknowledges at
+once); `FakeConsumer` reads its topics from a position and remembers what it committed;
+`FakeKeyReader.refresh` feeds new key grants to an opener, as the real KeyTopicReader does;
+`MemoryState` and `MemoryAudit` keep what the sanitiser would write to SQLite.
+These are not mocks of aiokafka: they only honour the small interface the consume loop uses
+(exchange.transport.loop), which is the point of that interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exchange.core.audit_events import AuditEvent
+from exchange.errors import EnvelopeError
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+    key: bytes | None = None
+
+
+class Topics:
+    def __init__(self) -> None:
+        self.values: dict[str, list[tuple[bytes | None, bytes | None]]] = defaultdict(list)
+
+    def append(self, topic: str, value: bytes | None, key: bytes | None = None) -> Message:
+        self.values[topic].append((key, value))
+        return Message(topic, 0, len(self.values[topic]) - 1, value, key)
+
+    def messages(self, topic: str, start: int = 0) -> list[Message]:
+        return [Message(topic, 0, offset, value, key)
+                for offset, (key, value) in enumerate(self.values[topic]) if offset >= start]
+
+    def read(self, topic: str) -> list[bytes | None]:
+        return [value for _, value in self.values[topic]]
+
+
+class FakeProducer:
+    def __init__(self, topics: Topics):
+        self.topics = topics
+
+    async def send(self, topic: str, value: bytes, key: bytes | None = None) -> asyncio.Future[Message]:
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        future.set_result(self.topics.append(topic, value, key))
+        return future
+
+
+class FakeConsumer:
+    """Reads its topics (partition 0) from where its group last committed."""
+
+    def __init__(self, topics: Topics, *names: str):
+        self.topics = topics
+        self.names = names
+        self.committed: dict[str, int] = {name: 0 for name in names}
+        self._position = dict(self.committed)
+
+    async def getmany(self, *partitions: Any, timeout_ms: int = 0,
+                      max_records: int | None = None) -> Mapping[str, list[Message]]:
+        batch = {}
+        for name in self.names:
+            messages = self.topics.messages(name, self._position[name])[:max_records]
+            if messages:
+                batch[name] = messages
+                self._position[name] = messages[-1].offset + 1
+        if not batch:
+            await asyncio.sleep(timeout_ms / 1000)
+        return batch
+
+    async def commit(self, offsets: Mapping[str, int]) -> None:
+        self.committed.update(offsets)
+
+
+class FakeKeyReader:
+    """Feeds key grants published on these topics to `accept`, reading only what is new."""
+
+    def __init__(self, topics: Topics, names: Iterable[str], accept: Callable[[bytes], Any]):
+        self.topics = topics
+        self.names = list(names)
+        self.accept = accept
+        self.read = {name: 0 for name in self.names}
+        self.refreshes = 0
+
+    async def refresh(self) -> int:
+        self.refreshes += 1
+        accepted = 0
+        for name in self.names:
+            for message in self.topics.messages(name, self.read[name]):
+                self.read[name] = message.offset + 1
+                try:
+                    self.accept(message.value)
+                    accepted += 1
+                except EnvelopeError:
+                    pass
+        return accepted
+
+
+class MemoryState:
+    """The sanitiser's processed state (SanitiserState) as a dict."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[str, str] = {}
+
+    async def content_hash(self, message_id: str) -> str | None:
+        return self.hashes.get(message_id)
+
+    async def remember(self, items: Iterable[tuple[str, str]]) -> None:
+        for message_id, digest in items:
+            self.hashes.setdefault(message_id, digest)
+
+
+class MemoryAudit:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    async def append_many(self, events: Iterable[AuditEvent]) -> int:
+        added = list(events)
+        self.events += added
+        return len(added)
+
+    async def append(self, event: AuditEvent) -> int:
+        return await self.append_many([event])
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+
+class MemoryFeedStore:
+    """The feed store's write interface (FeedStore) in memory; `commit` makes writes visible."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self.supplies: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.refusals: list[tuple[str, int, int, str | None, str, str]] = []
+        self.commits = 0
+        self._pending: dict[str, tuple[str, str, dict[str, Any]]] = {}
+
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool:
+        if message_id in self.records or message_id in self._pending:
+            return False
+        self._pending[message_id] = (dataset, marking, record)
+        return True
+
+    async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
+        self.supplies[message_id] = (dataset, metadata)
+
+    async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None, code: str,
+                          reason: str) -> None:
+        self.refusals.append((topic, partition, offset, message_id, code, reason))
+
+    async def commit(self) -> None:
+        self.records.update(self._pending)
+        self._pending = {}
+        self.commits += 1
+
+    async def purge_expired(self, today: Any) -> int:
+        expired = [m for m, (_, _, r) in self.records.items() if r["handling"]["destroy_by"] < today]
+        for message_id in expired:
+            del self.records[message_id]
+        return len(expired)
