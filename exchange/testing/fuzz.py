@@ -352,7 +352,7 @@ def ingest_world() -> IngestWorld:
     from exchange.testing.gazetteer import synthesise
     from exchange.testing.partnership import COLUMNS, DATASET, police_offence_export
 
-    config = AgentConfig.load(Path(__file__).resolve().parent.parent / "config" / "agents" / "police.toml")
+    config = AgentConfig.load(Path(__file__).resolve().parents[2] / "config" / "agents" / "police.toml")
     assert config.dataset == DATASET and set(config.columns.values()) == set(COLUMNS), "demo mapping and export differ"
     dataset = catalogue()[DATASET]
     required = frozenset(config.columns.get(f.name, f.name) for f in dataset.fields
