@@ -40,7 +40,7 @@ What is caught (kind: replacement):
     wife, husband, partner, ex-partner, boyfriend, girlfriend, neighbour, brother, sister, mother,
     father, mum, dad, friend, tenant, landlord, carer...): "suspect Kyle Jones" ->
     "suspect [NAME]";
-  * a first name from the embedded list of common UK forenames (``FORENAMES``, about 300) in
+  * a first name from the embedded list of common UK forenames (``wordlists.FORENAMES``, about 300) in
     Title Case followed by a capitalised or UPPER CASE surname ("John Smith", "John SMITH"), or
     on its own when followed by a possessive or a reporting verb ("Kyle said", "Sarah's car");
   * police surname notation in mixed-case text: "Kerry SINGH" and "SINGH, Kerry" with any first
@@ -100,6 +100,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from exchange.core import _redact_words as wordlists
 from exchange.core.address import BUILDING_WORDS, STREET_SUFFIXES
 from exchange.core.postcode import (
     POSTCODE_IN_TEXT_RE,
@@ -116,6 +117,8 @@ __all__ = [
     "TOKENS",
     "FORENAMES",
 ]
+
+FORENAMES = wordlists.FORENAMES
 
 KINDS: tuple[str, ...] = (
     "email",
@@ -215,13 +218,6 @@ _HOUSE_RE = re.compile(
     r",?\s+"
     rf"(?P<street>(?:[A-Za-z][\w'’-]*\.?\s+){{1,3}}(?i:{_SUFFIX_ALT})\b\.?)"
 )
-_STREET_STOP = frozenset(
-    """
-    a an the on in at of from to and or with by near outside into onto down up along across his
-    her their my our your its this that these those some any two three four five six seven eight
-    nine ten was were is are has had have who which but then over under after before for as
-    """.split()
-)
 _PREMISES_WORDS = r"(?:flat|apartment|apt|unit|room|maisonette|bedsit|studio)"
 _FLAT_RE = re.compile(
     rf"\b(?P<word>(?i:{_PREMISES_WORDS}))\.?\s+(?:(?i:no\.?|number)\s*)?"
@@ -250,102 +246,13 @@ _CUE_RE = re.compile(
     rf"(?P<name>{_NAMEWORD}(?:\s+{_NAMEWORD}){{0,2}})"
 )
 
-# About 300 common forenames in the UK (ONS baby-name lists across decades plus common names in
-# British South Asian, Polish, Romanian and Irish communities). Words that are also ordinary words
-# in capitalised position (Will, Bill, May, June, April, Hope, Faith, Joy, Dawn, Summer, Mark as a
-# verb is kept) are left out on purpose.
-FORENAMES: frozenset[str] = frozenset(
-    """
-    Oliver George Harry Jack Jacob Noah Charlie Thomas Oscar William James Leo Alfie Henry Joshua
-    Freddie Archie Ethan Isaac Alexander Joseph Edward Samuel Max Daniel Arthur Lucas Mohammed
-    Muhammad Mohammad Logan Theo Harrison Benjamin Mason Sebastian Finley Adam Dylan Zachary Riley
-    Teddy Theodore David Elijah Jake Toby Louie Reuben Arlo Hugo Luca Jaxon Matthew Harvey Reggie
-    Michael Tommy Jenson Frankie Ryan John Paul Mark Andrew Richard Christopher Stephen Steven Peter
-    Robert Anthony Kevin Gary Ian Martin Simon Neil Craig Darren Lee Wayne Dean Carl Stuart Scott
-    Jason Shaun Sean Liam Connor Kyle Jordan Callum Lewis Aaron Nathan Bradley Luke Kieran Jamie Ben
-    Sam Tom Dan Dave Chris Mike Steve Jim Tony Brian Keith Colin Graham Alan Barry Terry Derek
-    Trevor Philip Patrick Declan Ali Ahmed Hassan Omar Imran Bilal Usman Adnan Tariq Raj Sanjay Amit
-    Arjun Jakub Piotr Tomasz Marcin Krzysztof Andrei Ionut Kai Tyler Jayden Reece Rhys Owen Gareth
-    Dafydd Jonathan Nicholas Matt Joe Danny Ricky Robbie Billy Bobby Jimmy Kenneth Ronald Roger
-    Dennis Malcolm Gordon Ray Raymond Frank Stanley Harold Albert Ernest Dominic Marcus Vincent
-    Olivia Amelia Isla Ava Mia Ivy Lily Isabella Sophia Sophie Grace Freya Florence Willow Emily
-    Ella Poppy Evie Charlotte Jessica Daisy Sienna Elsie Alice Ruby Chloe Emma Hannah Lucy Holly
-    Megan Lauren Rebecca Sarah Laura Amy Rachel Nicola Claire Michelle Kelly Gemma Hayley Danielle
-    Stacey Leanne Natalie Katie Kirsty Zoe Jade Amber Chelsea Shannon Paige Courtney Bethany Abigail
-    Jennifer Elizabeth Helen Susan Karen Julie Linda Tracey Tracy Donna Sharon Joanne Angela Lisa
-    Wendy Deborah Jacqueline Margaret Patricia Barbara Christine Janet Carol Pauline Sandra Maria
-    Anna Fatima Aisha Ayesha Zainab Maryam Amina Priya Sunita Agnieszka Katarzyna Joanna Aleksandra
-    Ioana Siobhan Aoife Niamh Catherine Kate Louise Victoria Rose Jasmine Leah Molly Millie Maisie
-    Phoebe Eva Harriet Matilda Esme Imogen Nicole Samantha Jodie Kayleigh Toni Jo Caroline Diane
-    Alison Dorothy Joan Jean Kathleen Mary Anne Ann Jane Sally Lorraine Debbie Mandy Tina Jenny Kim
-    Vicky Becky Beth Ellie Jess Abbie Shauna Tia Demi Keeley Jasmin Naomi Hollie Georgia Erin
-    """.split()
-)
 
-# Capitalised words that are not part of a personal name in these texts.
-_NAME_STOP = frozenset(
-    """
-    I The A An He She It They We You His Her Their Its Our My Your This That These Those Who What
-    When Where Which There Here Then And Or But If As At On In Of To For From By With Not No Yes
-    Unknown Persons Person Male Female Man Woman Men Women Boy Girl Youth Youths Child Children Adult
-    Police Officer Officers PC PCSO DC DS DI Sgt Constable Sergeant Ambulance Fire Council CCTV ASB
-    Statement Statements Vehicle Vehicles Car Van Bike Reports Reported Reporting States Stated Said
-    Says Was Is Has Had Have Believes Believed Advised Attended Arrested Charged Interviewed Unable
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
-    July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
-    White Black Asian British English Scottish Welsh Irish Polish Romanian Lithuanian Latvian
-    European Eastern Western Mixed Caucasian Arab Chinese Indian Pakistani Bangladeshi African
-    Caribbean Somali Kurdish Turkish Albanian Afghan Iraqi Iranian Syrian Eritrean Sudanese Roma
-    Traveller Muslim Christian Jewish Sikh Hindu North South East West Northern Southern Central
-    Theft Burglary Robbery Assault Damage Criminal Fraud Harassment Stalking Arson Shoplifting
-    Violence Drugs Drug Weapon Knife Public Order Offence Offender Suspect Victim Witness Caller
-    Crime Incident Report Log Ref Reference Number Address Location Time Date Unit Flat Apartment
-    Room House Home Road Street Lane Avenue Close Drive Way Court Hill Park Square Station Hospital
-    School Academy College University Primary Infant Junior Surgery Practice Medical Health Memorial
-    Arms Inn Hotel Tavern Bar Pub Club Stadium Community Hall Library Museum Gallery Theatre Cinema
-    Market Shopping Retail Estate Trust Foundation Ltd Limited PLC Group Associates Solicitors
-    Motors Garage Bridge Airport Terminal Line Centre Center Building Tower Church Chapel Ward
-    Cottage Gardens Green FC United City Town Coach Bus Train Rail Railway Services Service Team
-    Housing Social Care Support Services NHS GP A&E UK GB NFA IC1 IC2 IC3 IC4 IC5 IC6 ID OK TV BMW
-    VW DVLA HMRC DWP CID MO RTC Mum Dad Nan Grandad Mother Father Son Daughter Brother Sister
-    Partner Wife Husband Friend Neighbour Landlord Tenant Carer Staff Security Manager Shop Store
-    Also Again Later Earlier Today Yesterday Tonight Morning Afternoon Evening Night Approx Around
-    Christmas Easter Halloween Bonfire New Year Eve Day Week Month
-    Support Management Liaison Programme Scheme Panel Hub Champion Code Personal Impact Information
-    Lead Protection Safeguarding Assessment Referral Plan Order Notice Warning Contract Agreement
-    Advocate Advocacy Worker Services Officer Coordinator Co-ordinator Mental Adult Children's
-    """.split()
-)
 _STREET_OR_BUILDING = STREET_SUFFIXES | BUILDING_WORDS | {
     "hospital", "school", "academy", "college", "university", "station", "surgery", "practice",
     "church", "centre", "center", "stadium", "park", "primary", "infant", "junior", "memorial",
     "arms", "inn", "hotel", "tavern", "library", "museum", "theatre", "cinema", "airport", "bridge",
     "line", "coach", "ward", "clinic", "fc", "nursery", "garden", "gardens", "estate",
 }
-_PLACE_PREFIX = frozenset("st st. saint king queen prince princess port fort lake mount cape lady lord".split())
-_BRANDS = tuple(
-    b.lower()
-    for b in (
-        "Ted Baker", "John Lewis", "Jack Daniels", "Jack Daniel's", "Jack Wills", "Jack Wolfskin",
-        "Paul Smith", "Hugo Boss", "Tommy Hilfiger", "Ralph Lauren", "Calvin Klein", "Tom Ford",
-        "Michael Kors", "Dr Martens", "Dr. Martens", "Doc Martens", "Christian Dior",
-        "Louis Vuitton", "Kurt Geiger", "Karen Millen", "Jimmy Choo", "Charles Tyrwhitt",
-        "Harvey Nichols", "Thomas Sabo", "Ben Sherman", "Fred Perry", "Henri Lloyd", "Peter Jones",
-        "Miss Selfridge", "Victoria Beckham", "Stella McCartney", "Harry Potter", "Mr Kipling",
-        "Ted Bakers", "Jack Daniel", "Jo Malone", "Laura Ashley", "Ray Ban", "Ray-Ban", "Jimmy Choos",
-        "Dr Pepper", "Sam Browne", "Victoria Secret", "Victoria's Secret", "Alexander McQueen",
-        "Oliver Bonas", "Oliver Sweeney", "Ted Lasso", "Henry Hoover", "Tommy Bahama", "Mr Whippy",
-        "Mr Muscle", "Mr Sheen", "PC World", "PC Specialist", "DS Lite", "DS Smith", "DC Comics",
-        "DC Shoes", "DC Thomson",
-    )
-)
-_REPORTING_VERBS = frozenset(
-    """
-    said says stated states told reported reports was is has had went came left called lives
-    threatened punched assaulted hit kicked shouted pushed grabbed spat sent texted messaged
-    phoned rang returned arrived attended admitted denied claimed alleged refused agreed who
-    """.split()
-)
 _FORENAME_RE = re.compile(
     r"\b(?P<first>[A-Z][a-z]+)(?![A-Za-z0-9_-]|['’][A-Za-z]{2})"
     rf"(?P<rest>(?:\s+{_NAMEWORD}){{0,2}})"
@@ -362,45 +269,6 @@ _ROMAN_RE = re.compile(r"^[IVXLC]+$")
 _SURNAME_FIRST_RE = re.compile(
     r"\b(?P<sur>(?:MC|MAC|O['’])?[A-Z]{3,}(?:[-'’][A-Z]{2,})?),\s*"
     r"(?P<first>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)(?![A-Za-z0-9_])"
-)
-# Surnames that are also stop words or street words; accepted after a title, a cue or a listed
-# first name ("Mrs White", "suspect Emma Green", "Callum Hall").
-_SURNAME_COLLISIONS = frozenset(
-    """
-    White Black Brown Green Wood Woods Hall King Hill English Welsh Scott Ward Park Marsh Church
-    Lane Bishop Dean Field Fields Banks Moore Young Lord Knight Page Rose Street Ford Grove Dale
-    Bank Vale Mills Holmes Gray Grey Cross Bridge Marshall Chapman Mason Parker Rowe Walsh Shaw
-    Croft Holt Mead Heath Gates Chase Ridge Lee Lees Wells Brook Brooks Nash
-    """.split()
-)
-# The subset that follows a first name without a cue and is still a surname, not a place
-# ("Jade Shaw", "Kyle White"; but "Rose Hill", "Victoria Park", "Albert Hall" are places).
-_SURNAME_COLLISIONS_UNCUED = frozenset(
-    """
-    White Black Brown King English Welsh Scott Ward Marsh Bishop Dean Banks Moore Young Lord Knight
-    Page Ford Holmes Gray Grey Marshall Chapman Mason Parker Rowe Walsh Shaw Holt Nash Wells Brooks
-    """.split()
-)
-# Capitalised words that start names of products, vehicles, shops and services, never people.
-_NOT_FIRST_NAMES = frozenset(
-    """
-    Ford Vauxhall Nissan Toyota Honda Audi Mercedes Volkswagen Kia Hyundai Peugeot Renault Citroen
-    Fiat Mini Land Range Skoda Seat Volvo Mazda Suzuki Yamaha Kawasaki Apple Samsung Sony Nike
-    Adidas Puma Stihl Makita Bosch Tesco Asda Aldi Lidl Sainsbury Morrisons Boots Argos Currys
-    Primark Spar Costa Greggs Subway Amazon Royal Mail Evri Hermes Canon Nikon Dell Lenovo Microsoft
-    Xbox PlayStation Nintendo Trek Carrera Specialised Specialized Raleigh Brompton Transit Sprinter
-    Victim Suspect Offender Witness Caller Integrated Safer Neighbourhood Neighbourhoods Multi
-    """.split()
-)
-_ACRONYMS = frozenset(
-    """
-    CCTV ASB NHS DVLA HMRC BTP PCSO RTC ANPR TWOC ABH GBH NFA PND PNC MOJ CPS LGBT ASAP UPVC ATM SIM
-    USB DVD LCD LED GPS BMX SUV MPV CEO PACT MARAC MAPPA DASH IDVA ISVA CAMHS SARC CSP ASBO CBO CPN
-    OIC HQ PPE ETA LTD PLC RSPCA RSPB DWP CID MASH PCC FYI TBC TBA NOK DOB NFPA GDPR DPA FOI MP MEP
-    YOT YOS IOM PPU CCG ICB LSCB LSCP SAB DVPO DVPN CPW PSPO OPCC IOPC NPT SNT HMO HMP YOI EHCP SENCO
-    LADO FGM CSE CCE NRM SOCG OCG PPN VPU VRU NPS ASC CIN LAC CLA NHSE UKBA HMPPS CJSM ACPO NPCC NCA
-    RTA DDA SIA TFL DBS MOD RSL AMPDS NCRS NFIB ASAP TWOCS HATE UNIT TEAM CALL NOTE INFO
-    """.split()
 )
 
 _FOLLOWING_WORD_RE = re.compile(r"\s*([A-Za-z][\w'’-]*)")
@@ -483,13 +351,13 @@ def _house(match: re.Match[str]) -> str | None:
     if suffix.lower() not in STREET_SUFFIXES:
         return None
     if suffix[0].isupper() and all(w[0].isupper() for w in names):
-        if names[0].lower() in _STREET_STOP and names[0] != "The":
+        if names[0].lower() in wordlists.STREET_STOP and names[0] != "The":
             return None
         if len(names) == 1 and names[0] == "The" and suffix.lower() not in _THE_SUFFIXES:
             return None  # "5 The Green" is a street; "5 The Way" is not
         return street
     if street == street.lower() and suffix in _LOWER_OK_SUFFIXES:
-        if any(w.lower().strip(".") in _STREET_STOP for w in names):
+        if any(w.lower().strip(".") in wordlists.STREET_STOP for w in names):
             return None
         return street
     return None
@@ -501,7 +369,7 @@ def _flat(match: re.Match[str]) -> str | None:
 
 def _is_brand(text: str) -> bool:
     low = re.sub(r"\s+", " ", text).lower()
-    return any(low.startswith(b) for b in _BRANDS)
+    return any(low.startswith(b) for b in wordlists.BRANDS)
 
 
 def _next_word(text: str, pos: int) -> str:
@@ -532,7 +400,7 @@ def _is_street_word(word: str) -> bool:
 
 
 def _is_acronym(word: str) -> bool:
-    return word.isupper() and (word in _NAME_STOP or word in _ACRONYMS or len(word) < 3)
+    return word.isupper() and (word in wordlists.NAME_STOP or word in wordlists.ACRONYMS or len(word) < 3)
 
 
 def _accept_words(words: list[str], strong: bool) -> list[str]:
@@ -541,8 +409,8 @@ def _accept_words(words: list[str], strong: bool) -> list[str]:
     kept: list[str] = []
     for w in words:
         bare = w.rstrip(".")
-        colliding = strong and bare.title() in _SURNAME_COLLISIONS
-        if not colliding and (bare in _NAME_STOP or bare.title() in _NAME_STOP or _is_street_word(bare)):
+        colliding = strong and bare.title() in wordlists.SURNAME_COLLISIONS
+        if not colliding and (bare in wordlists.NAME_STOP or bare.title() in wordlists.NAME_STOP or _is_street_word(bare)):
             break
         if bare.isupper() and _is_acronym(bare) and not colliding:
             break
@@ -573,7 +441,7 @@ def _make_title_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         words = parts[len(initials) :]
         if _place_follows(text, match.end()):
             return None  # "Dr Green Lane"
-        if len(words) >= 2 and _is_street_word(words[-1]) and words[0] not in FORENAMES:
+        if len(words) >= 2 and _is_street_word(words[-1]) and words[0] not in wordlists.FORENAMES:
             return None  # "Mr Acacia Avenue" (what "Mr 12 Acacia Avenue" becomes), "Mr Green Lane"
         kept = _accept_words(words, strong=True)
         if not kept:
@@ -589,26 +457,26 @@ def _make_cue_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         words = match.group("name").split()
         if _is_brand(match.group("name")) or _place_follows(text, match.end()):
             return None
-        if _is_street_word(words[0]) or words[0] in _NAME_STOP or words[0] in _NOT_FIRST_NAMES:
+        if _is_street_word(words[0]) or words[0] in wordlists.NAME_STOP or words[0] in wordlists.NOT_FIRST_NAMES:
             return None  # "witness Park", "victim Support"
         if (
             len(words) >= 2
             and _is_street_word(words[-1])
-            and words[0].title() not in FORENAMES
-            and words[-1].title() not in _SURNAME_COLLISIONS
+            and words[0].title() not in wordlists.FORENAMES
+            and words[-1].title() not in wordlists.SURNAME_COLLISIONS
         ):
             return None  # "caller Mill Lane" is a place
-        kept = _accept_words(words, strong=words[0].title() in FORENAMES or len(words) == 1)
+        kept = _accept_words(words, strong=words[0].title() in wordlists.FORENAMES or len(words) == 1)
         if kept and kept[0].isupper():
             # Upper-case text ("SUSPECT KYLE NOWAK ASSAULTED"): only a listed first name, and at
             # most one surname word that does not look like a verb. An upper-case word alone after
             # a cue is an acronym more often than not.
-            if kept[0].title() not in FORENAMES:
+            if kept[0].title() not in wordlists.FORENAMES:
                 return None
             kept = kept[:2]
             if len(kept) == 2 and (
-                re.search(r"(?:ED|ING|S)$", kept[1]) and kept[1].title() not in _SURNAME_COLLISIONS
-                or kept[1].lower() in _REPORTING_VERBS
+                re.search(r"(?:ED|ING|S)$", kept[1]) and kept[1].title() not in wordlists.SURNAME_COLLISIONS
+                or kept[1].lower() in wordlists.REPORTING_VERBS
             ):
                 kept = kept[:1]
         if not kept:
@@ -621,16 +489,16 @@ def _make_cue_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
 def _make_forename_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
     def cb(match: re.Match[str]) -> str | None:
         first = match.group("first")
-        if first not in FORENAMES:
+        if first not in wordlists.FORENAMES:
             return None
         text = match.string
-        if _prev_word(text, match.start()).lower() in _PLACE_PREFIX:
+        if _prev_word(text, match.start()).lower() in wordlists.PLACE_PREFIX:
             return None  # "St John", "King Charles", "Queen Victoria"
         if _is_brand(text[match.start() : match.start() + 40]):
             return None
         rest_words = match.group("rest").split()
         if _place_follows(text, match.end()) or any(
-            _is_street_word(w) and w.title() not in _SURNAME_COLLISIONS_UNCUED for w in rest_words
+            _is_street_word(w) and w.title() not in wordlists.SURNAME_COLLISIONS_UNCUED for w in rest_words
         ):
             return None  # "Victoria Road", "John Radcliffe Hospital", "Rose Cottage"
         kept = _accept_words(rest_words, strong=True)
@@ -643,7 +511,7 @@ def _make_forename_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         # A listed first name on its own: only with a possessive or a reporting verb after it.
         after = text[match.start("rest") :]
         nxt = _next_word(text, match.start("rest"))
-        if re.match(r"['’]s\b", after) or (nxt in _REPORTING_VERBS):
+        if re.match(r"['’]s\b", after) or (nxt in wordlists.REPORTING_VERBS):
             return work.seal(TOKENS["name"]) + match.group("rest")
         return None
 
@@ -656,19 +524,19 @@ def _make_caps_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
     def cb(match: re.Match[str]) -> str | None:
         text = match.string
         first, sur = match.group("first"), match.group("sur")
-        if _ROMAN_RE.match(sur) or _prev_word(text, match.start()).lower() in _PLACE_PREFIX:
+        if _ROMAN_RE.match(sur) or _prev_word(text, match.start()).lower() in wordlists.PLACE_PREFIX:
             return None  # "Henry VIII", "King Henry VIII School"
         if _place_follows(text, match.end()):
             return None
-        colliding = sur.title() in _SURNAME_COLLISIONS
-        if not colliding and (_is_acronym(sur) or _is_street_word(sur) or sur in _NAME_STOP):
+        colliding = sur.title() in wordlists.SURNAME_COLLISIONS
+        if not colliding and (_is_acronym(sur) or _is_street_word(sur) or sur in wordlists.NAME_STOP):
             return None
         if first.isupper():
-            if first.title() not in FORENAMES:
+            if first.title() not in wordlists.FORENAMES:
                 return None  # "KYLE NOWAK" only with a listed first name
-        elif first in _NAME_STOP or _is_street_word(first) or first in _NOT_FIRST_NAMES:
+        elif first in wordlists.NAME_STOP or _is_street_word(first) or first in wordlists.NOT_FIRST_NAMES:
             return None
-        elif first not in FORENAMES and len(sur.strip("'’-")) < 4 and not colliding:
+        elif first not in wordlists.FORENAMES and len(sur.strip("'’-")) < 4 and not colliding:
             return None  # "Northshire YOT", "Monthly IOM": three capitals are an acronym here
         if _is_brand(f"{first} {sur}") or _is_brand(f"{sur} {first}"):
             return None
