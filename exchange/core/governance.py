@@ -11,11 +11,18 @@ tier and consent rules. exchange.storage.registry applies them inside its transa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from exchange.core.partnership import RESPONSIBLE_AUTHORITY, Signatory, tier_permits
+from exchange.core.partnership import (
+    RESPONSIBLE_AUTHORITY,
+    Grant,
+    Signatory,
+    tier_permits,
+)
 from exchange.errors import (
     AggregatesOnly,
     ApprovalRefused,
@@ -26,7 +33,10 @@ from exchange.errors import (
     TierNotPermitted,
 )
 
-__all__ = ["TRANSITIONS", "Transition", "check_approver", "check_grant", "next_status"]
+__all__ = [
+    "TRANSITIONS", "Approval", "ApprovalResult", "Event", "GrantRecord", "SignatoryRecord", "Suspension", "SyncReport",
+    "Transition", "check_approver", "check_grant", "next_status",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +113,110 @@ def check_grant(signatory: Signatory, dataset_id: str, *, personal: bool, purpos
                                          f"cannot approve its sharing: the originator of the data must")
     if not approver.active:
         raise OriginatorApprovalRequired(f"the approving originator {approver.id} is {approver.status}, not active")
+
+
+# --- what the registry holds, as values -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approval:
+    candidate: str
+    approver: str
+    approved_at: str
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    id: int
+    signatory: str
+    dataset: str
+    purpose: str
+    legal_basis: str
+    approved_by: str
+    expires: dt.date
+    granted_at: str
+    granted_by: str
+    source: str
+    revoked: bool
+    revoked_at: str | None
+    revoked_by: str | None
+    revoke_reason: str | None
+
+    def state(self, today: dt.date) -> str:
+        if self.revoked:
+            return "revoked"
+        return "in force" if today <= self.expires else "expired"
+
+    def as_grant(self) -> Grant:
+        return Grant(signatory=self.signatory, dataset=self.dataset, purpose=self.purpose,
+                     legal_basis=self.legal_basis, approved_by=self.approved_by, expires=self.expires)
+
+    def as_dict(self, today: dt.date) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["expires"] = self.expires.isoformat()
+        data["state"] = self.state(today)
+        return data
+
+
+@dataclass(frozen=True)
+class Suspension:
+    signatory: str
+    reason: str
+    suspended_at: str
+    suspended_by: str
+    reinstated_at: str | None
+    reinstated_by: str | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SignatoryRecord:
+    signatory: Signatory
+    source: str
+    created_at: str
+    status_changed_at: str
+
+    @property
+    def id(self) -> str:
+        return self.signatory.id
+
+    @property
+    def status(self) -> str:
+        return self.signatory.status
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.signatory
+        return {"id": s.id, "name": s.name, "kind": s.kind, "tier": s.tier, "status": s.status,
+                "principal": s.principal, **s.keys.as_config(), "supplies": sorted(s.supplies),
+                "liaison_officer": s.liaison_officer, "source": self.source, "created_at": self.created_at,
+                "status_changed_at": self.status_changed_at}
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    candidate: str
+    approver: str
+    activated: bool
+    approved_by: tuple[str, ...]
+    awaiting: tuple[str, ...]
+
+
+@dataclass
+class SyncReport:
+    added_signatories: list[str] = dataclasses.field(default_factory=list)
+    added_grants: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    refused_grants: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # signatory, dataset, why
+    differences: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added_signatories or self.added_grants)

@@ -25,7 +25,7 @@ How the config and the registry combine (`sync_from_config`, run by every comman
   * A config grant that breaks the grant rules (below) is not imported; the report says why.
     A config grant that has already expired is imported as it is (it gives nothing).
 
-Grant rules (`check_grant`; DESIGN.md, Tiers and access):
+Grant rules (`exchange.core.governance.check_grant`; docs/design.md, Tiers and access):
 
   * tier 3 (scrutiny) receives aggregates only: no record-level dataset can be granted;
   * tier 2 (associate) may be granted depersonalised datasets only;
@@ -44,14 +44,24 @@ import json
 import os
 import re
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 
 import aiosqlite
 
 from exchange.core.acl import AclBinding, check_principal
-from exchange.core.governance import check_approver, check_grant, next_status
+from exchange.core.governance import (
+    Approval,
+    ApprovalResult,
+    Event,
+    GrantRecord,
+    SignatoryRecord,
+    Suspension,
+    SyncReport,
+    check_approver,
+    check_grant,
+    next_status,
+)
 from exchange.core.names import SANITISER_ID, default_principal
 from exchange.core.partnership import (
     KINDS,
@@ -77,12 +87,6 @@ from exchange.storage._sqlite import SqliteFile
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-# --- errors -----------------------------------------------------------------------------------
-
-
-# --- records ----------------------------------------------------------------------------------
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
@@ -93,115 +97,6 @@ def default_actor() -> str:
         return os.environ.get("EXCHANGE_ACTOR") or getpass.getuser()
     except Exception:  # no login name (some containers)
         return "unknown"
-
-
-@dataclass(frozen=True)
-class Approval:
-    candidate: str
-    approver: str
-    approved_at: str
-
-
-@dataclass(frozen=True)
-class GrantRecord:
-    id: int
-    signatory: str
-    dataset: str
-    purpose: str
-    legal_basis: str
-    approved_by: str
-    expires: dt.date
-    granted_at: str
-    granted_by: str
-    source: str
-    revoked: bool
-    revoked_at: str | None
-    revoked_by: str | None
-    revoke_reason: str | None
-
-    def state(self, today: dt.date) -> str:
-        if self.revoked:
-            return "revoked"
-        return "in force" if today <= self.expires else "expired"
-
-    def as_grant(self) -> Grant:
-        return Grant(signatory=self.signatory, dataset=self.dataset, purpose=self.purpose,
-                     legal_basis=self.legal_basis, approved_by=self.approved_by, expires=self.expires)
-
-    def as_dict(self, today: dt.date) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["expires"] = self.expires.isoformat()
-        data["state"] = self.state(today)
-        return data
-
-
-@dataclass(frozen=True)
-class Suspension:
-    signatory: str
-    reason: str
-    suspended_at: str
-    suspended_by: str
-    reinstated_at: str | None
-    reinstated_by: str | None
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    at: str
-    actor: str
-    action: str
-    subject: str
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SignatoryRecord:
-    signatory: Signatory
-    source: str
-    created_at: str
-    status_changed_at: str
-
-    @property
-    def id(self) -> str:
-        return self.signatory.id
-
-    @property
-    def status(self) -> str:
-        return self.signatory.status
-
-    def as_dict(self) -> dict[str, Any]:
-        s = self.signatory
-        return {"id": s.id, "name": s.name, "kind": s.kind, "tier": s.tier, "status": s.status,
-                "principal": s.principal, **s.keys.as_config(), "supplies": sorted(s.supplies),
-                "liaison_officer": s.liaison_officer, "source": self.source, "created_at": self.created_at,
-                "status_changed_at": self.status_changed_at}
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    candidate: str
-    approver: str
-    activated: bool
-    approved_by: tuple[str, ...]
-    awaiting: tuple[str, ...]
-
-
-@dataclass
-class SyncReport:
-    added_signatories: list[str] = dataclasses.field(default_factory=list)
-    added_grants: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    refused_grants: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # signatory, dataset, why
-    differences: list[str] = dataclasses.field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added_signatories or self.added_grants)
-
-
-# --- the grant rules (pure) -------------------------------------------------------------------
-
-
 
 
 # --- the registry -----------------------------------------------------------------------------
