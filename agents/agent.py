@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from agents.config import AgentConfig
 from agents.ingest import read_export, write_quarantine
@@ -64,7 +64,7 @@ def _metadata(config: AgentConfig, dataset: Dataset, source: Path, accepted: lis
         "file_format": "CSV",
         "number_of_records": len(accepted),
         "records_rejected": rejected,
-        "date_supplied": dt.datetime.now(dt.timezone.utc),
+        "date_supplied": dt.datetime.now(dt.UTC),
         "datafields": [f.name for f in dataset.fields],
         "caveats": config.caveats,
         "source_file_sha256": _file_sha256(source),

@@ -10,6 +10,8 @@ from pathlib import Path
 from exchange.core.validation import Formats
 from exchange.errors import ConfigError
 
+_DEFAULT_FORMATS = Formats()
+
 
 @dataclass(frozen=True)
 class AgentConfig:
@@ -26,7 +28,7 @@ class AgentConfig:
     caveats: str | None = None
 
     @classmethod
-    def load(cls, path: str | Path) -> "AgentConfig":
+    def load(cls, path: str | Path) -> AgentConfig:
         path = Path(path)
         try:
             document = tomllib.loads(path.read_text())
@@ -59,7 +61,7 @@ class AgentConfig:
             caveats=agent.get("caveats"),
             columns=dict(document.get("columns", {})),
             formats=Formats(
-                dates=tuple(formats.get("dates", Formats.dates)),
-                times=tuple(formats.get("times", Formats.times)),
+                dates=tuple(formats.get("dates", _DEFAULT_FORMATS.dates)),
+                times=tuple(formats.get("times", _DEFAULT_FORMATS.times)),
             ),
         )

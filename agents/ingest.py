@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from exchange.core.schemas import Dataset
 from exchange.core.validation import Formats, validate_row

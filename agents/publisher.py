@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -47,7 +47,7 @@ async def _settle(outbox: Outbox, in_flight: list[tuple[OutboxItem, asyncio.Futu
     if not in_flight:
         return 0
     results = await asyncio.gather(*(future for _, future in in_flight), return_exceptions=True)
-    done = [item for (item, _), result in zip(in_flight, results) if not isinstance(result, BaseException)]
+    done = [item for (item, _), result in zip(in_flight, results, strict=True) if not isinstance(result, BaseException)]
     await outbox.mark_published(done)
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:

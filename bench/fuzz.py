@@ -6,10 +6,11 @@
 
 The checks are the properties of tests/test_fuzz.py (check_envelope, check_grant,
 check_resigned_grant, check_ingest: only EnvelopeError / a ConfigError naming the file, reasons
-for every rejected row, row counts, no forgery, no shadowed key). This driver draws inputs with `random` from the same mutation and CSV generators,
-which is far faster than Hypothesis' search and does not stop at the first failure: it prints,
-per target, how many inputs were tried, how they were refused (by reason code or reason), and
-every distinct failure, each with a reproducer written to --out.
+for every rejected row, row counts, no forgery, no shadowed key). This driver draws inputs with
+`random` from the same mutation and CSV generators, which is far faster than Hypothesis' search
+and does not stop at the first failure: it prints, per target, how many inputs were tried, how
+they were refused (by reason code or reason), and every distinct failure, each with a reproducer
+written to --out.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ def run_target(name: str, examples: int, seed: int, max_seconds: float | None, o
     reproducers: dict[str, str] = {}
     started = time.monotonic()
     tried = 0
-    for tried in range(1, examples + 1):
+    for _ in range(examples):
+        tried += 1
         state = rng.getstate()
         try:
             make(rng)
@@ -240,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(out).mkdir(parents=True, exist_ok=True)
     names = [n for n in TARGETS if args.targets in n]
     started = time.monotonic()
-    print(f"fuzzing {len(names)} target(s), {args.examples:,} inputs each, {args.jobs} process(es); reproducers -> {out}",
-          flush=True)
+    print(f"fuzzing {len(names)} target(s), {args.examples:,} inputs each, {args.jobs} process(es); "
+          f"reproducers -> {out}", flush=True)
     if args.jobs > 1:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             futures = [pool.submit(run_target, n, args.examples, args.seed, args.max_seconds, out) for n in names]

@@ -23,7 +23,8 @@ from exchange.testing.redaction_corpus import SEED, build_corpus, format_table, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED, help="corpus seed (default: the test seed)")
-    parser.add_argument("--misses", action="store_true", help="also list the missed identifiers and altered clean sentences")
+    parser.add_argument("--misses", action="store_true",
+                        help="also list the missed identifiers and altered clean sentences")
     args = parser.parse_args(argv)
 
     corpus = build_corpus(args.seed)

@@ -65,8 +65,9 @@ def test_create_request_carries_every_binding_with_its_pattern_type():
         {"resource_type": 2, "resource_name": "shared.police_crime_offence", "resource_pattern_type": 3,
          "principal": "User:council", "host": "*", "operation": 3, "permission_type": 3}]
     delete = DeleteAclsRequest_v1.decode(_DeleteAcls([FEED_GROUP]).prepare({31: (1, 3)}).encode()).to_object()
-    assert delete["filters"] == [{"resource_type": 3, "resource_name": "feed.council", "resource_pattern_type_filter": 3,
-                                  "principal": "User:council", "host": "*", "operation": 3, "permission_type": 3}]
+    assert delete["filters"] == [{"resource_type": 3, "resource_name": "feed.council",
+                                  "resource_pattern_type_filter": 3, "principal": "User:council", "host": "*",
+                                  "operation": 3, "permission_type": 3}]
 
 
 def test_a_broker_speaking_only_version_0_cannot_take_prefixed_acls():

@@ -135,11 +135,13 @@ numbers = st.builds(
     lambda n, letter, upper: f"{n}{letter}" if upper is None else f"{n}{letter}{upper}",
     st.integers(min_value=1, max_value=9999),
     st.sampled_from(["", "a", "b", "A", "C"]),
-    st.one_of(st.none(), st.builds(lambda m, sep: f"{sep}{m}", st.integers(1, 9999), st.sampled_from(["-", " - ", "/"]))),
+    st.one_of(st.none(), st.builds(lambda m, sep: f"{sep}{m}", st.integers(1, 9999),
+                                   st.sampled_from(["-", " - ", "/"]))),
 )
 premises = st.one_of(
     st.just(""),
-    st.builds(lambda w, k, sep: f"{w} {k}{sep}", st.sampled_from(["Flat", "Apartment", "Unit", "Room", "Maisonette", "flat", "APARTMENT"]),
+    st.builds(lambda w, k, sep: f"{w} {k}{sep}",
+              st.sampled_from(["Flat", "Apartment", "Unit", "Room", "Maisonette", "flat", "APARTMENT"]),
               st.integers(1, 99), st.sampled_from([", ", " "])),
     st.sampled_from(["1st Floor Flat, ", "Ground Floor Flat, ", "Basement Flat, "]),
 )
@@ -173,7 +175,9 @@ def test_any_text_output_has_no_number_and_no_postcode(text: str) -> None:
 
 address_fragments = st.lists(
     st.one_of(
-        numbers, streets, st.sampled_from(TOWNS), st.sampled_from(["Flat 3", "Rose Cottage", "The Old Rectory", "Unit 4", "PO Box 12", "CV32 4AB", "12-14", "Riverside Court"]),
+        numbers, streets, st.sampled_from(TOWNS),
+        st.sampled_from(["Flat 3", "Rose Cottage", "The Old Rectory", "Unit 4", "PO Box 12", "CV32 4AB", "12-14",
+                         "Riverside Court"]),
         st.text(alphabet="abcXYZ019 ,-/", max_size=8),
     ),
     max_size=6,

@@ -109,7 +109,8 @@ def flow(kafka, party_keys, gazetteer, tmp_path_factory):
                                          dataset=dataset_id, schema_fingerprint=dataset.raw_codec.fingerprint,
                                          marking="OFFICIAL-SENSITIVE")
                     if sealed.key_grant is not None:
-                        await producer.send_and_wait(key_topic(topic), sealed.key_grant, key=sealed.header.key_id.encode())
+                        await producer.send_and_wait(key_topic(topic), sealed.key_grant,
+                                                     key=sealed.header.key_id.encode())
                     await producer.send(topic, sealed.envelope, key=sealed.header.message_id.encode())
             await producer.flush()
         finally:
@@ -192,9 +193,11 @@ def test_depersonalised_datasets_reach_tier2_without_dropped_fields_or_dates_of_
 
 
 def test_crime_reference_pseudonyms_join_offence_offender_and_victim(flow):
-    expected = sorted(pseudonym(flow["secret"], "crime_ref", r["crime_ref"]) for r in flow["inputs"]["police_crime_offence"])
+    expected = sorted(pseudonym(flow["secret"], "crime_ref", r["crime_ref"])
+                      for r in flow["inputs"]["police_crime_offence"])
     tokens = {d: sorted(r["crime_ref"] for r in flow["core"][d]) for d in LINKED}
-    assert tokens["police_crime_offence"] == tokens["police_crime_offender"] == tokens["police_crime_victim"] == expected
+    assert (tokens["police_crime_offence"] == tokens["police_crime_offender"] == tokens["police_crime_victim"]
+            == expected)
     assert len(set(expected)) == PER_DATASET
     # Every other dataset's crime reference (same domain) lands on the same tokens.
     others = Counter()
@@ -206,4 +209,5 @@ def test_crime_reference_pseudonyms_join_offence_offender_and_victim(flow):
                 others[dataset.id] += len(values)
     assert sum(others.values()) > 0
     # A person reference is in another domain: the same text would not give the same token.
-    assert pseudonym(flow["secret"], "person_ref", "CR/77/00001") != pseudonym(flow["secret"], "crime_ref", "CR/77/00001")
+    assert (pseudonym(flow["secret"], "person_ref", "CR/77/00001")
+            != pseudonym(flow["secret"], "crime_ref", "CR/77/00001"))

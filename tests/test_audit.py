@@ -22,7 +22,7 @@ from exchange.storage.audit import (
     content_hash,
 )
 
-T0 = dt.datetime(2024, 4, 1, 9, 30, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 4, 1, 9, 30, tzinfo=dt.UTC)
 
 
 def sample_events(n: int = 6) -> list[AuditEvent]:

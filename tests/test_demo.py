@@ -13,7 +13,8 @@ pytestmark = pytest.mark.broker
 
 
 def test_demo_runs_the_whole_pipeline_and_prints_a_marked_briefing(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "exchange", "demo", "--workdir", str(tmp_path / "run"), "--rows", "40"],
+    result = subprocess.run([sys.executable, "-m", "exchange", "demo", "--workdir", str(tmp_path / "run"),
+                             "--rows", "40"],
                             capture_output=True, text=True, timeout=240, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     out = result.stdout
@@ -21,7 +22,7 @@ def test_demo_runs_the_whole_pipeline_and_prints_a_marked_briefing(tmp_path):
     assert re.search(r"delivered\s+northshire-council 40/40", out)
     assert re.search(r"northshire-victim-support: opened 0, refused \d+", out)
     briefing = out[out.index("=" * 25):].strip().splitlines()
-    assert "OFFICIAL" in briefing[0] and "OFFICIAL" in [l for l in briefing if l.startswith("=")][-1]
+    assert "OFFICIAL" in briefing[0] and "OFFICIAL" in [line for line in briefing if line.startswith("=")][-1]
     page = (tmp_path / "run" / "briefing.html").read_text()
     assert page.count('<div class="marking">OFFICIAL</div>') == 2
     # Every process the demo started has stopped: nothing is left listening in its work tree.

@@ -44,7 +44,8 @@ def test_round_trip_and_header(parties):
     opened = opener.open(sealed.envelope)
     assert opened.payload == b"the record"
     assert opened.header == read_header(sealed.envelope)
-    assert (opened.header.producer, opened.header.marking, opened.header.message_id) == ("police", "OFFICIAL-SENSITIVE", "m-1")
+    assert (opened.header.producer, opened.header.marking, opened.header.message_id) == (
+        "police", "OFFICIAL-SENSITIVE", "m-1")
     assert b"the record" not in sealed.envelope
 
 

@@ -32,7 +32,8 @@ class Feed:
         self.store, self.audit = MemoryFeedStore(), MemoryAudit()
         self.core = FeedCore(world.partnership, world.core.catalogue, world.keys[signatory], signatory, self.store,
                              datasets=[DATASET], audit=self.audit, today=lambda: today)
-        self.core.fetch_keys = FakeKeyReader(world.topics, [key_topic(SHARED)], self.core.opener.accept_key_grant).refresh
+        self.core.fetch_keys = FakeKeyReader(world.topics, [key_topic(SHARED)],
+                                             self.core.opener.accept_key_grant).refresh
         self.consumer = FakeConsumer(world.topics, SHARED)
         self.loop = ConsumeLoop(self.consumer, self.core)
 
@@ -65,7 +66,8 @@ def test_the_grantee_stores_each_record_once_and_audits_each_delivery(world):
     assert feed.audit.kinds() == ["delivery"] * 3 and feed.consumer.committed[SHARED] == 3
     world.topics.append(SHARED, world.topics.read(SHARED)[0])  # a redelivered envelope
     feed.run()
-    assert len(feed.store.records) == 3 and feed.core.stats.duplicates == 1 and feed.audit.kinds().count("delivery") == 3
+    assert (len(feed.store.records) == 3 and feed.core.stats.duplicates == 1
+            and feed.audit.kinds().count("delivery") == 3)
 
 
 def test_a_signatory_without_a_grant_opens_nothing_and_records_why(world):
@@ -103,7 +105,7 @@ def test_garbage_and_tampering_are_refused_and_the_feed_goes_on(world):
 def test_a_supply_s_metadata_is_kept_not_counted_as_a_record(world):
     metadata = {"agency": POLICE, "supplier_contact": "Analysis Unit", "dataset_name": DATASET,
                 "period_start": TODAY, "period_end": TODAY, "file_format": "CSV", "number_of_records": 3,
-                "records_rejected": 0, "date_supplied": dt.datetime.now(dt.timezone.utc),
+                "records_rejected": 0, "date_supplied": dt.datetime.now(dt.UTC),
                 "datafields": ["crime_ref"], "caveats": "none", "source_file_sha256": "0" * 64}
     metadata_codec = codec("dataset_metadata")
     world.supply(world.seal(metadata_codec.encode(metadata), "supply-1", fingerprint=metadata_codec.fingerprint,

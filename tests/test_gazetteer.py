@@ -112,7 +112,8 @@ def test_ties_go_to_the_alphabetically_first_postcode() -> None:
     for shift in range(4):
         order = names[shift:] + names[:shift]
         gaz = Gazetteer.from_centroids(
-            [C(p, 100 + dx, 200 + dy, 5) for p, (dx, dy) in zip(order, ring)] + [C("TS1 1AA", 100, 200, 1)],
+            [C(p, 100 + dx, 200 + dy, 5) for p, (dx, dy) in zip(order, ring, strict=True)]
+            + [C("TS1 1AA", 100, 200, 1)],
             cell_size=2,  # spread the tie over several cells and rings
         )
         assert gaz.nearest_qualifying(100, 200, 4).postcode == "TS1 1AB"
@@ -485,7 +486,8 @@ def _os_reference(lat: float, lon: float) -> tuple[float, float]:
     x, y, z = nu * math.cos(phi) * math.cos(lam), nu * math.cos(phi) * math.sin(lam), (1 - e2) * nu * math.sin(phi)
     tx, ty, tz, s = -446.448, 125.157, -542.060, 20.4894e-6
     rx, ry, rz = (math.radians(v / 3600) for v in (-0.1502, -0.2470, -0.8421))
-    x, y, z = (tx + (1 + s) * x - rz * y + ry * z, ty + rz * x + (1 + s) * y - rx * z, tz - ry * x + rx * y + (1 + s) * z)
+    x, y, z = (tx + (1 + s) * x - rz * y + ry * z, ty + rz * x + (1 + s) * y - rx * z,
+               tz - ry * x + rx * y + (1 + s) * z)
     a, b = 6377563.396, 6356256.909
     e2 = 1 - (b * b) / (a * a)
     p = math.hypot(x, y)

@@ -59,7 +59,8 @@ def test_exact_bindings_for_a_small_partnership(base):
     R, W, D, C = Operation.READ, Operation.WRITE, Operation.DESCRIBE, Operation.CREATE
     s = SANITISER_PRINCIPAL
     expected = {
-        allow(s, T, P, "raw.", R), allow(s, T, P, "raw.", C), allow(s, T, P, "keys.raw.", R), allow(s, T, P, "keys.raw.", C),
+        allow(s, T, P, "raw.", R), allow(s, T, P, "raw.", C),
+        allow(s, T, P, "keys.raw.", R), allow(s, T, P, "keys.raw.", C),
         *(allow(s, T, P, prefix, op) for prefix in ("shared.", "restricted.", "keys.shared.", "keys.restricted.")
           for op in (W, C)),
         allow(s, T, L, "deadletter.sanitiser", W), allow(s, T, L, "deadletter.sanitiser", C),
@@ -147,7 +148,8 @@ def partnerships(draw):
         sid = f"s{i}"
         signatories[sid] = Signatory(
             id=sid, name=sid, kind=draw(st.sampled_from(["responsible_authority", "co_operating_body", "other"])),
-            tier=draw(st.integers(1, 3)), status=draw(st.sampled_from(["proposed", "active", "suspended", "withdrawn"])),
+            tier=draw(st.integers(1, 3)),
+            status=draw(st.sampled_from(["proposed", "active", "suspended", "withdrawn"])),
             principal=f"User:{sid}", keys=KEY_POOL[i], supplies=frozenset(draw(st.lists(st.sampled_from(DATASETS)))))
     # Grants as a careless config might hold them: any tier, any dataset, conditions maybe missing.
     grants = tuple(Grant(signatory=draw(st.sampled_from(sorted(signatories))), dataset=draw(st.sampled_from(DATASETS)),
@@ -196,7 +198,8 @@ def test_no_tier_2_or_3_or_inactive_signatory_gets_personal_data_or_any_access(p
 
 
 _PROPOSE = st.tuples(st.just("propose"), st.integers(4, 5), st.integers(1, 3),
-                     st.sampled_from(["responsible_authority", "other"]), st.lists(st.sampled_from(DATASETS), max_size=2))
+                     st.sampled_from(["responsible_authority", "other"]),
+                     st.lists(st.sampled_from(DATASETS), max_size=2))
 _SUBJECT = st.sampled_from([4, 5, 1, 2, 3, 0])  # hypothesis leans to the first: keep the police supplying
 _OPS = st.one_of(
     _PROPOSE,

@@ -67,11 +67,12 @@ def cli(tmp_path, monkeypatch):
              f'ed25519 = "{keys()["ed25519"]}"\n']
     for s in config_mapping(grants=[])["signatory"]:
         supplies = ", ".join(f'"{d}"' for d in s.get("supplies", []))
-        lines.append(f'[[signatory]]\nid = "{s["id"]}"\nname = "{s["name"]}"\nkind = "{s["kind"]}"\ntier = {s["tier"]}\n'
-                     f'status = "{s["status"]}"\nsupplies = [{supplies}]\nx25519 = "{s["x25519"]}"\n'
-                     f'ed25519 = "{s["ed25519"]}"\n')
+        lines.append(f'[[signatory]]\nid = "{s["id"]}"\nname = "{s["name"]}"\nkind = "{s["kind"]}"\n'
+                     f'tier = {s["tier"]}\nstatus = "{s["status"]}"\nsupplies = [{supplies}]\n'
+                     f'x25519 = "{s["x25519"]}"\ned25519 = "{s["ed25519"]}"\n')
     lines.append(f'[[grant]]\nsignatory = "council"\ndataset = "{OFFENCE}"\npurpose = "Strategic assessment"\n'
-                 f'legal_basis = "{S115}"\napproved_by = "police"\nexpires = {(dt.date.today() + dt.timedelta(days=365)).isoformat()}\n')
+                 f'legal_basis = "{S115}"\napproved_by = "police"\n'
+                 f'expires = {(dt.date.today() + dt.timedelta(days=365)).isoformat()}\n')
     config.write_text("\n".join(lines))
     monkeypatch.setenv("EXCHANGE_REGISTRY", str(tmp_path / "registry.db"))
     monkeypatch.setenv("EXCHANGE_ACTOR", "ig-lead")
@@ -136,7 +137,8 @@ def test_cli_flow_propose_approve_grant_plan_apply_suspend(cli, monkeypatch):
     assert "SUSPENDED" in cli("signatory", "suspend", "housing", "--reason", "Breach of ISP clause 7").output
     after = json.loads(cli("acl", "plan", "--json").stdout)
     removed = {(b["principal"], b["resource_type"], b["resource_name"]) for b in after["to_remove"]}
-    assert removed == {("User:housing", "TOPIC", f"shared.{OFFENCE}"), ("User:housing", "TOPIC", f"keys.shared.{OFFENCE}"),
+    assert removed == {("User:housing", "TOPIC", f"shared.{OFFENCE}"),
+                       ("User:housing", "TOPIC", f"keys.shared.{OFFENCE}"),
                        ("User:housing", "GROUP", "feed.housing"), ("User:housing", "GROUP", "feed.housing.")}
     assert after["to_add"] == []
     text = cli("acl", "plan").output

@@ -295,7 +295,8 @@ def test_an_expired_grant_yields_nothing(tmp_path, base):
             p = await registry.effective_partnership(base)
             for day, expected in ((expires, ["council"]), (expires + dt.timedelta(days=1), [])):
                 assert [s.id for s in p.recipients(PPO, personal=True, today=day)] == expected
-                assert readers(desired_bindings(p, catalogue(), day), "restricted.ppo") == {f"User:{s}" for s in expected}
+                assert (readers(desired_bindings(p, catalogue(), day), "restricted.ppo")
+                        == {f"User:{s}" for s in expected})
             later = expires + dt.timedelta(days=1)
             assert [g.state(later) for g in await registry.grants("council") if g.dataset == PPO] == ["expired"]
             after = desired_bindings(p, catalogue(), NEXT_YEAR + dt.timedelta(days=1))  # the config grant expired too

@@ -37,4 +37,4 @@ def test_short_passphrase_refused_and_repr_hides_keys(tmp_path):
         keypair.save(tmp_path / "k.key", "short")
     assert "hidden" in repr(keypair) and bytes(keypair.box_key).hex() not in repr(keypair)
     with pytest.raises(KeyFileError, match="no pseudonym secret"):
-        keypair.pseudonym_secret
+        keypair.pseudonym_secret  # noqa: B018 - reading the property is what must raise

@@ -76,7 +76,8 @@ def outputs(kafka, demo_files, party_keys, gazetteer, tmp_path_factory):
     config.write_text(demo_files.partnership.read_text().replace(f'"{POLICE}"', f'"{police}"')
                       .replace(f'"{COUNCIL}"', f'"{council}"'))
     partnership = load_partnership(config)
-    agent_config = replace(agent_config_with_outbox(demo_files, work / "outbox.db"), signatory=police, partnership=config)
+    agent_config = replace(agent_config_with_outbox(demo_files, work / "outbox.db"), signatory=police,
+                           partnership=config)
     export = work / "police-export.csv"
     police_offence_export(gazetteer, export, rows=ROWS, bad_rows=BAD_ROWS, seed=SEED)
     today = dt.date.today()
@@ -151,4 +152,5 @@ def test_both_paths_really_depersonalised(outputs):
     assert all(r["crime_ref"].startswith("PS-") for r in rows)
     assert any(r["location_generalised"] == "Y" for r in rows)
     assert {r["handling_originator"] for r in rows} == {outputs["police"]}
-    assert {r["handling_permitted_purpose"] for r in rows} == {"Strategic assessment and daily tasking of the partnership"}
+    assert {r["handling_permitted_purpose"] for r in rows} == {
+        "Strategic assessment and daily tasking of the partnership"}

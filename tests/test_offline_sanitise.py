@@ -88,7 +88,8 @@ def test_generated_people_are_12_to_80_and_free_text_carries_planted_identifiers
     records = records_for(dataset, gazetteer, 200, seed=1, today=TODAY)
     ages = [(r["committed_from_date"] - r["date_of_birth"]).days / 365.25 for r in records if r["date_of_birth"]]
     assert ages and 12 <= min(ages) and max(ages) <= 81
-    free = [r["description"] for r in records_for("council_asb", gazetteer, 200, seed=1, today=TODAY) if r["description"]]
+    free = [r["description"] for r in records_for("council_asb", gazetteer, 200, seed=1, today=TODAY)
+            if r["description"]]
     assert any(EMAIL_RE.search(t) for t in free) and any(PHONE_RE.search(t) for t in free)
     planted = [m.group() for t in free for m in NHS_RE.finditer(t)]
     assert planted and all(nhs_number_is_valid(n) for n in planted)
@@ -227,7 +228,8 @@ def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(tmp_path, demo_fi
 def test_bytes_that_are_not_utf8_cost_only_their_own_row(tmp_path, demo_files, gazetteer):
     source = export(tmp_path, "police_crime_offence", gazetteer, n=400)
     data = source.read_bytes().split(b"\r\n")
-    data[200] = data[200].replace(b",addressable,", b",addressable\xff,", 1).replace(b",non_addressable,", b",non\xff,", 1)
+    data[200] = (data[200].replace(b",addressable,", b",addressable\xff,", 1)
+                 .replace(b",non_addressable,", b",non\xff,", 1))
     source.write_bytes(b"\r\n".join(data))
     result, out = sanitise(tmp_path, demo_files, "police_crime_offence", source)
     assert result.exit_code == 1, result.stderr

@@ -192,7 +192,8 @@ def test_no_house_number_or_name_leaves_the_sanitiser(run):
     addresses = [r["address"] for r in run.records if r["address"]]
     assert addresses, "expected some addresses to survive (those not moved)"
     assert not [a for a in addresses if contains_house_number(a)]
-    assert not [a for a in addresses if any(name in a for name in ("Flat", "Rose Cottage", "Old Rectory", "Meadow View"))]
+    assert not [a for a in addresses
+                if any(name in a for name in ("Flat", "Rose Cottage", "Old Rectory", "Meadow View"))]
     free_text = " ".join(str(r.get("method_of_entry") or "") + str(r.get("property_stolen") or "") for r in run.records)
     assert "07700 900123" not in free_text and "14 Elm Road" not in free_text and "Mr Jones" not in free_text
 
@@ -215,7 +216,8 @@ def test_references_are_pseudonymised_and_records_marked(run):
     assert not source_refs & {r["crime_ref"] for r in run.records}
     assert all(r["crime_ref"].startswith("PS-") for r in run.records)
     assert {r["marking"] for r in run.records} == {"OFFICIAL"}
-    assert all(r["handling"]["originator"] == POLICE and "consent" in r["handling"]["onward_sharing"] for r in run.records)
+    assert all(r["handling"]["originator"] == POLICE and "consent" in r["handling"]["onward_sharing"]
+               for r in run.records)
 
 
 def test_signatory_without_a_grant_can_open_nothing(run):

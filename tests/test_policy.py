@@ -133,14 +133,16 @@ def test_every_fault_in_a_row_is_reported_at_once():
 
 
 def test_agency_date_formats_are_honoured():
-    record = validate_row(OFFENCE, {**GOOD, "committed_from_date": "01/11/2026"}, Formats(dates=("%d/%m/%Y",)), today=TODAY)
+    record = validate_row(OFFENCE, {**GOOD, "committed_from_date": "01/11/2026"}, Formats(dates=("%d/%m/%Y",)),
+                          today=TODAY)
     assert record["committed_from_date"] == dt.date(2026, 11, 1)
 
 
 def _first_field(kind: str):
     for dataset in catalogue():
         for policy in dataset.fields:
-            base = [t for t in policy.avro_type if t != "null"][0] if isinstance(policy.avro_type, list) else policy.avro_type
+            base = ([t for t in policy.avro_type if t != "null"][0] if isinstance(policy.avro_type, list)
+                    else policy.avro_type)
             if base == kind:
                 return dataset, policy
     raise AssertionError(f"no {kind} field in any schema")

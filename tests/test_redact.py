@@ -66,7 +66,7 @@ def test_nhs_number_is_valid(digits: str, valid: bool) -> None:
 def test_nhs_check_digit_of_ten_is_invalid() -> None:
     # A first nine whose modulus-11 check would be 10 never makes a valid number.
     for first9 in ("000000001", "123456781"):
-        total = sum(int(d) * w for d, w in zip(first9, range(10, 1, -1)))
+        total = sum(int(d) * w for d, w in zip(first9, range(10, 1, -1), strict=True))
         if 11 - total % 11 == 10:
             assert not any(nhs_number_is_valid(first9 + str(d)) for d in range(10))
 
@@ -372,7 +372,7 @@ def test_scrub_is_idempotent_on_any_text(text: str) -> None:
 
 
 def _with_check_digit(first9: list[int]) -> str | None:
-    check = 11 - sum(d * w for d, w in zip(first9, range(10, 1, -1))) % 11
+    check = 11 - sum(d * w for d, w in zip(first9, range(10, 1, -1), strict=True)) % 11
     check = 0 if check == 11 else check
     digits = "".join(map(str, first9)) + str(check)
     return None if check == 10 or len(set(digits)) == 1 else digits

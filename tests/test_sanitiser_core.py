@@ -140,7 +140,8 @@ def _bad_signature(world):
 
 
 def _not_a_recipient(world):
-    other = Sealer(producer=POLICE, keys=world.keys[POLICE], topic=RAW, recipients={COUNCIL: world.keys[COUNCIL].public.x25519})
+    other = Sealer(producer=POLICE, keys=world.keys[POLICE], topic=RAW,
+                   recipients={COUNCIL: world.keys[COUNCIL].public.x25519})
     sealed = other.seal(world.record(0), message_id="m-x", dataset=DATASET, marking="OFFICIAL",
                         schema_fingerprint=world.dataset.raw_codec.fingerprint)
     world.topics.append(key_topic(RAW), sealed.key_grant)

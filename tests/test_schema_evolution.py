@@ -34,7 +34,8 @@ def test_a_record_written_with_the_older_schema_reads_with_the_current_one():
     assert old.fingerprint != dataset.raw_codec.fingerprint
     record = {
         "crime_ref": "NS/26/100001", "offence_code": "28/3", "committed_from_date": dt.date(2026, 3, 1),
-        "committed_from_time": dt.time(22, 15), "committed_to_date": dt.date(2026, 3, 2), "address": "12 Elm Road, Northtown",
+        "committed_from_time": dt.time(22, 15), "committed_to_date": dt.date(2026, 3, 2),
+        "address": "12 Elm Road, Northtown",
         "postcode": "NX1 1AB", "easting": 430000.0, "northing": 290000.0, "location_type": "addressable",
         "method_of_entry": "Rear window forced", "property_stolen": "Laptop", "flag_distraction_burglary": False,
         "flag_drugs": False, "flag_alcohol": True, "flag_racially_motivated": False, "flag_domestic": False,

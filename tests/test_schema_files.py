@@ -162,7 +162,7 @@ class _Sampler:
         if logical == "time-micros":
             return dt.time(21, 45, 30, 123_456)
         if logical in ("timestamp-millis", "timestamp-micros"):
-            return dt.datetime(2010, 3, 1, 21, 45, 30, tzinfo=dt.timezone.utc)
+            return dt.datetime(2010, 3, 1, 21, 45, 30, tzinfo=dt.UTC)
         if kind == "enum":
             self._remember(avro_type)
             return avro_type["symbols"][salt % len(avro_type["symbols"])]

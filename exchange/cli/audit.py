@@ -140,7 +140,7 @@ def _table(rows: list[dict]) -> str:
               _recipients(r["recipients"]), r["marking"] or "-", r["reason_code"] or "-", str(r["count"]))
              for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(_HEADINGS)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(_HEADINGS), line(["-" * w for w in widths]), *map(line, cells)])
 
 

@@ -1,0 +1,29 @@
+"""The pure core: every rule of the exchange, with no I/O (no Kafka, SQLite, files beyond reading
+the schemas, clock or network). tests/test_layout.py keeps it so.
+
+    names            topic, group and principal names
+    schemas          the dataset catalogue: each schema is also its sharing policy
+    validation       an export row -> a typed raw record, and cross-field checks
+    postcode         UK postcodes: normalising, sectors
+    address          address strings without house number, name or flat
+    redact           free-text scrubbing (word lists in _redact_words)
+    depersonalise    the Home Office Appendix 1 rules, field by field
+    record_sanitiser one record through the sanitiser's rules: check, depersonalise, mark, caveats
+    marking          Government Security Classifications, legacy markings
+    partnership      the ISP as data: signatories, tiers (TIERS, stated once), grants, decisions
+    governance       status transitions, approval and grant rules, registry records
+    acl              the broker ACL bindings the partnership calls for, and the plan to get there
+    risk             k-anonymity report over quasi-identifiers
+    briefing         the daily briefing from a feed's records
+    audit_events     the facts the audit trail records
+    messages         what a service core takes in and gives out
+    public_keys      public keys as the config shows them
+    avro             Avro encoding against the schemas
+    reference        code lists (Home Office offence names)
+"""
+
+__all__ = [  # the public modules of this layer
+    "acl", "address", "audit_events", "avro", "briefing", "depersonalise", "governance", "marking", "messages",
+    "names", "partnership", "postcode", "public_keys", "record_sanitiser", "redact", "reference", "risk", "schemas",
+    "validation",
+]

@@ -35,8 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from exchange.core.names import (
     DEADLETTER_TOPIC,
@@ -52,6 +53,11 @@ from exchange.core.names import (
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
 from exchange.errors import ConfigError
+
+__all__ = [
+    "SANITISER_PRINCIPAL", "AclBinding", "AclPlan", "check_principal", "desired_bindings", "in_exchange_scope",
+    "Operation", "PatternType", "Permission", "plan", "ResourceType", "sanitiser_bindings", "sorted_bindings",
+]
 
 SANITISER_PRINCIPAL = default_principal(SANITISER_ID)
 _PRINCIPAL = re.compile(r"^User:[A-Za-z0-9._@=-]+$")
@@ -134,7 +140,7 @@ class AclBinding:
                            ("operation", Operation), ("permission", Permission)):
             object.__setattr__(self, name, _enum(kind, getattr(self, name)))
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, str, int, int, int, str]:
         return (self.principal, self.resource_type.value, self.resource_name, self.pattern_type.value,
                 self.operation.value, self.permission.value, self.host)
 
@@ -144,7 +150,7 @@ class AclBinding:
                 "operation": self.operation.name, "permission": self.permission.name, "host": self.host}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AclBinding":
+    def from_dict(cls, data: dict[str, Any]) -> AclBinding:
         return cls(principal=data["principal"], resource_type=data["resource_type"],
                    pattern_type=data["pattern_type"], resource_name=data["resource_name"],
                    operation=data["operation"], permission=data.get("permission", "ALLOW"),

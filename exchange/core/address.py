@@ -36,6 +36,7 @@ or more after "The X" loses its first words.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from exchange.core.postcode import POSTCODE_IN_TEXT_RE
 
@@ -269,7 +270,7 @@ def strip_address(address: str) -> str:
     text = re.sub(r"[\r\n;|]+", ",", text)
     raw_components = text.split(",")
 
-    comps: list[dict] = []
+    comps: list[dict[str, Any]] = []
     premises_seen = False
     for raw in raw_components:
         had_premises = bool(_PREMISES_RE.search(raw)) or bool(_PREMISES_ONLY_RE.match(raw))

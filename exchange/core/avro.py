@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from exchange.errors import AvroDecodeError
+
+__all__ = ["SCHEMA_DIR_ENV", "codec", "Codec", "load_schema_json", "schema_dir"]
 
 SCHEMA_DIR_ENV = "EXCHANGE_SCHEMA_DIR"
 
@@ -38,7 +40,7 @@ class Codec:
         fastavro.schemaless_writer(out, self.parsed, record)
         return out.getvalue()
 
-    def decode(self, data: bytes, writer: "Codec | None" = None) -> dict[str, Any]:
+    def decode(self, data: bytes, writer: Codec | None = None) -> dict[str, Any]:
         """Decode bytes; with a writer codec, resolve an older writer schema to this one."""
         buffer = io.BytesIO(data)
         try:
@@ -50,18 +52,21 @@ class Codec:
             raise AvroDecodeError(f"not a valid {self.schema.get('name')} encoding ({exc.__class__.__name__})") from exc
         if buffer.tell() != len(data):
             raise AvroDecodeError(f"{len(data) - buffer.tell()} trailing bytes after {self.schema.get('name')}")
+        if not isinstance(record, dict):
+            raise AvroDecodeError(f"not a {self.schema.get('name')} record")
         return record
 
 
 def load_schema_json(name: str) -> dict[str, Any]:
     path = schema_dir() / f"{name}.avsc"
     try:
-        return json.loads(path.read_text())
+        schema: dict[str, Any] = json.loads(path.read_text())
+        return schema
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"no schema {name!r} at {path}") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def codec(name: str) -> Codec:
     """The codec of a schema file in the schema directory, by file stem."""
     return Codec(load_schema_json(name))

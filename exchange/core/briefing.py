@@ -22,6 +22,8 @@ from exchange.core.reference import offence_name
 from exchange.core.schemas import Dataset
 from exchange.errors import InvalidPostcode
 
+__all__ = ["as_html", "as_text", "Briefing", "build_briefing"]
+
 
 @dataclass(frozen=True)
 class Briefing:
@@ -41,7 +43,7 @@ class Briefing:
     caveats: tuple[str, ...]
 
 
-def _date(value) -> dt.date | None:
+def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str) and value:
@@ -67,7 +69,11 @@ def build_briefing(dataset: Dataset, records: Iterable[Mapping[str, Any]], *, pa
     event = dataset.event_date_field
     dates = [d for d in (_date(r.get(event)) for r in records) if d]
     week, fortnight = as_of - dt.timedelta(days=7), as_of - dt.timedelta(days=14)
-    this_week, last_week, sectors, days, flags = Counter(), Counter(), Counter(), Counter(), Counter()
+    this_week: Counter[str] = Counter()
+    last_week: Counter[str] = Counter()
+    sectors: Counter[str] = Counter()
+    days: Counter[dt.date] = Counter()
+    flags: Counter[str] = Counter()
     caveats = set()
     for record in records:
         when = _date(record.get(event))

@@ -30,6 +30,8 @@ from exchange.core.redact import scrub
 from exchange.core.schemas import Dataset
 from exchange.errors import ReasonCode, Refused
 
+__all__ = ["age_at", "CentroidLike", "Depersonaliser", "GazetteerLike", "Outcome", "Pseudonymise"]
+
 Pseudonymise = Callable[[str, str], str]  # (domain, value) -> token; exchange.crypto.pseudonyms.Pseudonymiser
 
 
@@ -82,11 +84,13 @@ class Depersonaliser:
             if policy.rule == "keep":
                 out[policy.name] = value
             elif policy.rule == "pseudonymise":
-                out[policy.name] = None if value in (None, "") else self._pseudonymise(policy.pseudonym_domain, value)
+                domain = policy.pseudonym_domain or policy.name  # schemas.py requires a domain for this rule
+                out[policy.name] = None if value in (None, "") else self._pseudonymise(domain, value)
             elif policy.rule == "address":
                 out[policy.name] = None if (value is None or moved) else (strip_address(value) or None)
             elif policy.rule == "dob_to_age":
-                out[policy.age_field] = age_at(value, event_date) if value and event_date else None
+                out[policy.age_field or f"{policy.name}_age"] = (
+                    age_at(value, event_date) if value and event_date else None)
             elif policy.rule == "free_text":
                 if value is None:
                     out[policy.name] = None

@@ -8,10 +8,15 @@ and anything unmapped, are refused (fail closed).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from exchange.errors import ReasonCode, Refused
+
+__all__ = [
+    "ABOVE_OFFICIAL", "CLASSIFICATIONS", "DEFAULT_LEGACY_MAP", "DESCRIPTORS", "OFFICIAL",
+    "OFFICIAL_SENSITIVE_PERSONAL", "Marking", "parse_marking",
+]
 
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 DESCRIPTORS = ("PERSONAL", "ORGANISATIONAL", "COMMERCIAL")

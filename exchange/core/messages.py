@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from exchange.core.audit_events import AuditEvent
+
 __all__ = ["Handled", "Incoming", "Outgoing"]
 
 
@@ -31,5 +33,5 @@ class Handled:
     """What one input produced: messages to publish, and facts to record once they are acknowledged."""
 
     outputs: tuple[Outgoing, ...] = ()
-    audit: tuple[object, ...] = ()
+    audit: tuple[AuditEvent, ...] = ()
     processed: tuple[str, str] | None = None  # (input id, content hash) to remember once acknowledged

@@ -10,14 +10,22 @@ ReasonCode a refusal is recorded under.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any
 
 from exchange.core.marking import DEFAULT_LEGACY_MAP
 from exchange.core.names import SANITISER_ID, default_principal
 from exchange.core.public_keys import PublicKeys
 from exchange.errors import ConfigError, ReasonCode
+
+__all__ = [
+    "KINDS", "RESPONSIBLE_AUTHORITY", "STATUSES", "TIERS", "allow", "Decision", "Grant", "load_partnership",
+    "Partnership", "refuse", "Signatory", "Tier", "tier_permits",
+]
 
 STATUSES = ("proposed", "active", "suspended", "withdrawn")
 KINDS = ("responsible_authority", "co_operating_body", "other")
@@ -179,7 +187,7 @@ class Partnership:
     # --- parsing -----------------------------------------------------------------------------
 
     @classmethod
-    def from_toml(cls, text: str, *, origin: str = "<partnership>") -> "Partnership":
+    def from_toml(cls, text: str, *, origin: str = "<partnership>") -> Partnership:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -187,7 +195,7 @@ class Partnership:
         return cls.from_mapping(document, origin=origin)
 
     @classmethod
-    def from_mapping(cls, document: Mapping[str, Any], *, origin: str = "<partnership>") -> "Partnership":
+    def from_mapping(cls, document: Mapping[str, Any], *, origin: str = "<partnership>") -> Partnership:
         def need(table: Mapping[str, Any], key: str, where: str) -> Any:
             if key not in table:
                 raise ConfigError(f"{origin}: {where} has no {key!r}")
@@ -244,9 +252,7 @@ class Partnership:
         )
 
 
-def load_partnership(path) -> Partnership:
-    from pathlib import Path
-
+def load_partnership(path: str | os.PathLike[str]) -> Partnership:
     path = Path(path)
     try:
         text = path.read_text()

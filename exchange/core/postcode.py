@@ -10,6 +10,8 @@ import re
 
 from exchange.errors import InvalidPostcode
 
+__all__ = ["POSTCODE_IN_TEXT_RE", "is_postcode", "normalise_postcode", "postcode_sector"]
+
 # Outward code: area (1-2 letters) + district (digit, digit+digit or digit+letter); inward: digit + 2 letters.
 # The inward letters never include C, I, K, M, O or V (Royal Mail), which catches many typing errors.
 _OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"

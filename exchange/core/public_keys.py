@@ -36,7 +36,7 @@ class PublicKeys:
         return {"x25519": b64(self.x25519), "ed25519": b64(self.ed25519)}
 
     @classmethod
-    def from_config(cls, x25519: str, ed25519: str, *, owner: str) -> "PublicKeys":
+    def from_config(cls, x25519: str, ed25519: str, *, owner: str) -> PublicKeys:
         return cls(
             x25519=unb64(x25519, what=f"{owner}: x25519 public key", length=32, error=ConfigError),
             ed25519=unb64(ed25519, what=f"{owner}: ed25519 public key", length=32, error=ConfigError),

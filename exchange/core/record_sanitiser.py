@@ -5,8 +5,9 @@ command (`exchange sanitise`) both call this, so they give identical output for 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from exchange.core.depersonalise import Depersonaliser, GazetteerLike, Pseudonymise
 from exchange.core.marking import (
@@ -20,6 +21,8 @@ from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
 from exchange.errors import InvalidPostcode, ReasonCode, Refused
+
+__all__ = ["RecordSanitiser", "Sanitised"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,7 @@ class RecordSanitiser:
             "destroy_by": today + dt.timedelta(days=self.partnership.retention_days),
         }
 
-    def _check(self, dataset: Dataset, record: dict, today: dt.date, label: str) -> None:
+    def _check(self, dataset: Dataset, record: dict[str, Any], today: dt.date, label: str) -> None:
         reasons = list(cross_field_checks(dataset, record, today))
         for policy in dataset.fields_with("postcode"):
             if record.get(policy.name) is not None:

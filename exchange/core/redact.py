@@ -97,8 +97,8 @@ from __future__ import annotations
 
 import re
 import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from exchange.core import _redact_words as wordlists
 from exchange.core.address import BUILDING_WORDS, STREET_SUFFIXES
@@ -165,7 +165,7 @@ def nhs_number_is_valid(digits: str) -> bool:
         return False
     if len(set(compact)) == 1:
         return False
-    total = sum(int(d) * w for d, w in zip(compact[:9], range(10, 1, -1)))
+    total = sum(int(d) * w for d, w in zip(compact[:9], range(10, 1, -1), strict=False))
     check = 11 - total % 11
     if check == 11:
         check = 0

@@ -1,5 +1,9 @@
 """Reference tables used to make outputs readable. Pure data."""
 
+from __future__ import annotations
+
+__all__ = ["HOME_OFFICE_OFFENCES", "offence_name"]
+
 # Home Office offence classification codes used in the demo and briefings (a subset).
 HOME_OFFICE_OFFENCES = {
     "8/1": "Assault with injury",

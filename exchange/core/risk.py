@@ -19,12 +19,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from exchange.core.postcode import postcode_sector
 from exchange.core.schemas import Dataset
 from exchange.errors import InvalidPostcode
+
+__all__ = [
+    "SECTOR_SUFFIX", "SMALLEST_SHOWN", "UNPARSEABLE", "assess", "EquivalenceClass", "quasi_identifiers",
+    "QuasiIdentifier", "render_json", "render_text", "RiskReport", "summarise",
+]
 
 SECTOR_SUFFIX = "_sector"
 SMALLEST_SHOWN = 10
@@ -99,13 +105,13 @@ class RiskReport:
             "classes_smaller_than_k": self.classes_below_k, "records_in_classes_smaller_than_k": self.records_below_k,
             "percent_records_in_classes_smaller_than_k": round(self.percent_below_k, 2),
             "smallest_class_size": self.smallest_class, "k_anonymous": self.k_anonymous,
-            "smallest_classes": [{"size": c.size, "values": dict(zip(self.quasi_identifiers, c.values))}
+            "smallest_classes": [{"size": c.size, "values": dict(zip(self.quasi_identifiers, c.values, strict=True))}
                                  for c in self.smallest],
         })
         return data
 
 
-def _sort_key(values: tuple[Any, ...]) -> tuple:
+def _sort_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
     # Mixed types and None must still sort, and always the same way.
     return tuple((v is None, type(v).__name__, str(v)) for v in values)
 
@@ -169,9 +175,9 @@ def render_text(report: RiskReport, *, marking: str = "OFFICIAL") -> str:
         headers = ["size", *report.quasi_identifiers]
         table = [[str(c.size), *(_show(v) for v in c.values)] for c in report.smallest]
         widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+        lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
     lines += ["", "This measures one re-identification risk of the released file; it is not a guarantee of anonymity.",
               "", marking]
     return "\n".join(lines) + "\n"

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
 from exchange.core.avro import Codec, schema_dir
 from exchange.errors import ConfigError
+
+__all__ = [
+    "CODE_LISTS", "HANDLING_FIELDS", "HANDLING_NAMES", "IDENTIFIER_KINDS", "SANITISE_RULES", "SHARING_KINDS",
+    "base_type", "Catalogue", "catalogue", "Dataset", "dataset_from_schema", "FieldPolicy",
+]
 
 IDENTIFIER_KINDS = frozenset({"direct", "indirect", "quasi", "none"})
 SANITISE_RULES = frozenset(
@@ -142,7 +148,7 @@ class Dataset:
             out_fields = [copy.deepcopy(f) for f in self.raw_schema["fields"]]
         else:
             out_fields = []
-            for source, policy in zip(self.raw_schema["fields"], self.fields):
+            for source, policy in zip(self.raw_schema["fields"], self.fields, strict=True):
                 if policy.rule == "drop":
                     continue
                 if policy.rule == "dob_to_age":
@@ -229,7 +235,7 @@ class Catalogue:
         self._datasets = dict(datasets)
 
     @classmethod
-    def load(cls) -> "Catalogue":
+    def load(cls) -> Catalogue:
         datasets = {}
         for path in sorted(schema_dir().glob("*.avsc")):
             schema = json.loads(path.read_text())
@@ -250,7 +256,7 @@ class Catalogue:
     def __contains__(self, dataset_id: str) -> bool:
         return dataset_id in self._datasets
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Dataset]:
         return iter(sorted(self._datasets.values(), key=lambda d: d.id))
 
     def by_fingerprint(self, fingerprint: str) -> tuple[Dataset, str] | None:

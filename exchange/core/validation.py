@@ -7,12 +7,17 @@ that is wrong with it at once, not one fault per re-submission.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Dataset, FieldPolicy, base_type
 from exchange.errors import InvalidPostcode, RowInvalid
+
+__all__ = [
+    "EASTING_RANGE", "FALSE_WORDS", "NORTHING_RANGE", "TRUE_WORDS", "cross_field_checks", "Formats", "validate_row",
+]
 
 # British National Grid extent (EPSG:27700 bounds for Great Britain).
 EASTING_RANGE = (0.0, 700_000.0)
@@ -67,12 +72,12 @@ def _convert(policy: FieldPolicy, text: str, formats: Formats) -> Any:
         return value
     if kind in ("float", "double"):
         try:
-            value = float(text)
+            number = float(text)
         except ValueError:
             raise ValueError(f"{text!r} is not a number") from None
-        if value != value or value in (float("inf"), float("-inf")):
+        if number != number or number in (float("inf"), float("-inf")):
             raise ValueError(f"{text!r} is not a finite number")
-        return value
+        return number
     if kind == "string":
         return text
     raise ValueError(f"unsupported schema type {kind!r}")

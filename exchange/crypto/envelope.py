@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from exchange.core.avro import Codec, codec
 from exchange.crypto import _primitives as primitives
@@ -37,6 +38,11 @@ from exchange.errors import (
     UnknownDataKey,
     UnknownProducer,
 )
+
+__all__ = [
+    "ENVELOPE_VERSION", "MAX_ENVELOPE_BYTES", "GrantInfo", "Header", "Opened", "Opener", "read_header", "Sealed",
+    "Sealer",
+]
 
 ENVELOPE_VERSION = 1
 MAX_ENVELOPE_BYTES = 1_048_576
@@ -57,7 +63,7 @@ class Header:
     key_id: str
     version: int = ENVELOPE_VERSION
 
-    def as_avro(self) -> dict:
+    def as_avro(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "message_id": self.message_id,
@@ -71,7 +77,7 @@ class Header:
         }
 
     @classmethod
-    def from_avro(cls, data: dict) -> "Header":
+    def from_avro(cls, data: dict[str, Any]) -> Header:
         produced = data["produced_at"]
         millis = produced if isinstance(produced, int) else int(produced.timestamp() * 1000)
         return cls(
@@ -125,7 +131,7 @@ def _envelope_signed_bytes(header_bytes: bytes, nonce: bytes, ciphertext: bytes)
     return _ENVELOPE_DOMAIN + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
 
 
-def _grant_signed_bytes(grant: dict) -> bytes:
+def _grant_signed_bytes(grant: dict[str, Any]) -> bytes:
     unsigned = dict(grant, signature=b"")
     return _GRANT_DOMAIN + codec("key_grant").encode(unsigned)
 
@@ -186,6 +192,7 @@ class Sealer:
         now = self._clock()
         if self._key is None or self._key_uses >= self._max_records or now - self._key_born >= self._max_age:
             grant = self._rotate(now)
+        assert self._key is not None  # _rotate set it
         self._key_uses += 1
         header = Header(
             message_id=message_id,
@@ -232,7 +239,7 @@ def read_header(envelope: bytes) -> Header:
     return Header.from_avro(_decode_envelope(envelope)["header"])
 
 
-def _decode_envelope(envelope: bytes) -> dict:
+def _decode_envelope(envelope: bytes) -> dict[str, Any]:
     if len(envelope) > MAX_ENVELOPE_BYTES:
         raise OversizedMessage(f"envelope of {len(envelope)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
     try:

@@ -44,7 +44,7 @@ class KeyPair:
         self._pseudonym_secret = pseudonym_secret
 
     @classmethod
-    def generate(cls, name: str, *, with_pseudonym_secret: bool = False) -> "KeyPair":
+    def generate(cls, name: str, *, with_pseudonym_secret: bool = False) -> KeyPair:
         secret = primitives.random_bytes(32) if with_pseudonym_secret else None
         return cls(name, primitives.new_box_key(), primitives.new_signing_key(), secret)
 
@@ -94,7 +94,7 @@ class KeyPair:
             json.dump(document, out, indent=2)
 
     @classmethod
-    def load(cls, path: str | Path, passphrase: str) -> "KeyPair":
+    def load(cls, path: str | Path, passphrase: str) -> KeyPair:
         path = Path(path)
         try:
             document = json.loads(path.read_text())

@@ -1,0 +1,14 @@
+"""Where the layers meet: each service is a core (decisions, no Kafka or SQLite of its own) and a
+thin service that runs it on the consume loop.
+
+    sanitiser_core / sanitiser   verify, open, depersonalise, mark, re-seal, republish
+    feed_core / feed             a subscriber's near-real-time feed
+    offline                      `exchange sanitise`: the sanitiser's rules on a CSV file
+    exports                      what a feed holds, as files analysts open
+    governance                   ACL reconcile and the signatory dossier
+    demo                         the whole pipeline on the embedded broker
+"""
+
+__all__ = [  # the public modules of this layer
+    "demo", "exports", "feed", "feed_core", "governance", "offline", "sanitiser", "sanitiser_core",
+]

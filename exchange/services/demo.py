@@ -21,9 +21,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from exchange.core.briefing import as_html, as_text, build_briefing
 from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
@@ -44,6 +44,8 @@ from exchange.testing.partnership import (
 from exchange.transport.broker import EmbeddedBroker
 from exchange.transport.kafka import KafkaSettings, ensure_topics
 from exchange.transport.readers import read_topic
+
+__all__ = ["DemoSummary", "run_demo"]
 
 
 @dataclass
@@ -86,16 +88,17 @@ class _Processes:
     """Child services, each logging to its own file, all stopped on exit."""
 
     def __init__(self, env: dict[str, str], logs: Path):
-        self.env, self.logs, self.children = env, logs, []
+        self.env, self.logs = env, logs
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "wb")
         child = subprocess.Popen([sys.executable, "-m", "exchange", *args], env=self.env, stdout=log,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.children.append((name, child))
         return child
 
-    def run(self, name: str, *args: str) -> subprocess.CompletedProcess:
+    def run(self, name: str, *args: str) -> subprocess.CompletedProcess[bytes]:
         with open(self.logs / f"{name}.log", "wb") as log:
             return subprocess.run([sys.executable, "-m", "exchange", *args], env=self.env, stdout=subprocess.PIPE,
                                   stderr=log, stdin=subprocess.DEVNULL, timeout=300)

@@ -67,13 +67,14 @@ class FeedCore:
 
     async def handle(self, message: Incoming) -> Handled:
         message_id = None
+        value = message.value if message.value is not None else b""  # a null value is no envelope either
         try:
-            header = read_header(message.value)
+            header = read_header(value)
             message_id = header.message_id
             if header.producer != SANITISER_ID:
                 raise Refused(ReasonCode.UNKNOWN_PRODUCER,
                               f"message {message_id}: shared topics carry only the sanitiser's envelopes")
-            opened = await self.opener.open_fetching(message.value, self.fetch_keys)
+            opened = await self.opener.open_fetching(value, self.fetch_keys)
             dataset = self.catalogue[header.dataset]
             if header.kind == "METADATA":
                 await self.store.add_supply(message_id, dataset.id, codec("dataset_metadata").decode(opened.payload))

@@ -26,9 +26,10 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, TextIO
 
 from exchange.core.depersonalise import GazetteerLike
 from exchange.core.partnership import Partnership
@@ -47,6 +48,8 @@ from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import AvroDecodeError, ConfigError, Refused, RowInvalid
 from exchange.storage import csvfiles
+
+__all__ = ["OfflineResult", "OfflineSetup", "quarantine_path", "RowSanitiser", "sanitise_csv"]
 
 # The shared form as CSV is exchange.storage.csvfiles', identical to what `exchange feed export` writes.
 shared_columns, shared_cells = csvfiles.shared_columns, csvfiles.shared_cells
@@ -205,38 +208,37 @@ class _AtomicCsv:
     def __init__(self, target: Path, header: list[str]):
         self.target = target
         self.header = header
-        self._handle = None
-        self._writer = None
-        self._temp: str | None = None
+        self._open_file: tuple[TextIO, Any, str] | None = None  # (handle, csv writer, temporary path)
 
-    def _open(self) -> None:
-        fd, self._temp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
-        self._handle = os.fdopen(fd, "w", newline="", encoding="utf-8", errors=csvfiles.QUARANTINE_ERRORS)
-        self._writer = csv.writer(self._handle)
-        self._writer.writerow(self.header)
+    def _open(self) -> tuple[TextIO, Any, str]:
+        fd, temp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent)
+        handle = os.fdopen(fd, "w", newline="", encoding="utf-8", errors=csvfiles.QUARANTINE_ERRORS)
+        writer = csv.writer(handle)
+        writer.writerow(self.header)
+        self._open_file = (handle, writer, temp)
+        return self._open_file
 
     def writerow(self, row: list[Any]) -> None:
-        if self._writer is None:
-            self._open()
-        self._writer.writerow(row)
+        _, writer, _ = self._open_file or self._open()
+        writer.writerow(row)
 
     def commit(self, *, always: bool = True) -> Path | None:
         """Move the file into place; with always=False and no rows, remove any stale target instead."""
-        if self._writer is None:
-            if not always:
-                self.target.unlink(missing_ok=True)  # no stale report from an earlier run
-                return None
-            self._open()
-        self._handle.close()
-        os.replace(self._temp, self.target)
-        self._handle = self._writer = self._temp = None
+        if self._open_file is None and not always:
+            self.target.unlink(missing_ok=True)  # no stale report from an earlier run
+            return None
+        handle, _, temp = self._open_file or self._open()
+        handle.close()
+        os.replace(temp, self.target)
+        self._open_file = None
         return self.target
 
     def abort(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            Path(self._temp).unlink(missing_ok=True)
-            self._handle = self._writer = self._temp = None
+        if self._open_file is not None:
+            handle, _, temp = self._open_file
+            handle.close()
+            Path(temp).unlink(missing_ok=True)
+            self._open_file = None
 
 
 def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanitiser: RecordSanitiser,

@@ -186,15 +186,16 @@ class SanitiserCore:
         bad input; raises only when the broker itself fails (the offset then stays uncommitted)."""
         self.stats.received += 1
         header = None
-        digest = hashlib.sha256(message.value).hexdigest()
+        value = message.value if message.value is not None else b""  # a null value is no envelope either
+        digest = hashlib.sha256(value).hexdigest()
         try:
-            header = read_header(message.value)
+            header = read_header(value)
             self.admit(message.topic, header)
             if await self._seen_before(header.message_id, digest):
                 self.stats.duplicates += 1
                 return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
                                                content_sha256=digest, detail="redelivery of a processed message: skipped"),))
-            opened = await self.opener.open_fetching(message.value, self.fetch_keys)
+            opened = await self.opener.open_fetching(value, self.fetch_keys)
             release = self.transform(opened)
         except TransportUnavailable:
             raise  # the broker, not the message: the offset stays uncommitted
@@ -208,7 +209,7 @@ class SanitiserCore:
         self.stats.dead_lettered[code] += 1
         log.warning("dead-lettered %s[%d]@%d: %s: %s", message.topic, message.partition, message.offset, code, reason)
         letter = dead_letter(reason_code=code, reason=reason, topic=message.topic, partition=message.partition,
-                             offset=message.offset, value=message.value, header=header)
+                             offset=message.offset, value=value, header=header)
         event = AuditEvent("rejection", header.dataset if header else None, header.message_id if header else None,
                            header.producer if header else None, reason_code=code, content_sha256=digest,
                            detail=f"{message.topic}[{message.partition}]@{message.offset}")
@@ -287,7 +288,7 @@ def _innermost_frame(exc: BaseException) -> str:
 def dead_letter(*, reason_code: str, reason: str, topic: str, partition: int, offset: int, value: bytes,
                 header: Header | None) -> Outgoing:
     record = {
-        "at": dt.datetime.now(dt.timezone.utc), "stage": "sanitiser", "reason_code": reason_code, "reason": reason,
+        "at": dt.datetime.now(dt.UTC), "stage": "sanitiser", "reason_code": reason_code, "reason": reason,
         "topic": topic, "partition": partition, "offset": offset,
         "message_id": header.message_id if header else None, "producer": header.producer if header else None,
         "original": value,

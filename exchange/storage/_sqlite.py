@@ -5,7 +5,7 @@ schema created on first use."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 import aiosqlite
 
@@ -21,7 +21,7 @@ class SqliteFile:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = await aiosqlite.connect(self.path, isolation_level=self.ISOLATION_LEVEL, timeout=30)
         try:
@@ -36,9 +36,9 @@ class SqliteFile:
 
     async def prepare(self) -> None:
         """Create the schema; override to check an existing file instead."""
-        await self._db.executescript(f"BEGIN;{self.SCHEMA}COMMIT;")
+        await self.db.executescript(f"BEGIN;{self.SCHEMA}COMMIT;")
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -47,3 +47,14 @@ class SqliteFile:
     def db(self) -> aiosqlite.Connection:
         assert self._db is not None, f"use `async with {type(self).__name__}(path)`"
         return self._db
+
+    async def row(self, query: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+        """The one row a query must return (an aggregate, say)."""
+        async with self.db.execute(query, args) as cur:
+            found = await cur.fetchone()
+        if found is None:
+            raise LookupError(f"{self.path}: no row for {query.split(' FROM ')[0]}")
+        return tuple(found)
+
+    async def scalar(self, query: str, args: tuple[Any, ...] = ()) -> Any:
+        return (await self.row(query, args))[0]

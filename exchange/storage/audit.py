@@ -38,9 +38,10 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import aiosqlite
 
@@ -96,8 +97,8 @@ class VerifyReport:
 def _utc_text(at: dt.datetime) -> str:
     """ISO-8601 in UTC with microseconds and +00:00: fixed width, so text order is time order."""
     if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _since_text(since: dt.datetime | dt.date | str) -> str:
@@ -107,7 +108,7 @@ def _since_text(since: dt.datetime | dt.date | str) -> str:
         except ValueError as exc:
             raise AuditError(f"--since {since!r}: expected YYYY-MM-DD or an ISO-8601 time") from exc
     if isinstance(since, dt.date) and not isinstance(since, dt.datetime):
-        since = dt.datetime.combine(since, dt.time(), tzinfo=dt.timezone.utc)
+        since = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
     return _utc_text(since)
 
 
@@ -147,7 +148,7 @@ class AuditLog(SqliteFile):
         self.create = create
         self._lock = asyncio.Lock()
 
-    async def __aenter__(self) -> "AuditLog":
+    async def __aenter__(self) -> AuditLog:
         if not self.create and not self.path.is_file():
             raise AuditError(f"{self.path}: no such audit log")
         return await super().__aenter__()
@@ -156,10 +157,9 @@ class AuditLog(SqliteFile):
         if self.create:
             await super().prepare()
             return
-        async with self.db.execute(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('events','head')") as cur:
-            if (await cur.fetchone())[0] != 2:
-                raise AuditError(f"{self.path}: not an audit log (no events and head tables)")
+        tables = await self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('events','head')")
+        if tables != 2:
+            raise AuditError(f"{self.path}: not an audit log (no events and head tables)")
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class AuditLog(SqliteFile):
                 raise TypeError(f"expected AuditEvent, got {type(event).__name__}")
         if not events:
             return []
-        at_text = _utc_text(at or dt.datetime.now(dt.timezone.utc))
+        at_text = _utc_text(at or dt.datetime.now(dt.UTC))
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -245,7 +245,7 @@ class AuditLog(SqliteFile):
         async with self.db.execute(f"SELECT {','.join(_COLUMNS)} FROM events ORDER BY seq") as cur:
             async for row in cur:
                 events += 1
-                record = dict(zip(_COLUMNS, row))
+                record = dict(zip(_COLUMNS, row, strict=True))
                 seq = record["seq"]
                 if seq < expected_seq:  # seq is the rowid: an int, ascending here, so only at the start
                     problems.append(f"seq {seq}: not a valid seq, the log starts at 1 (inserted)")
@@ -303,7 +303,8 @@ class AuditLog(SqliteFile):
 
     async def _head_row(self) -> tuple[Any, Any] | None:
         async with self.db.execute("SELECT seq, hash FROM head WHERE id = 1") as cur:
-            return await cur.fetchone()
+            found = await cur.fetchone()
+        return (found[0], found[1]) if found is not None else None
 
     async def query(self, dataset: str | None = None, since: dt.datetime | dt.date | str | None = None,
                     kind: str | None = None, message_id: str | None = None, *,
@@ -324,7 +325,7 @@ class AuditLog(SqliteFile):
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         async with self.db.execute(sql, args) as cur:
-            rows = [dict(zip(_COLUMNS, row)) async for row in cur]
+            rows = [dict(zip(_COLUMNS, row, strict=True)) async for row in cur]
         for row in rows:
             try:
                 row["recipients"] = json.loads(row["recipients"])

@@ -8,14 +8,20 @@ the same way.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from exchange.core.schemas import HANDLING_NAMES, Dataset, base_type
 from exchange.errors import ConfigError
 from exchange.storage.feed_store import to_json
+
+__all__ = [
+    "HANDLING", "MAX_FIELD_BYTES", "NOT_UTF8_REASON", "QUARANTINE_ERRORS", "cell", "ExportRow", "open_quarantine",
+    "read_export", "shared_cells", "shared_columns", "shared_names",
+]
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
 HANDLING = HANDLING_NAMES

@@ -15,10 +15,13 @@ import datetime as dt
 import json
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from exchange.storage._sqlite import SqliteFile
+
+__all__ = ["FeedStore", "to_json"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -99,11 +102,11 @@ class FeedStore(SqliteFile):
         await self.db.commit()
 
     async def count(self, dataset: str | None = None) -> int:
-        query, args = "SELECT COUNT(*) FROM records", ()
+        query = "SELECT COUNT(*) FROM records"
+        args: tuple[Any, ...] = ()
         if dataset:
             query, args = query + " WHERE dataset = ?", (dataset,)
-        async with self.db.execute(query, args) as cur:
-            return (await cur.fetchone())[0]
+        return int(await self.scalar(query, args))
 
     async def counts_by_dataset(self) -> dict[str, int]:
         async with self.db.execute("SELECT dataset, COUNT(*) FROM records GROUP BY dataset") as cur:
@@ -125,7 +128,8 @@ class FeedStore(SqliteFile):
             return {row[0]: row[1] async for row in cur}
 
     async def records(self, dataset: str | None = None) -> AsyncIterator[dict[str, Any]]:
-        query, args = "SELECT message_id, dataset, marking, record FROM records", ()
+        query = "SELECT message_id, dataset, marking, record FROM records"
+        args: tuple[Any, ...] = ()
         if dataset:
             query, args = query + " WHERE dataset = ?", (dataset,)
         async with self.db.execute(query + " ORDER BY rowid", args) as cur:

@@ -8,10 +8,12 @@ is how a re-submitted file is recognised. The outbox holds only sealed (encrypte
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from exchange.storage._sqlite import SqliteFile
+
+__all__ = ["Outbox", "OutboxItem", "OutboxStats"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -93,8 +95,6 @@ class Outbox(SqliteFile):
         await self.db.commit()
 
     async def stats(self) -> OutboxStats:
-        async with self.db.execute("SELECT COUNT(*), MIN(created_at) FROM outbox") as cur:
-            waiting, oldest = await cur.fetchone()
-        async with self.db.execute("SELECT COUNT(*) FROM published") as cur:
-            (published,) = await cur.fetchone()
+        waiting, oldest = await self.row("SELECT COUNT(*), MIN(created_at) FROM outbox")
+        published = await self.scalar("SELECT COUNT(*) FROM published")
         return OutboxStats(waiting=waiting, oldest_created_at=oldest, published=published)

@@ -43,9 +43,10 @@ import getpass
 import json
 import os
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 import aiosqlite
 
@@ -84,11 +85,13 @@ from exchange.errors import (
 )
 from exchange.storage._sqlite import SqliteFile
 
+__all__ = ["default_actor", "open_live_partnership", "partnership_source", "Registry"]
+
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def default_actor() -> str:
@@ -261,22 +264,25 @@ class Registry(SqliteFile):
             return [self._grant_from_row(row) async for row in cur]
 
     async def approvals(self, candidate: str | None = None) -> list[Approval]:
-        query, args = "SELECT candidate, approver, approved_at FROM approvals", ()
+        query = "SELECT candidate, approver, approved_at FROM approvals"
+        args: tuple[Any, ...] = ()
         if candidate is not None:
             query, args = query + " WHERE candidate = ?", (candidate,)
         async with self.db.execute(query + " ORDER BY approved_at, approver", args) as cur:
             return [Approval(*row) async for row in cur]
 
     async def suspensions(self, signatory_id: str | None = None) -> list[Suspension]:
-        query, args = ("SELECT signatory, reason, suspended_at, suspended_by, reinstated_at, reinstated_by "
-                       "FROM suspensions"), ()
+        query = ("SELECT signatory, reason, suspended_at, suspended_by, reinstated_at, reinstated_by "
+                 "FROM suspensions")
+        args: tuple[Any, ...] = ()
         if signatory_id is not None:
             query, args = query + " WHERE signatory = ?", (signatory_id,)
         async with self.db.execute(query + " ORDER BY id", args) as cur:
             return [Suspension(*row) async for row in cur]
 
     async def events(self, subject: str | None = None) -> list[Event]:
-        query, args = "SELECT id, at, actor, action, subject, detail FROM events", ()
+        query = "SELECT id, at, actor, action, subject, detail FROM events"
+        args: tuple[Any, ...] = ()
         if subject is not None:
             query, args = query + " WHERE subject = ?", (subject,)
         async with self.db.execute(query + " ORDER BY id", args) as cur:
@@ -307,8 +313,7 @@ class Registry(SqliteFile):
         """Add what the config declares and the registry has never held (rules: module doc)."""
         report = SyncReport()
         async with self._transaction():
-            async with self.db.execute("SELECT COUNT(*) FROM signatories") as cur:
-                first = (await cur.fetchone())[0] == 0
+            first = await self.scalar("SELECT COUNT(*) FROM signatories") == 0
             async with self.db.execute("SELECT DISTINCT signatory, dataset FROM grants") as cur:
                 held_grants = {(s, d) async for s, d in cur}
             known = {r.id: r for r in await self.signatories()}
@@ -389,6 +394,7 @@ class Registry(SqliteFile):
             " source) VALUES (?,?,?,?,?,?,?,?,?)",
             (grant.signatory, grant.dataset, grant.purpose, grant.legal_basis, grant.approved_by,
              grant.expires.isoformat(), self._stamp(), by, source))
+        assert cursor.lastrowid is not None  # an INSERT into a rowid table
         return cursor.lastrowid
 
     async def _set_status(self, signatory_id: str, status: str) -> None:
@@ -547,6 +553,10 @@ class Registry(SqliteFile):
                               deleted=[str(b) for b in deleted], forgotten=[str(b) for b in forget])
 
 
+def _shown(value: Any) -> Any:
+    return sorted(value) if isinstance(value, frozenset) else value
+
+
 def _differences(config: Signatory, registry: Signatory) -> list[str]:
     out = []
     for name in ("status", "tier", "kind", "principal", "keys", "supplies", "name", "liaison_officer"):
@@ -557,8 +567,7 @@ def _differences(config: Signatory, registry: Signatory) -> list[str]:
             out.append(f"{config.id}: the config gives other public keys than the registry holds; the registry's "
                        "are used")
         else:
-            shown = (lambda v: sorted(v) if isinstance(v, frozenset) else v)
-            out.append(f"{config.id}: the config says {name} {shown(a)!r}, the registry keeps {shown(b)!r}")
+            out.append(f"{config.id}: the config says {name} {_shown(a)!r}, the registry keeps {_shown(b)!r}")
     return out
 
 

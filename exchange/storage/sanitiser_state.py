@@ -8,9 +8,11 @@ bytes: refused). Ids are remembered only after everything the message produced i
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from exchange.storage._sqlite import SqliteFile
+
+__all__ = ["SanitiserState"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS processed (

@@ -58,7 +58,8 @@ def envelope_world() -> EnvelopeWorld:
                 recipients={"sanitiser": x["sanitiser"]}, max_records=3), 7),
         (Sealer(producer="police", keys=keys["police"], topic="shared.police_crime_offence",
                 recipients={r: x[r] for r in ("sanitiser", "council", "fire")}), 3),
-        (Sealer(producer="fire", keys=keys["fire"], topic="raw.fire_incident", recipients={"council": x["council"]}), 2),
+        (Sealer(producer="fire", keys=keys["fire"], topic="raw.fire_incident",
+                recipients={"council": x["council"]}), 2),
         (Sealer(producer="stranger", keys=keys["stranger"], topic="raw.police_crime_offence",
                 recipients={"sanitiser": x["sanitiser"]}), 2),
     ]
@@ -67,8 +68,10 @@ def envelope_world() -> EnvelopeWorld:
         for index in range(count):
             payload = rng.choice([b"", b"x", rng.randbytes(rng.randint(1, 400)), "Ünïcode record £".encode()])
             sealed = sealer.seal(payload, message_id=f"{sealer.producer}-{index}-{rng.getrandbits(64):x}",
-                                 dataset=sealer.topic.split(".", 1)[1], schema_fingerprint=f"{rng.getrandbits(256):064x}",
-                                 marking=rng.choice(["OFFICIAL", "OFFICIAL-SENSITIVE", "OFFICIAL-SENSITIVE [PERSONAL]"]),
+                                 dataset=sealer.topic.split(".", 1)[1],
+                                 schema_fingerprint=f"{rng.getrandbits(256):064x}",
+                                 marking=rng.choice(["OFFICIAL", "OFFICIAL-SENSITIVE",
+                                                     "OFFICIAL-SENSITIVE [PERSONAL]"]),
                                  kind="METADATA" if index == 1 else "RECORD")
             envelopes.append(sealed.envelope)
             if sealed.key_grant is not None:
@@ -101,7 +104,8 @@ def envelope_world() -> EnvelopeWorld:
 
 def _envelope_error(target: str, call: str, exc: EnvelopeError) -> None:
     assert str(exc).strip(), f"{call}: {type(exc).__name__} without a message"
-    assert isinstance(exc.reason_code, str) and exc.reason_code.strip(), f"{call}: {type(exc).__name__} without a reason code"
+    assert isinstance(exc.reason_code, str) and exc.reason_code.strip(), (
+        f"{call}: {type(exc).__name__} without a reason code")
     TALLY[target][f"{call}: {exc.reason_code}"] += 1
 
 
@@ -411,7 +415,8 @@ def check_ingest(data: bytes, target: str = "ingest") -> None:
         message = str(exc)
         assert message.startswith(f"{world.path}:"), f"ConfigError does not name the file: {message!r}"
         if reference.utf8 and reference.header is not None:
-            assert world.lacks_required(reference.header), f"a well-formed export with every required column refused: {message}"
+            assert world.lacks_required(reference.header), (
+                f"a well-formed export with every required column refused: {message}")
         TALLY[target]["file refused: " + reason_category(message.removeprefix(f"{world.path}: ")).split(":")[0]] += 1
         return
     if reference.header is not None:
@@ -487,7 +492,8 @@ def random_csv_document(rng: random.Random) -> bytes:
         rng.shuffle(columns)
     columns = [c for c in columns if rng.randint(0, 30) > 0]
     columns += [random_cell(rng)[:8] for _ in range(rng.choice([0, 0, 0, 1, 2]))]
-    rows = [(rng.randrange(1001), [(rng.randrange(1 << 20), random_cell(rng)) for _ in range(rng.choice([0, 0, 1, 2, 3]))],
+    rows = [(rng.randrange(1001),
+             [(rng.randrange(1 << 20), random_cell(rng)) for _ in range(rng.choice([0, 0, 1, 2, 3]))],
              rng.choice(WIDTH_CHANGES), rng.randint(0, 15) == 0) for _ in range(rng.randint(0, 12))]
     return build_csv(columns, rows, rng.choice(LINE_ENDS), rng.random() < 0.5)
 
@@ -499,7 +505,8 @@ def random_cell(rng: random.Random) -> str:
 
 
 def random_cell_edit(rng: random.Random) -> tuple:
-    kind = rng.choice(["set", "set", "set", "clear_column", "drop_cell", "add_cell", "drop_row", "copy_row", "blank_row"])
+    kind = rng.choice(["set", "set", "set", "clear_column", "drop_cell", "add_cell", "drop_row", "copy_row",
+                       "blank_row"])
     a, b = rng.randrange(1 << 20), rng.randrange(1 << 20)
     return {"set": (kind, a, b, random_cell(rng)), "clear_column": (kind, a), "drop_cell": (kind, a, b),
             "add_cell": (kind, a, random_cell(rng)), "drop_row": (kind, a), "copy_row": (kind, a, b),

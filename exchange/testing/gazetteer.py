@@ -113,7 +113,7 @@ def synthesise(
     points: list[tuple[str, int, int, int, str]] = []
     used_xy: set[tuple[int, int]] = set()
     next_district = 1
-    for loc, ((lx, ly), quota) in enumerate(zip(centres, quotas)):
+    for loc, ((lx, ly), quota) in enumerate(zip(centres, quotas, strict=True)):
         district, next_district = f"{SYNTH_AREA}{next_district}", next_district + 1
         sector, unit, in_sector = rng.randint(1, 4), rng.randint(0, 5), 0
         made = 0
@@ -168,7 +168,7 @@ def synthesise(
                 extra.append(s2)
         street_rows.extend((pc, s) for s in [street, *extra])
 
-    rows = sorted((pc, float(e), float(n), h) for (pc, e, n, _, _), h in zip(points, counts))
+    rows = sorted((pc, float(e), float(n), h) for (pc, e, n, _, _), h in zip(points, counts, strict=True))
     localities = sorted((pc, _LOCALITIES[loc]) for pc, _, _, loc, _ in points)
     street_rows.sort(key=lambda r: r[0])  # stable: each postcode's own street stays first
     meta = {

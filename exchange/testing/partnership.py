@@ -44,7 +44,8 @@ def make_partnership(root: Path, passphrase: str, *, gazetteer: Path, k: int = 4
     """Keys for the sanitiser and three signatories, the ISP config and the police agent's mapping."""
     root.mkdir(parents=True, exist_ok=True)
     parties = {"sanitiser": KeyPair.generate("sanitiser", with_pseudonym_secret=True),
-               POLICE: KeyPair.generate(POLICE), COUNCIL: KeyPair.generate(COUNCIL), VOLUNTARY: KeyPair.generate(VOLUNTARY)}
+               POLICE: KeyPair.generate(POLICE), COUNCIL: KeyPair.generate(COUNCIL),
+               VOLUNTARY: KeyPair.generate(VOLUNTARY)}
     key_files = {}
     for name, keypair in parties.items():
         key_files[name] = root / "keys" / f"{name}.key"
@@ -163,7 +164,8 @@ def police_offence_export(gazetteer, path: Path, *, rows: int = 300, bad_rows: i
         else:
             number = rng.randint(1, 180)
             address = rng.choice([
-                f"{number} {street}, {locality}", f"{number}a {street}, {locality}", f"Flat {rng.randint(1, 12)}, {number} {street}, {locality}",
+                f"{number} {street}, {locality}", f"{number}a {street}, {locality}",
+                f"Flat {rng.randint(1, 12)}, {number} {street}, {locality}",
                 f"{rng.choice(['Rose Cottage', 'The Old Rectory', 'Meadow View'])}, {street}, {locality}",
                 f"{number}-{number + 2} {street}, {locality}"])
             easting, northing = centroid.easting + rng.uniform(-40, 40), centroid.northing + rng.uniform(-40, 40)
@@ -172,16 +174,21 @@ def police_offence_export(gazetteer, path: Path, *, rows: int = 300, bad_rows: i
             "CrimeNumber": f"NS/{start:%y}/{100000 + index}", "HOOffenceCode": code,
             "FromDate": f"{start:%d/%m/%Y}", "FromTime": f"{rng.randint(0, 23):02d}:{rng.choice([0, 15, 30, 45]):02d}",
             "ToDate": f"{start + dt.timedelta(days=rng.choice([0, 0, 1])):%d/%m/%Y}", "ToTime": "",
-            "LocationAddress": address, "Postcode": centroid.postcode, "Easting": f"{easting:.0f}", "Northing": f"{northing:.0f}",
+            "LocationAddress": address, "Postcode": centroid.postcode, "Easting": f"{easting:.0f}",
+            "Northing": f"{northing:.0f}",
             "LocationType": "non_addressable" if non_addressable else "addressable",
-            "MethodOfEntry": rng.choice(METHODS) if burglary else "", "PropertyStolen": rng.choice(PROPERTY) if burglary or code.startswith("4") else "",
+            "MethodOfEntry": rng.choice(METHODS) if burglary else "",
+            "PropertyStolen": rng.choice(PROPERTY) if burglary or code.startswith("4") else "",
             "Weapon": "Knife" if code == "34/1" and rng.random() < 0.3 else "",
-            "DistractionBurglary": "Y" if burglary and rng.random() < 0.05 else "N", "DrugsFlag": "Y" if code == "92/1" else "N",
-            "AlcoholFlag": "Y" if rng.random() < 0.15 else "N", "RaciallyMotivated": "Y" if rng.random() < 0.02 else "N",
+            "DistractionBurglary": "Y" if burglary and rng.random() < 0.05 else "N",
+            "DrugsFlag": "Y" if code == "92/1" else "N",
+            "AlcoholFlag": "Y" if rng.random() < 0.15 else "N",
+            "RaciallyMotivated": "Y" if rng.random() < 0.02 else "N",
             "DomesticFlag": "Y" if code in ("8/1", "105/1") and rng.random() < 0.4 else "N",
         })
     faults = [("Postcode", "NOT A POSTCODE"), ("FromDate", "31/02/2026"), ("Easting", "9999999"),
-              ("LocationType", "house"), ("CrimeNumber", ""), ("FromDate", (today + dt.timedelta(days=30)).strftime("%d/%m/%Y"))]
+              ("LocationType", "house"), ("CrimeNumber", ""),
+              ("FromDate", (today + dt.timedelta(days=30)).strftime("%d/%m/%Y"))]
     for index in range(bad_rows):
         column, value = faults[index % len(faults)]
         victim = out_rows[rng.randrange(len(out_rows))]

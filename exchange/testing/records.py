@@ -27,8 +27,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from exchange.core.reference import HOME_OFFICE_OFFENCES
 from exchange.core.schemas import Dataset, FieldPolicy, base_type, catalogue
@@ -47,7 +48,8 @@ _HOUSE_NAMES = ("Rose Cottage", "The Old Rectory", "Meadow View", "Ivy House", "
 _NON_ADDRESSABLE = ("Victoria Park", "Station Car Park", "Canal towpath", "Recreation Ground", "Market Square",
                     "Riverside Walk", "Bus Station")
 # 2011 Census ethnicity codes (16+1), as most agency systems record them.
-_ETHNICITY = ("W1", "W2", "W3", "W9", "M1", "M2", "M3", "M9", "A1", "A2", "A3", "A9", "B1", "B2", "B9", "O1", "O9", "NS")
+_ETHNICITY = ("W1", "W2", "W3", "W9", "M1", "M2", "M3", "M9", "A1", "A2", "A3", "A9", "B1", "B2", "B9", "O1", "O9",
+              "NS")
 
 _FREE_TEXT = {
     "method_of_entry": ("Rear window forced with a screwdriver", "Front door lock snapped", "Insecure back door",
@@ -62,8 +64,8 @@ _FREE_TEXT = {
     "assault_location_name": ("Outside a takeaway on the high street", "Town centre taxi rank", "Pub car park",
                               "Near the bus station", "In the park by the play area"),
 }
-_GENERIC_FREE_TEXT = ("Reported by a member of the public", "Attended, no further action", "Details passed to partner agency",
-                      "Repeat location, patrol requested")
+_GENERIC_FREE_TEXT = ("Reported by a member of the public", "Attended, no further action",
+                      "Details passed to partner agency", "Repeat location, patrol requested")
 
 _VOCABULARY: dict[str, tuple[str, ...]] = {
     "weapon": ("Knife", "Bottle", "Blunt instrument", "Bat"),
@@ -109,8 +111,8 @@ _VOCABULARY: dict[str, tuple[str, ...]] = {
     "outcome": ("A no further action disposal", "Arrest", "Community resolution", "Penalty Notice for Disorder"),
     "custody_suite": ("Northtown Custody", "Eastbrook Custody"),
     "relationship_to_offender": ("Stranger", "Acquaintance", "Partner", "Ex-partner", "Family member"),
-    "exclusion_reason": ("Persistent disruptive behaviour", "Physical assault against a pupil", "Verbal abuse against an adult",
-                         "Drug and alcohol related"),
+    "exclusion_reason": ("Persistent disruptive behaviour", "Physical assault against a pupil",
+                         "Verbal abuse against an adult", "Drug and alcohol related"),
     "sen_status": ("N", "K", "E"),
     "sentence_type": ("Community order", "Suspended sentence order", "Custody", "Youth rehabilitation order"),
     "disposal": ("Referral order", "Youth rehabilitation order", "Detention and training order", "Youth caution"),
@@ -160,7 +162,7 @@ def nhs_number(rng: random.Random) -> str:
         digits = [rng.randint(0, 9) for _ in range(9)]
         if len(set(digits)) == 1:
             continue
-        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1))) % 11
+        check = 11 - sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True)) % 11
         check = 0 if check == 11 else check
         if check == 10:
             continue

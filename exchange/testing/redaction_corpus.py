@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 SEED = 20240611
 KINDS = ("email", "nhs_number", "ni_number", "phone", "postcode", "house_number", "name")
@@ -115,7 +115,7 @@ def _words_probe(words: list[str], flags: str = "") -> str:
 def _nhs(rng: random.Random) -> tuple[str, Label]:
     while True:
         first9 = [rng.choice([4, 6, 7, 9])] + [rng.randrange(10) for _ in range(8)]
-        total = sum(d * w for d, w in zip(first9, range(10, 1, -1)))
+        total = sum(d * w for d, w in zip(first9, range(10, 1, -1), strict=True))
         check = 11 - total % 11
         check = 0 if check == 11 else check
         if check != 10:
@@ -211,7 +211,8 @@ def _postcode(rng: random.Random) -> tuple[str, Label]:
     outward = area + district
     inward = str(rng.randrange(10)) + rng.choice(INWARD_LETTERS) + rng.choice(INWARD_LETTERS)
     style = rng.choice(["spaced", "spaced", "spaced", "compact", "lower"])
-    text = {"spaced": f"{outward} {inward}", "compact": f"{outward}{inward}", "lower": f"{outward} {inward}".lower()}[style]
+    text = {"spaced": f"{outward} {inward}", "compact": f"{outward}{inward}",
+            "lower": f"{outward} {inward}".lower()}[style]
     return text, Label("postcode", text, rf"(?i)(?<![A-Za-z0-9]){outward}\s*{inward}(?![A-Za-z0-9])", style)
 
 
@@ -237,10 +238,12 @@ def _house(rng: random.Random) -> tuple[str, list[Label]]:
         return f"{num} {street}", [house_label(num, style, street)]
     if style == "range":
         num = f"{n}-{n + 2}"
-        return f"{num} {street}", [Label("house_number", f"{num} {street}", rf"(?i)(?<![\w/]){n}\b[^,.]*{re.escape(first_word)}", style)]
+        return f"{num} {street}", [Label("house_number", f"{num} {street}",
+                                         rf"(?i)(?<![\w/]){n}\b[^,.]*{re.escape(first_word)}", style)]
     if style == "spaced_range":
         num = f"{n} - {n + 2}"
-        return f"{num} {street}", [Label("house_number", f"{num} {street}", rf"(?i)(?<![\w/]){n}\b[^,.]*{re.escape(first_word)}", style)]
+        return f"{num} {street}", [Label("house_number", f"{num} {street}",
+                                         rf"(?i)(?<![\w/]){n}\b[^,.]*{re.escape(first_word)}", style)]
     if style in ("flat_comma", "flat_space", "apartment"):
         word = "Apartment" if style == "apartment" else "Flat"
         k = f"{rng.randrange(1, 30)}{rng.choice(['', '', 'A', 'B'])}"
@@ -305,7 +308,7 @@ POSSESSIVE_CONTEXTS = [
 
 
 def _name(rng: random.Random) -> tuple[str, Label]:
-    forms, weights = zip(*NAME_FORMS)
+    forms, weights = zip(*NAME_FORMS, strict=True)
     form = rng.choices(forms, weights=weights)[0]
     first = rng.choice(CORPUS_FORENAMES)
     sur = rng.choice(CORPUS_SURNAMES)
@@ -562,7 +565,8 @@ def build_corpus(
             if rng.random() < 0.1:
                 second_kind = rng.choice(["phone", "email"])
                 x2, label2 = GENERATORS[second_kind](rng)
-                text += rng.choice(SECOND_ID_TEMPLATES[:1] if second_kind == "phone" else SECOND_ID_TEMPLATES[1:]).format(x=x2)
+                text += rng.choice(SECOND_ID_TEMPLATES[:1] if second_kind == "phone"
+                                   else SECOND_ID_TEMPLATES[1:]).format(x=x2)
                 labels.append(label2)
             samples.append(Sample(text, tuple(labels)))
     for _ in range(clean):
@@ -571,7 +575,7 @@ def build_corpus(
 
 
 def _output_text(result: object) -> str:
-    return result if isinstance(result, str) else getattr(result, "text")
+    return result if isinstance(result, str) else result.text
 
 
 def measure(scrub: Callable[[str], object], corpus: tuple[Sample, ...] | None = None) -> dict:

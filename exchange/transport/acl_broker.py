@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import (
@@ -188,7 +188,7 @@ def parse_create(bindings: list[AclBinding], response) -> None:
                                "it cannot be confirmed that any was created; nothing is recorded as applied "
                                "(the embedded test broker, Tansu, answers like this: it ignores ACLs)")
     created, failed = set(), []
-    for binding, (code, message) in zip(bindings, results):
+    for binding, (code, message) in zip(bindings, results, strict=False):
         if code:
             failed.append((binding, explain(code, message)))
         else:
@@ -215,7 +215,7 @@ def parse_delete(bindings: list[AclBinding], response) -> frozenset[AclBinding]:
         raise AclsNotConfirmed(f"the broker answered the request to delete {len(bindings)} ACL(s) with "
                                f"{len(results)} result(s); what it deleted is unknown")
     deleted, failed = set(), []
-    for binding, result in zip(bindings, results):
+    for binding, result in zip(bindings, results, strict=False):
         if result["error_code"]:
             failed.append((binding, explain(result["error_code"], result["error_message"])))
             continue

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from exchange.errors import BrokerError
 
+__all__ = ["BROKER_BIN_ENV", "broker_binary", "EmbeddedBroker", "free_port"]
+
 BROKER_BIN_ENV = "EXCHANGE_TANSU_BIN"
 
 
@@ -49,7 +51,7 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "EmbeddedBroker":
+    def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
@@ -79,7 +81,7 @@ class EmbeddedBroker:
                 self._process.wait()
         self._process = None
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc) -> None:

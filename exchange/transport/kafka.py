@@ -32,7 +32,7 @@ class KafkaSettings:
     idempotence: bool = False  # Apache Kafka only: aiokafka's idempotent producer cannot start on Tansu
 
     @classmethod
-    def from_environment(cls, bootstrap: str | None = None) -> "KafkaSettings":
+    def from_environment(cls, bootstrap: str | None = None) -> KafkaSettings:
         env = os.environ
         password = env.get("EXCHANGE_SASL_PASSWORD")
         if env.get("EXCHANGE_SASL_PASSWORD_FILE"):

@@ -40,10 +40,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 from exchange.testing.partnership import COUNCIL, DATASET
 
@@ -53,7 +53,7 @@ PASSPHRASE = "fault-injection passphrase, not a secret"
 # -- one partnership, its files and how to run its commands --------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _options_of(*command: str) -> frozenset[str]:
     """The long options a CLI command accepts (from its --help), so the harness follows the CLI."""
     result = subprocess.run([sys.executable, "-m", "exchange", *command, "--help"], capture_output=True, text=True,
@@ -88,15 +88,16 @@ class World:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "exchange", *args]
 
-    def run(self, name: str, *args: str, timeout: float = 300.0, env: dict | None = None) -> subprocess.CompletedProcess:
+    def run(self, name: str, *args: str, timeout: float = 300.0,
+            env: dict | None = None) -> subprocess.CompletedProcess:
         """Run one CLI command to completion; stdout captured, stderr appended to logs/<name>.log."""
         with open(self.logs / f"{name}.log", "ab") as log:
             return subprocess.run(self.command(*args), env=env or self.env, stdout=subprocess.PIPE, stderr=log,
                                   stdin=subprocess.DEVNULL, timeout=timeout)
 
     def sanitiser_args(self) -> list[str]:
-        args = ["sanitiser", "run", "--config", str(self.files.partnership), "--keys", str(self.files.keys["sanitiser"]),
-                "--gazetteer", str(self.files.gazetteer)]
+        args = ["sanitiser", "run", "--config", str(self.files.partnership),
+                "--keys", str(self.files.keys["sanitiser"]), "--gazetteer", str(self.files.gazetteer)]
         options = _options_of("sanitiser", "run")  # its own durable state, where this version has it
         if "--state" in options:
             args += ["--state", str(self.sanitiser_state)]
@@ -314,7 +315,8 @@ class Service:
 
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited by itself with status {self.process.returncode}; see {self.log_path}")
+            raise RuntimeError(f"{self.name} exited by itself with status {self.process.returncode}; "
+                               f"see {self.log_path}")
 
     def stop(self) -> None:
         """Stop cleanly (SIGTERM); SIGKILL if it has not gone within 15 s."""
@@ -589,7 +591,8 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
         stored=len(held), lost=len(expected.output_ids - held_set), extra=len(held_set - expected.output_ids),
         duplicates=len(held) - len(held_set), crashes=crash_log, agent_runs=agent_runs,
         refused=store_refusals(world.council_db), dead_letters=tally_topic(world.bootstrap, DEADLETTER_TOPIC).messages,
-        raw=tally_topic(world.bootstrap, raw_topic(DATASET)), shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
+        raw=tally_topic(world.bootstrap, raw_topic(DATASET)),
+        shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
         elapsed=time.monotonic() - started,
         lost_ids=sorted(expected.output_ids - held_set)[:10], extra_ids=sorted(held_set - expected.output_ids)[:10])
 

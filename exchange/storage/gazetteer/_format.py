@@ -9,9 +9,10 @@ import re
 import sqlite3
 import tempfile
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterable
 
 from exchange.core.postcode import normalise_postcode
 from exchange.errors import (
@@ -44,7 +45,7 @@ class PostcodeCentroid:
 
 def check_columns(postcodes: list[str], e: array, n: array, h: array, *, where: str) -> None:
     """Reject duplicates, non-finite coordinates and negative household counts up front."""
-    for a, b in zip(postcodes, postcodes[1:]):
+    for a, b in pairwise(postcodes):
         if a == b:
             raise GazetteerError(f"{where}: duplicate postcode {a!r}")
     isfinite = math.isfinite

@@ -9,8 +9,9 @@ import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from exchange.core.postcode import normalise_postcode
 from exchange.errors import (
@@ -96,7 +97,7 @@ class Gazetteer:
             # Streamed in chunks into flat arrays: never 1.7 million row tuples at once.
             cursor = con.execute("SELECT postcode, easting, northing, households FROM postcodes")
             while chunk := cursor.fetchmany(65_536):
-                pcs, es, ns, hs = zip(*chunk)
+                pcs, es, ns, hs = zip(*chunk, strict=True)
                 postcodes.extend(pcs)
                 try:
                     e_arr.extend(es)
@@ -126,7 +127,7 @@ class Gazetteer:
                 f"{path}: {len(bad):,} postcode(s) not in canonical form, e.g. {bad[0]!r}; "
                 "rebuild the file with 'exchange gazetteer load'"
             )
-        if any(p >= q for p, q in zip(postcodes, postcodes[1:])):
+        if any(p >= q for p, q in pairwise(postcodes)):
             order = sorted(range(len(postcodes)), key=postcodes.__getitem__)
             postcodes = [postcodes[i] for i in order]
             e_arr = array("d", [e_arr[i] for i in order])

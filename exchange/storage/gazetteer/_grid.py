@@ -7,8 +7,8 @@ import functools
 import gc
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Sequence
 
 # Grid cell side, chosen per k from the data unless given: the side at which a typical query's
 # cell holds about _TARGET_OCCUPANCY qualifying postcodes. Small cells cost ring walks in sparse

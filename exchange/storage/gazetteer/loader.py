@@ -8,10 +8,10 @@ import csv
 import math
 import os
 import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from exchange.core.postcode import normalise_postcode
 from exchange.errors import (
@@ -23,6 +23,8 @@ from exchange.storage.gazetteer._format import (
     GB_NORTHING_RANGE,
     write_gazetteer,
 )
+
+__all__ = ["load_codepoint", "LoadReport"]
 
 _MAX_EXAMPLES = 5
 _PROGRESS_EVERY = 100_000
@@ -76,7 +78,7 @@ class _Progress:
             self.callback(self.done)
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
     """(row number, fields) for each record.
 
     Bytes that are not UTF-8 are kept as lone surrogates (surrogateescape), so they fail the
@@ -242,7 +244,7 @@ def load_codepoint(
         "source": "Ordnance Survey Code-Point Open; ONS postcode household estimates",
         "codepoint": ", ".join(p.name for p in files),
         "households": households_path.name,
-        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "crs": "EPSG:27700",
         "postcodes": str(len(rows)),
         "rejected": str(rejects.count),

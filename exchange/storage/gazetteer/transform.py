@@ -12,6 +12,8 @@ from exchange.errors import (
 )
 from exchange.storage.gazetteer._format import GB_EASTING_RANGE, GB_NORTHING_RANGE
 
+__all__ = ["bng_from_wgs84", "describe_transform"]
+
 _OSTN15_GRID = "uk_os_OSTN15_NTv2_OSGBtoETRS.tif"
 
 
