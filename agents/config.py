@@ -39,7 +39,8 @@ class AgentConfig:
         agent = document.get("agent")
         if not isinstance(agent, dict):
             raise ConfigError(f"{path}: no [agent] table")
-        missing = [k for k in ("signatory", "dataset", "marking", "key_file", "outbox", "partnership") if k not in agent]
+        missing = [k for k in ("signatory", "dataset", "marking", "key_file", "outbox", "partnership")
+                   if k not in agent]
         if missing:
             raise ConfigError(f"{path}: [agent] lacks {', '.join(missing)}")
         base = path.parent

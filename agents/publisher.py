@@ -77,7 +77,8 @@ async def publish_with_retry(outbox: Outbox, settings: KafkaSettings, *, give_up
             elapsed = time.monotonic() - started
             if on_wait:
                 on_wait(stats.waiting, stats.oldest_created_at or time.time(), delay)
-            log.warning("broker unavailable (%s); %d waiting; retry in %.1f s", exc.__class__.__name__, stats.waiting, delay)
+            log.warning("broker unavailable (%s); %d waiting; retry in %.1f s", exc.__class__.__name__, stats.waiting,
+                        delay)
             if elapsed + delay > give_up_after:
                 return total
             await asyncio.sleep(delay)

@@ -69,7 +69,8 @@ __all__ = [
     "GrantConditionsMissing", "GrantRefused", "InvalidPostcode", "InvalidProposal", "KeyFileError",
     "MalformedEnvelope", "NoQualifyingPostcode", "NoSuchGrant", "NotARecipient", "OriginatorApprovalRequired",
     "OversizedMessage", "ReasonCode", "Refused", "RowInvalid", "SignatoryExists", "StatusChangeRefused",
-    "TierNotPermitted", "TransportUnavailable", "UnknownDataKey", "UnknownPostcode", "UnknownProducer", "UnknownSignatory", "UsageError",
+    "TierNotPermitted", "TransportUnavailable", "UnknownDataKey", "UnknownPostcode", "UnknownProducer",
+    "UnknownSignatory", "UsageError",
 ]
 
 

@@ -190,7 +190,8 @@ def apply(config_path, registry_path, bootstrap, prune_unowned, dry_run, sanitis
     async def action(registry, base):
         state = await _state(registry, base, sanitiser_principal, sanitiser_group, bootstrap,
                              prune_unowned=prune_unowned)
-        text = plan_text(state.plan, title=f"ACL plan for {state.partnership.name}, compared with {state.compared_with}:")
+        text = plan_text(state.plan,
+                         title=f"ACL plan for {state.partnership.name}, compared with {state.compared_with}:")
         result = {"compared_with": state.compared_with, "dry_run": dry_run, **state.plan.as_dict(), "created": 0,
                   "deleted": 0, "errors": []}
         if dry_run:

@@ -27,8 +27,8 @@ def _progress(label: str):
 
 def _on_wait(waiting: int, oldest: float, delay: float) -> None:
     since = dt.datetime.fromtimestamp(oldest).strftime("%Y-%m-%d %H:%M:%S")
-    click.echo(f"  broker unavailable: {waiting} record(s) waiting in the outbox since {since}; retrying in {delay:.0f} s",
-               err=True)
+    click.echo(f"  broker unavailable: {waiting} record(s) waiting in the outbox since {since}; "
+               f"retrying in {delay:.0f} s", err=True)
 
 
 @click.group("agent", cls=ExchangeGroup)
@@ -95,7 +95,8 @@ def status(config_path: str, as_json: bool) -> None:
             return await outbox.stats()
 
     stats = asyncio.run(read())
-    since = dt.datetime.fromtimestamp(stats.oldest_created_at).isoformat(timespec="seconds") if stats.oldest_created_at else None
+    since = (dt.datetime.fromtimestamp(stats.oldest_created_at).isoformat(timespec="seconds")
+             if stats.oldest_created_at else None)
     emit({"waiting": stats.waiting, "waiting_since": since, "published": stats.published}, as_json,
          f"{stats.waiting} waiting" + (f" since {since}" if since else "") + f"; {stats.published} published in all")
 

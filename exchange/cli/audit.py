@@ -74,8 +74,9 @@ def verify(db_path: str, as_json: bool) -> None:
 @command.command("show")
 @DB_OPTION
 @click.option("--dataset", help="Only events about this dataset id (e.g. police_crime_offence).")
-@click.option("--since", callback=parse_time, help="Only events at or after this time: YYYY-MM-DD (from midnight UTC) or an "
-                              "ISO-8601 time (without an offset, UTC).")
+@click.option("--since", callback=parse_time,
+              help="Only events at or after this time: YYYY-MM-DD (from midnight UTC) or an "
+                   "ISO-8601 time (without an offset, UTC).")
 @click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only events of this kind.")
 @click.option("--message-id", help="Only events about this message id.")
 @click.option("--recipient", help="Only events naming this signatory among the recipients.")

@@ -54,8 +54,8 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 
     async def service(stop):
         async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
-            feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap), store,
-                               audit=audit, retention_every=retention_every)
+            feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap),
+                               store, audit=audit, retention_every=retention_every)
             stats = await feed.run(stop, until_idle=until_idle)
             click.echo(f"stored {stats.stored}, duplicates ignored {stats.duplicates}, supplies {stats.supplies}, "
                        f"refused {stats.refused}, destroyed at retention {stats.destroyed}", err=True)

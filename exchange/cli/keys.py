@@ -18,7 +18,8 @@ def command() -> None:
 @command.command("generate")
 @click.argument("name")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Key file to write (mode 0600).")
-@click.option("--pseudonym-secret", is_flag=True, help="Also hold the partnership's pseudonym secret (the sanitiser's key file).")
+@click.option("--pseudonym-secret", is_flag=True,
+              help="Also hold the partnership's pseudonym secret (the sanitiser's key file).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
 @click.option("--json", "as_json", is_flag=True)
 def generate(name: str, out: str, pseudonym_secret: bool, force: bool, as_json: bool) -> None:
@@ -31,7 +32,8 @@ def generate(name: str, out: str, pseudonym_secret: bool, force: bool, as_json: 
     keypair.save(out, passphrase_from_environment(confirm=True))
     public = keypair.public.as_config()
     emit({"name": name, "key_file": out, **public}, as_json,
-         f"# public keys of {name} (private keys in {out})\nx25519 = \"{public['x25519']}\"\ned25519 = \"{public['ed25519']}\"")
+         f"# public keys of {name} (private keys in {out})\n"
+         f"x25519 = \"{public['x25519']}\"\ned25519 = \"{public['ed25519']}\"")
 
 
 @command.command("show")
@@ -41,4 +43,5 @@ def show(key_file: str, as_json: bool) -> None:
     """Print the public keys held in KEY_FILE (checks the passphrase opens it)."""
     keypair = KeyPair.load(key_file, passphrase_from_environment())
     public = keypair.public.as_config()
-    emit({"name": keypair.name, **public}, as_json, f"x25519 = \"{public['x25519']}\"\ned25519 = \"{public['ed25519']}\"")
+    emit({"name": keypair.name, **public}, as_json,
+         f"x25519 = \"{public['x25519']}\"\ned25519 = \"{public['ed25519']}\"")

@@ -51,7 +51,8 @@ def _warn(text: str) -> None:
 @click.option("--risk-report", "risk_path", type=click.Path(dir_okay=False), default=None,
               help="Write a k-anonymity report of the output over its quasi-identifiers (JSON if it ends .json).")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The date of sharing (YYYY-MM-DD): destroy-by dates, grants in force, future-date checks. Default today.")
+              help="The date of sharing (YYYY-MM-DD): destroy-by dates, grants in force, future-date checks. "
+                   "Default today.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path,
             as_of, as_json) -> None:

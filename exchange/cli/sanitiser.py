@@ -24,9 +24,11 @@ def command() -> None:
               help="The sanitiser's key file (holds the pseudonym secret).")
 @click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Postcode gazetteer database (exchange gazetteer load / synth).")
-@click.option("--state", "state_path", required=True, envvar="EXCHANGE_SANITISER_STATE", type=click.Path(dir_okay=False),
+@click.option("--state", "state_path", required=True, envvar="EXCHANGE_SANITISER_STATE",
+              type=click.Path(dir_okay=False),
               help="SQLite file of processed message ids (tells a redelivery from a replay).")
-@click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT", type=click.Path(dir_okay=False),
+@click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT",
+              type=click.Path(dir_okay=False),
               help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection.")
 @click.option("--registry", "registry_path", envvar="EXCHANGE_REGISTRY", default=None,
               type=click.Path(dir_okay=False),

@@ -20,7 +20,8 @@ def list_(as_json: bool) -> None:
 
     rows = [{"id": d.id, "section": d.guidance_section, "sharing": d.sharing, "title": d.title,
              "fields": len(d.fields), "fields_out": sum(f.leaves for f in d.fields)} for d in catalogue()]
-    text = "\n".join(f"{r['id']:<24} {r['section']:<7} {r['sharing']:<15} {r['fields']:>3} in {r['fields_out']:>3} out  {r['title']}"
+    text = "\n".join(f"{r['id']:<24} {r['section']:<7} {r['sharing']:<15} "
+                     f"{r['fields']:>3} in {r['fields_out']:>3} out  {r['title']}"
                      for r in rows)
     emit(rows, as_json, text)
 
@@ -37,5 +38,6 @@ def show(dataset_id: str, as_json: bool) -> None:
              "leaves": "personal: released whole" if dataset.personal else f.describe()} for f in dataset.fields]
     header = (f"{dataset.id}: {dataset.title} (guidance {dataset.guidance_section}, {dataset.sharing})\n"
               f"{dataset.doc}\n\n{'field':<28} {'identifier':<10} {'rule':<13} leaves the sanitiser as")
-    text = header + "\n" + "\n".join(f"{r['field']:<28} {r['identifier']:<10} {r['rule']:<13} {r['leaves']}" for r in rows)
+    text = header + "\n" + "\n".join(f"{r['field']:<28} {r['identifier']:<10} {r['rule']:<13} {r['leaves']}"
+                                     for r in rows)
     emit({"dataset": dataset.id, "sharing": dataset.sharing, "fields": rows}, as_json, text)

@@ -81,7 +81,8 @@ def approve(signatory_id, approver, config_path, registry_path, as_json) -> None
     """Record that responsible authority RA_ID approves the admission of proposed signatory ID.
     When every active responsible authority has approved, ID becomes active."""
 
-    result = run_with_registry(config_path, registry_path, lambda registry, base: registry.approve(signatory_id, approver))
+    result = run_with_registry(config_path, registry_path,
+                               lambda registry, base: registry.approve(signatory_id, approver))
     if result.activated:
         text = f"{signatory_id} approved by {approver}. Every responsible authority has approved " \
                f"({', '.join(result.approved_by)}): {signatory_id} is now ACTIVE."
@@ -101,7 +102,8 @@ def suspend(signatory_id, reason, actor, config_path, registry_path) -> None:
     the sanitiser stops sealing data keys to it, and its grants are kept but give nothing until
     it is reinstated. Run `exchange acl apply` to remove its broker rights too."""
 
-    run_with_registry(config_path, registry_path, lambda registry, base: registry.suspend(signatory_id, reason, by=actor))
+    run_with_registry(config_path, registry_path,
+                      lambda registry, base: registry.suspend(signatory_id, reason, by=actor))
     click.echo(f"{signatory_id} is SUSPENDED ({reason}). Now run `exchange acl apply` to remove its broker rights.")
 
 

@@ -184,10 +184,13 @@ def sanitiser_bindings(principal: str = SANITISER_PRINCIPAL, group: str = SANITI
                     key_topic(shared_topic("")), key_topic(shared_topic("", personal=True))]
     bindings: set[AclBinding] = set()
     for prefix in raw_prefixes:
-        bindings |= _allow(principal, ResourceType.TOPIC, PatternType.PREFIXED, prefix, Operation.READ, Operation.CREATE)
+        bindings |= _allow(principal, ResourceType.TOPIC, PatternType.PREFIXED, prefix,
+                           Operation.READ, Operation.CREATE)
     for prefix in out_prefixes:
-        bindings |= _allow(principal, ResourceType.TOPIC, PatternType.PREFIXED, prefix, Operation.WRITE, Operation.CREATE)
-    bindings |= _allow(principal, ResourceType.TOPIC, PatternType.LITERAL, DEADLETTER_TOPIC, Operation.WRITE, Operation.CREATE)
+        bindings |= _allow(principal, ResourceType.TOPIC, PatternType.PREFIXED, prefix,
+                           Operation.WRITE, Operation.CREATE)
+    bindings |= _allow(principal, ResourceType.TOPIC, PatternType.LITERAL, DEADLETTER_TOPIC,
+                       Operation.WRITE, Operation.CREATE)
     bindings |= _allow(principal, ResourceType.GROUP, PatternType.LITERAL, group, Operation.READ)
     return frozenset(bindings)
 

@@ -19,8 +19,9 @@ How ``strip_address`` reads an address (all heuristics, chosen to over-remove ra
    A street-like component that does not end in a core suffix (Road, Street, Lane, Avenue, Close,
    Drive, Way...) and is directly followed by one that does is a house name ("Meadow View, Acacia
    Avenue"). Everything before the street component is a house or building name and is dropped;
-   localities and the town after it stay (a building component after it is dropped too). With no street at all, building components and the first
-   remaining component (which sits where a house name would) are dropped.
+   localities and the town after it stay (a building component after it is dropped too). With no
+   street at all, building components and the first remaining component (which sits where a house
+   name would) are dropped.
 4. Inside the street component, a house name written without a comma ("Rose Cottage Church Lane",
    "The Old Rectory Church Lane", "Meadow View Acacia Avenue", "The Laurels Acacia Avenue") is
    dropped when it ends with a building word, ends with a street-like word before a core suffix,

@@ -140,7 +140,8 @@ def as_html(b: Briefing) -> str:
     sector_rows = "".join(f"<tr><td>{e(s)}</td><td class=n>{c}</td></tr>" for s, c in b.by_sector)
     peak = max((c for _, c in b.by_day), default=1)
     day_rows = "".join(
-        f'<tr><td>{d:%a %d %b}</td><td class=n>{c}</td><td><span class=bar style="width:{round(200 * c / peak)}px"></span></td></tr>'
+        f'<tr><td>{d:%a %d %b}</td><td class=n>{c}</td>'
+        f'<td><span class=bar style="width:{round(200 * c / peak)}px"></span></td></tr>'
         for d, c in b.by_day)
     period = f"committed {b.period[0]:%d %b} to {b.period[1]:%d %b %Y}" if b.period else "no dated records"
     flags = ", ".join(f"{e(n)} {c}" for n, c in b.flags) or "none"
@@ -149,13 +150,17 @@ def as_html(b: Briefing) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{e(b.title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 0 auto; padding: 1rem; color: #1b1b1b; }}
-.marking {{ background: #1d4e89; color: #fff; text-align: center; font-weight: bold; padding: .4rem; letter-spacing: .1em; }}
+.marking {{ background: #1d4e89; color: #fff; text-align: center; font-weight: bold; padding: .4rem;
+  letter-spacing: .1em; }}
 h1 {{ font-size: 1.5rem; margin-bottom: .2rem; }} .sub {{ color: #555; margin-top: 0; }}
-.cards {{ display: flex; gap: 1rem; margin: 1rem 0; }} .card {{ flex: 1; border: 1px solid #ccd; border-radius: 6px; padding: .6rem 1rem; }}
+.cards {{ display: flex; gap: 1rem; margin: 1rem 0; }}
+.card {{ flex: 1; border: 1px solid #ccd; border-radius: 6px; padding: .6rem 1rem; }}
 .card b {{ font-size: 1.6rem; display: block; }}
 .grid {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; }}
-table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #e3e3ea; padding: .25rem .4rem; text-align: left; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} .bar {{ display: inline-block; height: .8rem; background: #1d4e89; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #e3e3ea; padding: .25rem .4rem; text-align: left; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.bar {{ display: inline-block; height: .8rem; background: #1d4e89; }}
 footer {{ margin-top: 1.5rem; font-size: .9rem; color: #444; }}
 </style></head><body>
 {banner}
@@ -165,7 +170,8 @@ footer {{ margin-top: 1.5rem; font-size: .9rem; color: #444; }}
 <div class="card"><b>{b.last_24h}</b>in the last 24 hours</div>
 <div class="card"><b>{b.generalised}</b>locations generalised to a postcode with enough households</div></div>
 <div class="grid">
-<section><h2>{e(_plural(b.category_label))}, last 7 days</h2><table><tr><th>{e(b.category_label)}</th><th>7 days</th><th>previous 7</th></tr>{category_rows}</table></section>
+<section><h2>{e(_plural(b.category_label))}, last 7 days</h2><table>
+<tr><th>{e(b.category_label)}</th><th>7 days</th><th>previous 7</th></tr>{category_rows}</table></section>
 <section><h2>Busiest postcode sectors</h2><table><tr><th>Sector</th><th>Records</th></tr>{sector_rows}</table></section>
 <section><h2>Last 7 days by day</h2><table>{day_rows}</table></section>
 <section><h2>Flags</h2><p>{flags}</p></section>

@@ -159,7 +159,8 @@ class Partnership:
             return refuse("grant_expired",
                           f"grant of {dataset} to {signatory_id!r} expired {max(g.expires for g in grants)}")
         if personal and not all(g.purpose and g.legal_basis for g in live):
-            return refuse("grant_conditions_missing", f"grant of personal dataset {dataset} lacks a purpose or legal basis")
+            return refuse("grant_conditions_missing",
+                          f"grant of personal dataset {dataset} lacks a purpose or legal basis")
         return allow(live[0].purpose)
 
     def recipients(self, dataset: str, *, personal: bool, today: dt.date) -> tuple[Signatory, ...]:

@@ -410,7 +410,8 @@ def _accept_words(words: list[str], strong: bool) -> list[str]:
     for w in words:
         bare = w.rstrip(".")
         colliding = strong and bare.title() in wordlists.SURNAME_COLLISIONS
-        if not colliding and (bare in wordlists.NAME_STOP or bare.title() in wordlists.NAME_STOP or _is_street_word(bare)):
+        if not colliding and (bare in wordlists.NAME_STOP or bare.title() in wordlists.NAME_STOP
+                              or _is_street_word(bare)):
             break
         if bare.isupper() and _is_acronym(bare) and not colliding:
             break

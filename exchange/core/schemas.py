@@ -37,7 +37,8 @@ HANDLING_FIELDS: list[dict[str, Any]] = [
         "type": "record", "name": "Handling", "namespace": "uk.csp.exchange.shared",
         "fields": [
             {"name": "marking", "type": "string", "doc": "Government Security Classification of this record."},
-            {"name": "originator", "type": "string", "doc": "Supplying agency; consent for any onward sharing comes from it."},
+            {"name": "originator", "type": "string",
+             "doc": "Supplying agency; consent for any onward sharing comes from it."},
             {"name": "permitted_purpose", "type": "string"},
             {"name": "onward_sharing", "type": "string"},
             {"name": "destroy_by", "type": {"type": "int", "logicalType": "date"}},

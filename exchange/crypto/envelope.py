@@ -283,7 +283,8 @@ class Opener:
         try:
             primitives.verify(self._verify_key(grant["producer"]), _grant_signed_bytes(grant), grant["signature"])
         except primitives.PrimitiveFailure:
-            raise BadSignature(f"key grant {key_id} for {grant['topic']}: signature of {grant['producer']!r} does not verify") from None
+            raise BadSignature(f"key grant {key_id} for {grant['topic']}: "
+                               f"signature of {grant['producer']!r} does not verify") from None
         recipients = tuple(item["recipient"] for item in grant["recipients"])
         mine = [item["wrapped"] for item in grant["recipients"] if item["recipient"] == self.me]
         if slot in self._data_keys or slot in self._not_for_me:
@@ -295,7 +296,8 @@ class Opener:
         try:
             unwrapped = primitives.unseal(self._keys.box_key, mine[0])
         except primitives.PrimitiveFailure:
-            raise DecryptionFailed(f"key grant {key_id}: the key wrapped for {self.me!r} does not open with its private key") from None
+            raise DecryptionFailed(f"key grant {key_id}: "
+                                   f"the key wrapped for {self.me!r} does not open with its private key") from None
         if len(unwrapped) != _KEY_ID_BYTES + primitives.DATA_KEY_BYTES or unwrapped[:_KEY_ID_BYTES].hex() != key_id:
             raise DecryptionFailed(f"key grant {key_id}: wrapped key is bound to another key id")
         self._data_keys[slot] = unwrapped[_KEY_ID_BYTES:]
@@ -329,15 +331,19 @@ class Opener:
                 data["signature"],
             )
         except primitives.PrimitiveFailure:
-            raise BadSignature(f"message {header.message_id}: signature of {header.producer!r} does not verify") from None
+            raise BadSignature(f"message {header.message_id}: "
+                               f"signature of {header.producer!r} does not verify") from None
         slot = (header.producer, header.key_id)
         if slot in self._not_for_me:
-            raise NotARecipient(f"message {header.message_id}: {self.me!r} is not a recipient of data key {header.key_id}")
+            raise NotARecipient(f"message {header.message_id}: "
+                                f"{self.me!r} is not a recipient of data key {header.key_id}")
         data_key = self._data_keys.get(slot)
         if data_key is None:
-            raise UnknownDataKey(f"message {header.message_id}: data key {header.key_id} of {header.producer!r} has not been announced")
+            raise UnknownDataKey(f"message {header.message_id}: "
+                                 f"data key {header.key_id} of {header.producer!r} has not been announced")
         try:
             payload = primitives.aead_decrypt(data_key, data["nonce"], data["ciphertext"], header_bytes)
         except primitives.PrimitiveFailure:
-            raise DecryptionFailed(f"message {header.message_id}: ciphertext does not decrypt under data key {header.key_id}") from None
+            raise DecryptionFailed(f"message {header.message_id}: "
+                                   f"ciphertext does not decrypt under data key {header.key_id}") from None
         return Opened(header=header, payload=payload)

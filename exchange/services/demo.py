@@ -72,10 +72,12 @@ class DemoSummary:
             f"  export            {self.rows} rows: {self.accepted} accepted, {self.rejected} rejected",
             f"  rejected because  {reasons or 'nothing rejected'}",
             f"  published         {self.published} sealed messages to raw.{DATASET} and its key topic",
-            f"  depersonalised    {self.accepted} records; {self.generalised} moved to the nearest postcode with >= 4 households",
+            f"  depersonalised    {self.accepted} records; "
+            f"{self.generalised} moved to the nearest postcode with >= 4 households",
             f"  dead-lettered     {self.dead_lettered}",
             f"  delivered         {delivered}",
-            f"  no grant          {VOLUNTARY}: opened {self.opened_by_unauthorised}, refused {self.refused_for_unauthorised} (not a recipient)",
+            f"  no grant          {VOLUNTARY}: opened {self.opened_by_unauthorised}, "
+            f"refused {self.refused_for_unauthorised} (not a recipient)",
             f"  elapsed           {self.elapsed:.1f} s",
         ])
 
@@ -120,7 +122,8 @@ class _Processes:
                 child.wait()
 
 
-def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Callable[[str], None] = _say) -> DemoSummary:
+def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0,
+             say: Callable[[str], None] = _say) -> DemoSummary:
 
     started = time.monotonic()
     summary = DemoSummary()
@@ -139,7 +142,8 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
     gazetteer = Gazetteer.open(gazetteer_path)
     export = workdir / "police-crime-export.csv"
     police_offence_export(gazetteer, export, rows=rows)
-    say(f"      {synth.postcodes} postcodes ({synth.under_4} with fewer than 4 households), {rows} crimes + faulty rows")
+    say(f"      {synth.postcodes} postcodes ({synth.under_4} with fewer than 4 households), "
+        f"{rows} crimes + faulty rows")
 
     env = dict(os.environ, EXCHANGE_KEY_PASSPHRASE_FILE=str(passphrase_file))
     env.pop("EXCHANGE_KEY_PASSPHRASE", None)
@@ -158,12 +162,14 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
             say("[3/7] Starting the sanitiser and the council's feed")
             processes.start("sanitiser", "sanitiser", "run", "--config", str(files.partnership),
                             "--keys", str(files.keys["sanitiser"]), "--gazetteer", str(gazetteer_path),
-                            "--state", str(workdir / "sanitiser-state.db"), "--audit", str(workdir / "sanitiser-audit.db"))
+                            "--state", str(workdir / "sanitiser-state.db"),
+                            "--audit", str(workdir / "sanitiser-audit.db"))
             processes.start("feed-council", "feed", "run", "--config", str(files.partnership), "--as", COUNCIL,
                             "--db", str(council_db), "--keys", str(files.keys[COUNCIL]))
 
             say("[4/7] Police agent submits the export")
-            result = processes.run("agent", "agent", "submit", "--config", str(files.agent_config), str(export), "--json")
+            result = processes.run("agent", "agent", "submit", "--config", str(files.agent_config), str(export),
+                                   "--json")
             if result.returncode not in (0, 1) or not result.stdout.strip():
                 raise RuntimeError(f"agent failed (status {result.returncode}); see {workdir / 'logs' / 'agent.log'}")
             report = json.loads(result.stdout)
@@ -200,7 +206,8 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0, say: Cal
             processes.stop_all()
 
     say("[7/7] Daily briefing for the council")
-    summary.generalised, summary.briefing_text, summary.briefing_path = asyncio.run(_briefing(files, council_db, workdir))
+    summary.generalised, summary.briefing_text, summary.briefing_path = asyncio.run(
+        _briefing(files, council_db, workdir))
     summary.elapsed = time.monotonic() - started
     return summary
 

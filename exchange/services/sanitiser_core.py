@@ -132,12 +132,14 @@ class SanitiserCore:
     def admit(self, topic: str, header: Header) -> None:
         expected = topic.removeprefix(raw_topic(""))
         if header.dataset != expected:
-            raise Refused(ReasonCode.DATASET_MISMATCH, f"message {header.message_id} names dataset {header.dataset!r} on topic {topic}")
+            raise Refused(ReasonCode.DATASET_MISMATCH,
+                          f"message {header.message_id} names dataset {header.dataset!r} on topic {topic}")
         decision = self.partnership.may_supply(header.producer, header.dataset)
         if not decision:
             raise Refused(ReasonCode(decision.code), f"message {header.message_id}: {decision.reason}")
         if header.dataset not in self.catalogue:
-            raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {header.message_id}: no schema for dataset {header.dataset!r}")
+            raise Refused(ReasonCode.SCHEMA_UNKNOWN,
+                          f"message {header.message_id}: no schema for dataset {header.dataset!r}")
 
     # -- the transformation ------------------------------------------------------------------
 
@@ -160,7 +162,8 @@ class SanitiserCore:
             marking, moved, redactions = self.records.release_marking(dataset), False, 0
         else:
             if header.schema_fingerprint != dataset.raw_codec.fingerprint:
-                raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
+                raise Refused(ReasonCode.SCHEMA_UNKNOWN,
+                              f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
             sanitised = self.records.sanitise(dataset, self._decode(dataset.raw_codec, opened),
                                               originator=header.producer, today=today, label=label)
             payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
@@ -194,7 +197,8 @@ class SanitiserCore:
             if await self._seen_before(header.message_id, digest):
                 self.stats.duplicates += 1
                 return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
-                                               content_sha256=digest, detail="redelivery of a processed message: skipped"),))
+                                               content_sha256=digest,
+                                               detail="redelivery of a processed message: skipped"),))
             opened = await self.opener.open_fetching(value, self.fetch_keys)
             release = self.transform(opened)
         except TransportUnavailable:
@@ -224,7 +228,8 @@ class SanitiserCore:
             self._batch_seen[message_id] = digest
             return False
         if prior != digest:
-            raise Refused(ReasonCode.REPLAYED_MESSAGE_ID, f"message {message_id} was already processed with different content")
+            raise Refused(ReasonCode.REPLAYED_MESSAGE_ID,
+                          f"message {message_id} was already processed with different content")
         return True
 
     def _released(self, header: Header, release: Release, digest: str) -> Handled:

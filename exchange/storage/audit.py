@@ -157,7 +157,8 @@ class AuditLog(SqliteFile):
         if self.create:
             await super().prepare()
             return
-        tables = await self.scalar("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('events','head')")
+        tables = await self.scalar("SELECT COUNT(*) FROM sqlite_master "
+                                   "WHERE type='table' AND name IN ('events','head')")
         if tables != 2:
             raise AuditError(f"{self.path}: not an audit log (no events and head tables)")
 

@@ -40,7 +40,8 @@ def _not_utf8(text: str) -> bool:
 
 
 @contextmanager
-def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str]) -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
+def read_export(path: Path, dataset: Dataset,
+                columns: Mapping[str, str]) -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
     """Open an export; yield (header, rows). `columns` maps schema field -> export column.
 
     An unreadable header, one that is not UTF-8, or one lacking a required mapped column refuses
@@ -61,7 +62,8 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str]) -> Ite
         if any(_not_utf8(name) for name in header):
             raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
         absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
-                  if columns.get(p.name, p.name) not in header and not p.nullable and base_type(p.avro_type) != "boolean"]
+                  if columns.get(p.name, p.name) not in header and not p.nullable
+                  and base_type(p.avro_type) != "boolean"]
         if absent:
             raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}")
         yield header, _rows(reader)

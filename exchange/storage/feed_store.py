@@ -90,7 +90,8 @@ class FeedStore(SqliteFile):
         return cursor.rowcount == 1
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
-        await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) VALUES (?,?,?,?)",
+        await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) "
+                              "VALUES (?,?,?,?)",
                               (message_id, dataset, time.time(), json.dumps(to_json(metadata))))
 
     async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None,

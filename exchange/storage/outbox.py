@@ -61,7 +61,8 @@ class Outbox(SqliteFile):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for table in ("outbox", "published"):
-                async with self.db.execute(f"SELECT message_id FROM {table} WHERE message_id IN ({marks})", chunk) as cur:
+                async with self.db.execute(f"SELECT message_id FROM {table} WHERE message_id IN ({marks})",
+                                           chunk) as cur:
                     known.update([row[0] async for row in cur])
         return known
 
@@ -70,7 +71,8 @@ class Outbox(SqliteFile):
         now = time.time()
         rows = [(mid, topic, value, int(grant), now) for mid, topic, value, grant in items]
         await self.db.executemany(
-            "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, created_at) VALUES (?,?,?,?,?)", rows)
+            "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, created_at) "
+            "VALUES (?,?,?,?,?)", rows)
         await self.db.commit()
         return len(rows)
 

@@ -239,7 +239,8 @@ class Registry(SqliteFile):
             return [self._signatory_from_row(row) async for row in cur]
 
     async def find(self, signatory_id: str) -> SignatoryRecord | None:
-        async with self.db.execute(f"SELECT {_SIGNATORY_COLUMNS} FROM signatories WHERE id = ?", (signatory_id,)) as cur:
+        async with self.db.execute(f"SELECT {_SIGNATORY_COLUMNS} FROM signatories WHERE id = ?",
+                                   (signatory_id,)) as cur:
             row = await cur.fetchone()
         return self._signatory_from_row(row) if row else None
 
@@ -286,7 +287,8 @@ class Registry(SqliteFile):
         if subject is not None:
             query, args = query + " WHERE subject = ?", (subject,)
         async with self.db.execute(query + " ORDER BY id", args) as cur:
-            return [Event(i, at, actor, action, subj, json.loads(detail)) async for i, at, actor, action, subj, detail in cur]
+            return [Event(i, at, actor, action, subj, json.loads(detail))
+                    async for i, at, actor, action, subj, detail in cur]
 
     async def responsible_authorities(self) -> list[str]:
         """Ids of the active responsible authorities: every one of them must approve a newcomer."""
@@ -347,7 +349,8 @@ class Registry(SqliteFile):
                                 expires=grant.expires, today=None)
                 except GrantRefused as exc:
                     report.refused_grants.append((grant.signatory, grant.dataset, str(exc)))
-                    await self._event(actor, "grant_not_imported", grant.signatory, dataset=grant.dataset, reason=str(exc))
+                    await self._event(actor, "grant_not_imported", grant.signatory, dataset=grant.dataset,
+                                      reason=str(exc))
                     held_grants.discard((grant.signatory, grant.dataset))
                     continue
                 gid = await self._insert_grant(grant, by=actor, source="config")
@@ -390,8 +393,8 @@ class Registry(SqliteFile):
 
     async def _insert_grant(self, grant: Grant, *, by: str, source: str) -> int:
         cursor = await self.db.execute(
-            "INSERT INTO grants (signatory, dataset, purpose, legal_basis, approved_by, expires, granted_at, granted_by,"
-            " source) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO grants (signatory, dataset, purpose, legal_basis, approved_by, expires, granted_at,"
+            " granted_by, source) VALUES (?,?,?,?,?,?,?,?,?)",
             (grant.signatory, grant.dataset, grant.purpose, grant.legal_basis, grant.approved_by,
              grant.expires.isoformat(), self._stamp(), by, source))
         assert cursor.lastrowid is not None  # an INSERT into a rowid table
@@ -466,11 +469,13 @@ class Registry(SqliteFile):
                         legal_basis=legal_basis, approver=approver.signatory if approver else None,
                         approved_by=approved_by, expires=expires, today=self.today())
             grant = Grant(signatory_id, dataset_id, purpose.strip(), legal_basis.strip(), approved_by, expires)
-            superseded = [g.id for g in await self.grants(signatory_id, include_revoked=False) if g.dataset == dataset_id]
+            superseded = [g.id for g in await self.grants(signatory_id, include_revoked=False)
+                          if g.dataset == dataset_id]
             gid = await self._insert_grant(grant, by=by, source="cli")
             for old in superseded:
-                await self.db.execute("UPDATE grants SET revoked = 1, revoked_at = ?, revoked_by = ?, revoke_reason = ? "
-                                      "WHERE id = ?", (self._stamp(), by, f"superseded by grant {gid}", old))
+                await self.db.execute("UPDATE grants SET revoked = 1, revoked_at = ?, revoked_by = ?, "
+                                      "revoke_reason = ? WHERE id = ?",
+                                      (self._stamp(), by, f"superseded by grant {gid}", old))
             await self._event(by, "granted", signatory_id, grant_id=gid, dataset=dataset_id, purpose=grant.purpose,
                               legal_basis=grant.legal_basis, approved_by=approved_by, expires=expires.isoformat(),
                               superseded=superseded)
@@ -485,8 +490,8 @@ class Registry(SqliteFile):
             if not held:
                 raise NoSuchGrant(f"{signatory_id} holds no grant of {dataset_id} to revoke")
             for gid in held:
-                await self.db.execute("UPDATE grants SET revoked = 1, revoked_at = ?, revoked_by = ?, revoke_reason = ? "
-                                      "WHERE id = ?", (self._stamp(), by, reason, gid))
+                await self.db.execute("UPDATE grants SET revoked = 1, revoked_at = ?, revoked_by = ?, "
+                                      "revoke_reason = ? WHERE id = ?", (self._stamp(), by, reason, gid))
             await self._event(by, "revoked", signatory_id, dataset=dataset_id, grant_ids=held, reason=reason)
         return held
 

@@ -228,36 +228,19 @@ def tally_topic(bootstrap: str, topic: str, *, quiet: float = 2.0) -> TopicTally
     """Read a topic from the start until nothing more comes for `quiet` seconds; count messages and
     distinct envelope message ids. (Consumed rather than sized by end offsets: the embedded broker
     reports the latest offset of a multi-record batch as the batch's base offset + 1.)"""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
     from exchange.crypto.envelope import read_header
     from exchange.errors import EnvelopeError
     from exchange.transport.kafka import KafkaSettings
+    from exchange.transport.readers import read_topic
 
-    async def read() -> TopicTally:
-        consumer = AIOKafkaConsumer(enable_auto_commit=False, auto_offset_reset="earliest",
-                                    **KafkaSettings(bootstrap).client_options())
-        await consumer.start()
+    values = asyncio.run(read_topic(KafkaSettings(bootstrap), topic, quiet_ms=int(quiet * 1000)))
+    ids = set()
+    for offset, value in enumerate(values):
         try:
-            partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            messages, ids = 0, set()
-            while True:
-                batch = await consumer.getmany(timeout_ms=int(quiet * 1000))
-                if not batch:
-                    return TopicTally(messages, len(ids))
-                for records in batch.values():
-                    for record in records:
-                        messages += 1
-                        try:
-                            ids.add(read_header(record.value).message_id)
-                        except EnvelopeError:
-                            ids.add(f"undecodable@{record.offset}")
-        finally:
-            await consumer.stop()
-
-    return asyncio.run(read())
+            ids.add(read_header(value).message_id)
+        except EnvelopeError:
+            ids.add(f"undecodable@{offset}")
+    return TopicTally(len(values), len(ids))
 
 
 # -- services that can be killed -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from exchange.transport.kafka import ensure_topics
+from exchange.transport.readers import read_until_quiet
 
 
 async def end_offsets(kafka, topics: list[str]) -> dict[TopicPartition, int]:
@@ -39,17 +40,6 @@ async def read_from(kafka, offsets: dict[TopicPartition, int]) -> list:
         for tp, offset in offsets.items():
             consumer.seek(tp, offset)
         ends = await consumer.end_offsets(list(offsets))
-        messages = []
-
-        async def behind() -> bool:
-            for tp in offsets:
-                if await consumer.position(tp) < ends[tp]:
-                    return True
-            return False
-
-        while await behind():
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                messages += batch
-        return messages
+        return await read_until_quiet(consumer, quiet_ms=200, ends=ends)
     finally:
         await consumer.stop()
