@@ -20,7 +20,7 @@ import pytest
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "avro"
 
-# The datasets of DESIGN.md (one per recommended minimum dataset of the guidance, section 3.2).
+# The datasets of the shared design (one per recommended minimum dataset of the guidance, section 3.2).
 EXPECTED_DATASETS = {
     # id: (source, guidance section)
     "police_crime_offence": ("police", "3.2.1"),
@@ -197,14 +197,14 @@ def test_schema_directory_has_dataset_schemas():
 def test_every_design_dataset_has_a_schema():
     ids = {schema["dataset"] for schema in SCHEMAS.values()}
     missing = set(EXPECTED_DATASETS) - ids
-    assert not missing, f"datasets of DESIGN.md without a schema: {sorted(missing)}"
+    assert not missing, f"datasets of the design without a schema: {sorted(missing)}"
 
 
 def test_no_unknown_datasets():
     ids = [schema["dataset"] for schema in SCHEMAS.values()]
     assert len(ids) == len(set(ids)), "a dataset id is used by two files"
     unknown = set(ids) - set(EXPECTED_DATASETS)
-    assert not unknown, f"dataset schemas not in DESIGN.md: {sorted(unknown)}"
+    assert not unknown, f"dataset schemas not in the design: {sorted(unknown)}"
 
 
 def test_personal_datasets_are_exactly_the_five():

@@ -22,7 +22,7 @@ from exchange.testing.gazetteer import synthesise
 _GROUP_HELP = """\
 The postcode gazetteer: postcode centroids (British National Grid, EPSG:27700) with household
 counts, used by the sanitiser to move a record whose postcode has fewer than k households to the
-nearest postcode that has at least k (DESIGN.md, "Depersonalisation"; k = 4 by default).
+nearest postcode that has at least k (docs/design.md, "Taken from the design card"; k = 4 by default).
 
 \b
 The gazetteer is one SQLite file, built from public data:

@@ -40,15 +40,11 @@ class FeedStats:
     destroyed: int = 0
 
 
-async def _no_keys_to_fetch() -> None:
-    return None
-
-
 class FeedCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str, store: Any,
                  *, datasets: list[str] | None = None, audit: Any = None,
                  today: Callable[[], dt.date] = dt.date.today,
-                 fetch_keys: Callable[[], Awaitable[Any]] = _no_keys_to_fetch):
+                 fetch_keys: Callable[[], Awaitable[Any]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
         self.signatory = partnership.signatory(signatory)

@@ -65,10 +65,6 @@ class AuditSink(Protocol):
     async def append_many(self, events: Iterable[AuditEvent]) -> Any: ...
 
 
-async def _no_keys_to_fetch() -> None:
-    return None
-
-
 @dataclass
 class SanitiserStats:
     received: int = 0
@@ -104,7 +100,7 @@ class SanitiserCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, gazetteer: GazetteerLike,
                  *, today: Callable[[], dt.date] = dt.date.today, max_records_per_key: int = 1000,
                  state: ProcessedState | None = None, audit: AuditSink | None = None,
-                 fetch_keys: Callable[[], Awaitable[Any]] = _no_keys_to_fetch):
+                 fetch_keys: Callable[[], Awaitable[Any]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
         self.keys = keys
