@@ -35,16 +35,11 @@ class Feed:
         self.core.fetch_keys = FakeKeyReader(world.topics, [key_topic(SHARED)],
                                              self.core.opener.accept_key_grant).refresh
         self.consumer = FakeConsumer(world.topics, SHARED)
-        self.loop = ConsumeLoop(self.consumer, self.core)
+        self.loop = ConsumeLoop(self.consumer, self.core, poll_ms=0)
 
     def run(self) -> None:
-        async def drain():
-            batch = await self.consumer.getmany(timeout_ms=0, max_records=500)
-            while batch:
-                for tp, messages in batch.items():
-                    await self.loop.process(tp, messages)
-                batch = await self.consumer.getmany(timeout_ms=0, max_records=500)
-        asyncio.run(drain())
+        """Everything supplied so far, through the consume loop, until a poll comes back empty."""
+        asyncio.run(self.loop.run(asyncio.Event(), until_idle=0))
 
     def codes(self) -> list[str]:
         return [refusal[4] for refusal in self.store.refusals]

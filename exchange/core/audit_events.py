@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-__all__ = ["DETAIL_LIMIT", "KINDS", "AuditEvent", "content_hash"]
+__all__ = ["DETAIL_LIMIT", "KINDS", "AuditEvent", "AuditSink", "content_hash"]
 
 KINDS = frozenset({"receipt", "sanitisation", "release", "rejection", "withheld", "retention", "delivery"})
 DETAIL_LIMIT = 500
@@ -59,3 +61,11 @@ class AuditEvent:
             raise TypeError("detail must be a str")
         if len(self.detail) > DETAIL_LIMIT:
             object.__setattr__(self, "detail", self.detail[:DETAIL_LIMIT - 1] + "…")
+
+
+class AuditSink(Protocol):
+    """Where audit events go (exchange.storage.audit.AuditLog)."""
+
+    async def append_many(self, events: Iterable[AuditEvent]) -> Any: ...
+
+    async def append(self, event: AuditEvent) -> Any: ...

@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from exchange.core.audit_events import AuditEvent
+from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
 from exchange.core.messages import Handled, Incoming
 from exchange.core.names import SANITISER_ID, shared_topic
@@ -26,7 +26,7 @@ from exchange.crypto.envelope import Opener, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.errors import AvroDecodeError, ExchangeError, ReasonCode, Refused
 
-__all__ = ["FeedCore", "FeedStats"]
+__all__ = ["FeedCore", "FeedStats", "RecordStore"]
 
 log = logging.getLogger("exchange.feed")
 
@@ -40,9 +40,20 @@ class FeedStats:
     destroyed: int = 0
 
 
+class RecordStore(Protocol):
+    """What the core writes to (exchange.storage.feed_store.FeedStore)."""
+
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool: ...
+    async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None: ...
+    async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None, code: str,
+                          reason: str) -> None: ...
+    async def commit(self) -> None: ...
+    async def purge_expired(self, today: dt.date) -> int: ...
+
+
 class FeedCore:
-    def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str, store: Any,
-                 *, datasets: list[str] | None = None, audit: Any = None,
+    def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str,
+                 store: RecordStore, *, datasets: list[str] | None = None, audit: AuditSink | None = None,
                  today: Callable[[], dt.date] = dt.date.today,
                  fetch_keys: Callable[[], Awaitable[Any]] | None = None):
         self.partnership = partnership

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from exchange.core.audit_events import AuditSink
 from exchange.core.names import (
     DEADLETTER_TOPIC,
     SANITISER_GROUP,
@@ -20,7 +21,7 @@ from exchange.core.names import (
     shared_topic,
 )
 from exchange.core.partnership import Partnership
-from exchange.services.sanitiser_core import SanitiserCore, SanitiserStats
+from exchange.services.sanitiser_core import ProcessedState, SanitiserCore, SanitiserStats
 from exchange.transport.kafka import (
     KafkaSettings,
     ensure_topics,
@@ -40,7 +41,8 @@ class SanitiserService:
     def __init__(self, core: SanitiserCore, settings: KafkaSettings, *, datasets: list[str] | None = None,
                  report_every: float = 5.0, group_id: str = GROUP_ID,
                  partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
-                 state=None, audit=None, key_reader: KeyTopicReader | None = None):
+                 state: ProcessedState | None = None, audit: AuditSink | None = None,
+                 key_reader: KeyTopicReader | None = None):
         self.core = core
         if state is not None:
             core.state = state
@@ -82,7 +84,7 @@ class SanitiserService:
         await self.key_reader.start()
         log.info("sanitiser consuming %s", ", ".join(raw_topics))
         loop = ConsumeLoop(consumer, self.core, producer=producer, before_batch=self._refresh_partnership,
-                           every={self._report_every: self._report})
+                           every=[(self._report_every, self._report)])
         try:
             await loop.run(stop)
         finally:

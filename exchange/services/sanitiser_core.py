@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from exchange.core.audit_events import AuditEvent
+from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
 from exchange.core.depersonalise import GazetteerLike
 from exchange.core.marking import parse_marking
@@ -49,7 +49,9 @@ from exchange.errors import (
     TransportUnavailable,
 )
 
-__all__ = ["ProcessedState", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id"]
+__all__ = [
+    "ProcessedState", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id",
+]
 
 log = logging.getLogger("exchange.sanitiser")
 
@@ -59,10 +61,6 @@ class ProcessedState(Protocol):
 
     async def content_hash(self, message_id: str) -> str | None: ...
     async def remember(self, items: Iterable[tuple[str, str]]) -> None: ...
-
-
-class AuditSink(Protocol):
-    async def append_many(self, events: Iterable[AuditEvent]) -> Any: ...
 
 
 @dataclass

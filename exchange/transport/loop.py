@@ -43,18 +43,19 @@ class Handler(Protocol):
 class ConsumeLoop:
     """Runs a handler over a consumer until `stop` is set (or, with `until_idle`, until no message
     has arrived for that many seconds). `before_batch` runs before a non-empty batch is handled
-    (the sanitiser re-reads the partnership there); `every` maps a period in seconds to a chore
-    run at most that often (reports, retention)."""
+    (the sanitiser re-reads the partnership there); `every` lists (period in seconds, chore)
+    pairs, each chore run at start and then at most that often (reports, retention)."""
 
     def __init__(self, consumer: BatchConsumer, handler: Handler, *, producer: Producer | None = None,
                  before_batch: Callable[[], Awaitable[None]] | None = None,
-                 every: Mapping[float, Callable[[], Awaitable[None]]] | None = None,
+                 every: Sequence[tuple[float, Callable[[], Awaitable[None]]]] = (),
                  poll_ms: int = 500, max_records: int = 500):
         self._consumer = consumer
         self._handler = handler
         self._producer = producer
         self._before_batch = before_batch
-        self._chores = [(period, chore, [float("-inf")]) for period, chore in (every or {}).items()]
+        self._chores = list(every)
+        self._chores_last_run = [float("-inf")] * len(self._chores)
         self._poll_ms = poll_ms
         self._max_records = max_records
 
@@ -93,7 +94,7 @@ class ConsumeLoop:
         await self._consumer.commit({tp: messages[-1].offset + 1})
 
     async def _run_chores(self) -> None:
-        for period, chore, last in self._chores:
-            if time.monotonic() - last[0] >= period:
+        for index, (period, chore) in enumerate(self._chores):
+            if time.monotonic() - self._chores_last_run[index] >= period:
                 await chore()
-                last[0] = time.monotonic()
+                self._chores_last_run[index] = time.monotonic()

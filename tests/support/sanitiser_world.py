@@ -46,7 +46,7 @@ class World:
                                   today=lambda: TODAY, state=self.state, audit=self.audit)
         self.core.fetch_keys = FakeKeyReader(self.topics, [key_topic(RAW)], self.core.opener.accept_key_grant).refresh
         self.consumer = FakeConsumer(self.topics, RAW)
-        self.loop = ConsumeLoop(self.consumer, self.core, producer=FakeProducer(self.topics))
+        self.loop = ConsumeLoop(self.consumer, self.core, producer=FakeProducer(self.topics), poll_ms=0)
         self.sealer = Sealer(producer=producer, keys=police_keys or party_keys[POLICE], topic=RAW,
                              recipients={"sanitiser": partnership.sanitiser.x25519})
         self.dataset = catalogue()[DATASET]
@@ -68,14 +68,8 @@ class World:
             self.topics.append(topic, value)
 
     def run(self) -> None:
-        """Everything supplied so far, through the loop, batch by batch."""
-        async def drain():
-            batch = await self.consumer.getmany(timeout_ms=0, max_records=500)
-            while batch:
-                for tp, messages in batch.items():
-                    await self.loop.process(tp, messages)
-                batch = await self.consumer.getmany(timeout_ms=0, max_records=500)
-        asyncio.run(drain())
+        """Everything supplied so far, through the consume loop, until a poll comes back empty."""
+        asyncio.run(self.loop.run(asyncio.Event(), until_idle=0))
 
     def dead_letters(self) -> list[dict]:
         return [codec("dead_letter").decode(v) for v in self.topics.read(DEADLETTER_TOPIC)]
