@@ -57,7 +57,7 @@ def world(partnership, party_keys, gazetteer) -> World:
 def test_the_grantee_stores_each_record_once_and_audits_each_delivery(world):
     feed = Feed(world, COUNCIL)
     feed.run()
-    assert sorted(feed.store.records) == sorted(output_message_id(f"m-{i}") for i in range(3))
+    assert sorted(feed.store.records) == sorted(output_message_id(POLICE, f"m-{i}") for i in range(3))
     assert feed.audit.kinds() == ["delivery"] * 3 and feed.consumer.committed[SHARED] == 3
     world.topics.append(SHARED, world.topics.read(SHARED)[0])  # a redelivered envelope
     feed.run()
@@ -94,7 +94,7 @@ def test_garbage_and_tampering_are_refused_and_the_feed_goes_on(world):
     feed = Feed(world, COUNCIL)
     feed.run()
     assert feed.codes() == [ReasonCode.MALFORMED_ENVELOPE, ReasonCode.BAD_SIGNATURE]
-    assert list(feed.store.records) == [output_message_id("m-2")]
+    assert list(feed.store.records) == [output_message_id(POLICE, "m-2")]
 
 
 def test_a_supply_s_metadata_is_kept_not_counted_as_a_record(world):

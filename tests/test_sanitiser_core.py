@@ -11,7 +11,7 @@ import pytest
 
 from exchange.core.avro import codec
 from exchange.core.messages import Handled
-from exchange.core.names import key_topic
+from exchange.core.names import DEADLETTER_TOPIC, key_topic
 from exchange.core.schemas import catalogue
 from exchange.crypto import envelope as envelope_module
 from exchange.crypto.envelope import Header, Sealer, read_header
@@ -38,8 +38,8 @@ def test_a_genuine_record_is_released_after_its_key_grant_and_audited(world):
     assert len(shared) == 1 and len(world.topics.read(key_topic(SHARED))) == 1
     assert world.audit.kinds() == ["receipt", "sanitisation", "release"]
     release = world.audit.events[-1]
-    assert release.recipients == (COUNCIL,) and release.message_id == output_message_id("m-1")
-    assert "m-1" in world.state.hashes and world.consumer.committed[RAW] == 1
+    assert release.recipients == (COUNCIL,) and release.message_id == output_message_id(POLICE, "m-1")
+    assert f"{POLICE}/m-1" in world.state.hashes and world.consumer.committed[RAW] == 1
     assert world.core.stats.released == 1 and not world.dead_letters()
 
 
@@ -101,7 +101,7 @@ def test_the_offset_is_committed_only_after_settling(world):
     world.supply(world.seal(world.record(0), "m-1"))
     with pytest.raises(OSError):
         world.run()
-    assert world.consumer.committed[RAW] == 0 and "m-1" in world.state.hashes  # state first, then audit
+    assert world.consumer.committed[RAW] == 0 and f"{POLICE}/m-1" in world.state.hashes  # state first, then audit
 
 
 # -- every reason code ------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_each_refusal_is_one_dead_letter_with_its_code_and_the_stream_goes_on(wo
     world.run()
     assert world.codes() == [code]
     released = [read_header(v).message_id for v in world.topics.read(SHARED)]
-    assert output_message_id("m-genuine") in released, "the genuine record after the bad one was not released"
+    assert output_message_id(POLICE, "m-genuine") in released, "the genuine record after the bad one was not released"
     rejection = next(e for e in world.audit.events if e.kind == "rejection")
     assert rejection.reason_code == code
     assert world.consumer.committed[RAW] == len(world.topics.read(RAW))
@@ -223,10 +223,71 @@ def test_a_handled_message_yields_outputs_in_publish_order(world):
     handled = asyncio.run(world.core.handle(_message(world.seal(world.record(0), "m-1"))))
     assert isinstance(handled, Handled)
     assert [o.is_key_grant for o in handled.outputs] == [True, False]
-    assert handled.processed is not None and handled.processed[0] == "m-1"
+    assert handled.processed is not None and handled.processed[0] == f"{POLICE}/m-1"
 
 
 def _message(value: bytes):
     from tests.support.fakes import Message
 
     return Message(RAW, 0, 0, value)
+
+
+# -- signature before replay; identity is (producer, message id) --------------------------------------
+
+
+def test_a_forgery_carrying_a_genuine_id_cannot_get_the_genuine_refused(world):
+    genuine = world.seal(world.record(0), "m-1")
+    forged = bytearray(world.seal(world.record(1), "m-1"))
+    forged[-5] ^= 0x01  # the same id, other content, a signature that does not verify
+    world.supply(bytes(forged), genuine)
+    world.run()
+    assert world.codes() == [ReasonCode.BAD_SIGNATURE]
+    assert [read_header(v).message_id for v in world.topics.read(SHARED)] == [output_message_id(POLICE, "m-1")]
+
+
+def test_an_unverified_message_is_audited_as_claimed_never_attributed(world):
+    forged = bytearray(world.seal(world.record(0), "m-1"))
+    forged[-5] ^= 0x01
+    world.supply(bytes(forged))
+    world.run()
+    rejection, = (e for e in world.audit.events if e.kind == "rejection")
+    assert rejection.producer is None and f"claimed producer {POLICE} (not verified)" in rejection.detail
+
+
+def test_equal_ids_from_two_producers_are_two_messages(world, partnership):
+    signatories = dict(partnership.signatories)
+    signatories[COUNCIL] = dataclasses.replace(signatories[COUNCIL], supplies=frozenset({DATASET}))
+    world.core.update_partnership(dataclasses.replace(partnership, signatories=signatories))
+    council = World(world.partnership, world.keys, world.core.gazetteer, police_keys=world.keys[COUNCIL],
+                    producer=COUNCIL)
+    council.topics = world.topics
+    world.supply(world.seal(world.record(0), "m-1"), council.seal(world.record(1), "m-1"))
+    world.run()
+    assert not world.dead_letters() and len(world.topics.read(SHARED)) == 2
+    assert {f"{POLICE}/m-1", f"{COUNCIL}/m-1"} <= set(world.state.hashes)
+
+
+def test_a_header_field_of_the_wrong_shape_is_refused_without_echoing_it(world):
+    hostile = resign(world, world.seal(world.record(0), "m-1"), message_id="x" * 500 + "\nFORGED LOG LINE")
+    world.supply(hostile)
+    world.run()
+    letter, = world.dead_letters()
+    assert letter["reason_code"] == ReasonCode.MALFORMED_ENVELOPE
+    assert letter["message_id"] is None and "FORGED" not in letter["reason"] and "message id" in letter["reason"]
+
+
+def test_a_dead_letter_keeps_a_prefix_and_a_hash_of_an_oversized_original(world):
+    import hashlib
+
+    from exchange.services.sanitiser_core import DEAD_LETTER_ORIGINAL_CAP, DEAD_LETTER_ORIGINAL_PREFIX
+
+    huge = b"\x00" * (3 * 1024 * 1024)
+    small = b"\x01not an envelope"
+    world.supply(huge, small)
+    world.run()
+    big_letter, small_letter = world.dead_letters()
+    assert big_letter["original_truncated"] and len(big_letter["original"]) == DEAD_LETTER_ORIGINAL_PREFIX
+    assert big_letter["original_size"] == len(huge)
+    assert big_letter["original_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert len(world.topics.read(DEADLETTER_TOPIC)[0]) < DEAD_LETTER_ORIGINAL_CAP
+    assert small_letter["original"] == small and not small_letter["original_truncated"]

@@ -11,15 +11,23 @@
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
-    "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "SANITISER_GROUP", "SANITISER_ID", "default_principal", "feed_group",
-    "key_topic", "raw_topic", "shared_topic",
+    "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE", "SANITISER_GROUP",
+    "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic", "shared_topic",
 ]
 
 SANITISER_ID = "sanitiser"  # the sanitiser's party id: producer of every shared envelope
 SANITISER_GROUP = "exchange-sanitiser"
 FEED_GROUP_PREFIX = "feed."
 DEADLETTER_TOPIC = "deadletter.sanitiser"
+
+# What an id may look like wherever it comes from outside (an envelope header, a config, the
+# command line): checked before it is used in a log line, an audit event, a key or a file name.
+PARTY_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # signatories and the sanitiser
+DATASET_ID_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")  # the exchange's own are 32 hex digits
 
 
 def raw_topic(dataset: str) -> str:

@@ -19,6 +19,7 @@ Ed25519 signature and is verifiable on its own.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from exchange.core.avro import Codec, codec
+from exchange.core.names import DATASET_ID_RE, MESSAGE_ID_RE, PARTY_ID_RE
 from exchange.crypto import _primitives as primitives
 from exchange.crypto.keys import KeyPair
 from exchange.errors import (
@@ -248,7 +250,37 @@ def _decode_envelope(envelope: bytes) -> dict[str, Any]:
         raise MalformedEnvelope(str(exc)) from exc
     if data["header"]["version"] != ENVELOPE_VERSION:
         raise MalformedEnvelope(f"unsupported envelope version {data['header']['version']}")
+    _check_header(data["header"])
     return data
+
+
+_HEADER_FIELDS = {
+    "message_id": MESSAGE_ID_RE, "producer": PARTY_ID_RE, "dataset": DATASET_ID_RE,
+    "key_id": re.compile(r"[0-9a-f]{32}"), "schema_fingerprint": re.compile(r"[0-9a-f]{64}"),
+    "marking": re.compile(r"[ -~\u2013]{1,64}"),  # printable, an en dash allowed; no control characters
+}
+
+
+_GRANT_FIELDS = {"key_id": _HEADER_FIELDS["key_id"], "producer": PARTY_ID_RE,
+                 "topic": re.compile(r"[a-z]{1,16}\.[a-z][a-z0-9_]{0,62}")}
+
+
+def _check_grant(grant: dict[str, Any]) -> None:
+    for name, shape in _GRANT_FIELDS.items():
+        if not shape.fullmatch(grant[name]):
+            raise MalformedEnvelope(f"key grant: field {name} is not valid ({len(grant[name])} characters)")
+    if not all(PARTY_ID_RE.fullmatch(item["recipient"]) for item in grant["recipients"]):
+        raise MalformedEnvelope("key grant: a recipient is not a valid party id")
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """Refuse a header whose fields are not the shape they must be, naming the field, never its
+    value: these fields reach logs, audit events, dead-letter keys and topic names."""
+    for name, shape in _HEADER_FIELDS.items():
+        value = header[name]
+        if not shape.fullmatch(value):
+            raise MalformedEnvelope(f"header field {name} is not a valid {name.replace('_', ' ')} "
+                                    f"({len(value)} characters)")
 
 
 class Opener:
@@ -271,13 +303,16 @@ class Opener:
         except KeyError:
             raise UnknownProducer(f"producer {producer!r} is not a known, active party") from None
 
-    def accept_key_grant(self, grant_bytes: bytes) -> GrantInfo:
+    def accept_key_grant(self, grant_bytes: bytes | None) -> GrantInfo:
+        if grant_bytes is None:
+            raise MalformedEnvelope("key grant: no value (a null Kafka record)")
         if len(grant_bytes) > MAX_ENVELOPE_BYTES:
             raise OversizedMessage(f"key grant of {len(grant_bytes)} bytes exceeds the size limit")
         try:
             grant = codec("key_grant").decode(grant_bytes)
         except AvroDecodeError as exc:
             raise MalformedEnvelope(f"key grant: {exc}") from exc
+        _check_grant(grant)
         key_id = grant["key_id"]
         slot = (grant["producer"], key_id)
         try:

@@ -89,9 +89,16 @@ class Release:
     redactions: int = 0
 
 
-def output_message_id(input_id: str) -> str:
-    """Derived from the input id, so reprocessing after a crash yields the same id downstream."""
-    return hashlib.sha256(f"sanitised\x00{input_id}".encode()).hexdigest()[:32]
+def replay_key(header: Header) -> str:
+    """What identifies an input for redelivery and replay: its producer and its message id (both
+    checked for shape by the envelope, so the separator cannot occur in either)."""
+    return f"{header.producer}/{header.message_id}"
+
+
+def output_message_id(producer: str, input_id: str) -> str:
+    """Derived from the input's producer and id, so reprocessing after a crash yields the same id
+    downstream, and two producers' equal ids never collide at a subscriber."""
+    return hashlib.sha256(f"sanitised\x00{producer}\x00{input_id}".encode()).hexdigest()[:32]
 
 
 class SanitiserCore:
@@ -144,7 +151,7 @@ class SanitiserCore:
         today = self.today()
         out_topic = shared_topic(dataset.id, personal=dataset.personal)
         recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
-        out_id = output_message_id(header.message_id)
+        out_id = output_message_id(header.producer, header.message_id)
         label = f"message {header.message_id}"
 
         if header.kind == "METADATA":
@@ -182,18 +189,21 @@ class SanitiserCore:
         """Everything one input message produces: its release, or one dead letter. Never raises on
         bad input; raises only when the broker itself fails (the offset then stays uncommitted)."""
         self.stats.received += 1
-        header = None
+        header, verified = None, False
         value = message.value if message.value is not None else b""  # a null value is no envelope either
         digest = hashlib.sha256(value).hexdigest()
         try:
             header = read_header(value)
             self.admit(message.topic, header)
-            if await self._seen_before(header.message_id, digest):
+            # The signature first: only a message its producer really signed can be a redelivery or
+            # a replay, so a forgery carrying a genuine message's id cannot get the genuine refused.
+            opened = await self.opener.open_fetching(value, self.fetch_keys)
+            verified = True
+            if await self._seen_before(replay_key(header), digest):
                 self.stats.duplicates += 1
                 return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
                                                content_sha256=digest,
                                                detail="redelivery of a processed message: skipped"),))
-            opened = await self.opener.open_fetching(value, self.fetch_keys)
             release = self.transform(opened)
         except TransportUnavailable:
             raise  # the broker, not the message: the offset stays uncommitted
@@ -208,22 +218,25 @@ class SanitiserCore:
         log.warning("dead-lettered %s[%d]@%d: %s: %s", message.topic, message.partition, message.offset, code, reason)
         letter = dead_letter(reason_code=code, reason=reason, topic=message.topic, partition=message.partition,
                              offset=message.offset, value=value, header=header)
+        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        if header is not None and not verified:
+            where += f"; claimed producer {header.producer} (not verified)"
         event = AuditEvent("rejection", header.dataset if header else None, header.message_id if header else None,
-                           header.producer if header else None, reason_code=code, content_sha256=digest,
-                           detail=f"{message.topic}[{message.partition}]@{message.offset}")
+                           header.producer if verified and header else None, reason_code=code,
+                           content_sha256=digest, detail=where)
         return Handled((letter,), (event,))
 
-    async def _seen_before(self, message_id: str, digest: str) -> bool:
+    async def _seen_before(self, key: str, digest: str) -> bool:
         """True for a redelivery of bytes already processed; Refused for a replayed id."""
-        prior = self._batch_seen.get(message_id)
+        prior = self._batch_seen.get(key)
         if prior is None and self.state is not None:
-            prior = await self.state.content_hash(message_id)
+            prior = await self.state.content_hash(key)
         if prior is None:
-            self._batch_seen[message_id] = digest
+            self._batch_seen[key] = digest
             return False
         if prior != digest:
             raise Refused(ReasonCode.REPLAYED_MESSAGE_ID,
-                          f"message {message_id} was already processed with different content")
+                          f"message {key} was already processed with different content")
         return True
 
     def _released(self, header: Header, release: Release, digest: str) -> Handled:
@@ -249,7 +262,7 @@ class SanitiserCore:
         else:
             events.append(AuditEvent("withheld", header.dataset, header.message_id, header.producer,
                                      marking=release.marking, reason_code=ReasonCode.NO_RECIPIENT))
-        return Handled(release.outputs, tuple(events), (header.message_id, digest))
+        return Handled(release.outputs, tuple(events), (replay_key(header), digest))
 
     async def settle(self, handled: Sequence[Handled]) -> None:
         """Everything the batch produced is acknowledged: remember it, audit it, forget the batch."""
@@ -284,13 +297,22 @@ def _innermost_frame(exc: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
 
 
+# A dead letter keeps the original whole up to this size, else a prefix and its SHA-256, so it stays
+# well under any broker's message size limit (Apache Kafka's default is 1 MiB) whatever arrived.
+DEAD_LETTER_ORIGINAL_CAP = 64 * 1024
+DEAD_LETTER_ORIGINAL_PREFIX = 4 * 1024
+REASON_CAP = 1000
+
+
 def dead_letter(*, reason_code: str, reason: str, topic: str, partition: int, offset: int, value: bytes,
                 header: Header | None) -> Outgoing:
+    truncated = len(value) > DEAD_LETTER_ORIGINAL_CAP
     record = {
-        "at": dt.datetime.now(dt.UTC), "stage": "sanitiser", "reason_code": reason_code, "reason": reason,
-        "topic": topic, "partition": partition, "offset": offset,
+        "at": dt.datetime.now(dt.UTC), "stage": "sanitiser", "reason_code": reason_code,
+        "reason": reason[:REASON_CAP], "topic": topic, "partition": partition, "offset": offset,
         "message_id": header.message_id if header else None, "producer": header.producer if header else None,
-        "original": value,
+        "original": value[:DEAD_LETTER_ORIGINAL_PREFIX] if truncated else value, "original_size": len(value),
+        "original_sha256": hashlib.sha256(value).hexdigest(), "original_truncated": truncated,
     }
     key = (header.message_id if header else f"{topic}:{partition}:{offset}").encode()
     return Outgoing(DEADLETTER_TOPIC, key, codec("dead_letter").encode(record))

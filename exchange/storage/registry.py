@@ -42,7 +42,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -63,7 +62,7 @@ from exchange.core.governance import (
     check_grant,
     next_status,
 )
-from exchange.core.names import SANITISER_ID, default_principal
+from exchange.core.names import PARTY_ID_RE, SANITISER_ID, default_principal
 from exchange.core.partnership import (
     KINDS,
     RESPONSIBLE_AUTHORITY,
@@ -87,7 +86,6 @@ from exchange.storage._sqlite import SqliteFile
 
 __all__ = ["default_actor", "open_live_partnership", "partnership_source", "Registry"]
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 def _now() -> dt.datetime:
@@ -362,7 +360,7 @@ class Registry(SqliteFile):
 
     def _check_new_signatory_fields(self, signatory: Signatory, others: Iterable[Signatory]) -> None:
         where = f"signatory {signatory.id!r}"
-        if not _ID.match(signatory.id) or signatory.id == SANITISER_ID:
+        if not PARTY_ID_RE.fullmatch(signatory.id) or signatory.id == SANITISER_ID:
             raise InvalidProposal(f"{where}: an id is 1-63 lower-case letters, digits, '-' or '_' (no dots), "
                                   f"and {SANITISER_ID!r} is reserved")
         if signatory.kind not in KINDS:

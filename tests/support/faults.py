@@ -180,7 +180,7 @@ def expected_outputs(world: World, exports: list[Path]) -> Expected:
         accepted += len(result.accepted)
         for item in result.accepted:
             input_id = record_message_id(config.signatory, dataset.id, dataset.raw_codec.encode(item.record))
-            ids.add(output_message_id(input_id))
+            ids.add(output_message_id(config.signatory, input_id))
     return Expected(rows, accepted, frozenset(ids))
 
 
