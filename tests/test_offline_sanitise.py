@@ -216,7 +216,8 @@ def test_bad_rows_are_quarantined_with_row_numbers_and_reasons(tmp_path, demo_fi
     assert [int(r["row"]) for r in quarantine] == [3, 6, 10, 12, 15]
     reasons = {int(r["row"]): r["reasons"] for r in quarantine}
     assert "postcode" in reasons[3] and "future" in reasons[6] and "crime_ref: required" in reasons[10]
-    assert "ZZ9 9ZZ is not in the gazetteer" in reasons[12] and "easting" in reasons[15]
+    assert "postcode: the postcode is not in the gazetteer" in reasons[12] and "easting" in reasons[15]
+    assert "ZZ9" not in reasons[12]  # reasons name the field, never the value (they reach logs too)
     assert quarantine[0]["postcode"] == "NOT A POSTCODE"  # the original cells, for the agency to fix
     assert len(read_csv(out)) == ROWS - 5
     # Fixed and re-run: no rejects, exit 0, and no stale quarantine left behind.

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -25,10 +26,10 @@ import click
 from exchange.errors import ExchangeError, UsageError
 
 __all__ = [
-    "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR", "EXIT_USAGE_ERROR",
-    "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "emit", "governance_options", "parse_date", "parse_time",
-    "report_sync",
-    "run_until_signal", "run_with_registry", "setup_logging", "table",
+    "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
+    "EXIT_USAGE_ERROR", "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "OneLineFormatter", "emit",
+    "escape_controls", "governance_options", "parse_date", "parse_time", "report_sync", "run_until_signal",
+    "run_with_registry", "setup_logging", "table",
 ]
 
 EXIT_APPLICATION_ERROR = 1
@@ -115,9 +116,27 @@ def parse_date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters as visible escapes, so nothing a message carries can start a line of its own."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Every log record is exactly one line: control characters in it (a newline in a value, a
+    traceback) are escaped, so a forged line cannot be written into the log."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().format(record))
+
+
 def setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 

@@ -117,8 +117,10 @@ class Depersonaliser:
             source = self.gazetteer.nearest(easting, northing)
         if source is None:
             if postcode is not None:
+                # Name the field, never the postcode: this reason reaches the dead-letter topic and logs.
                 raise Refused(ReasonCode.LOCATION_UNPLACEABLE,
-                              f"postcode {postcode} is not in the gazetteer and the record has no coordinates")
+                              f"{self._postcode_fields[0]}: the postcode is not in the gazetteer and the record "
+                              "has no coordinates")
             for name in self._postcode_fields + list(self._axes.values()):
                 out[name] = None
             return False

@@ -20,7 +20,7 @@ from exchange.core.partnership import Partnership
 from exchange.core.postcode import normalise_postcode
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
-from exchange.errors import InvalidPostcode, ReasonCode, Refused
+from exchange.errors import GazetteerError, InvalidPostcode, ReasonCode, Refused
 
 __all__ = ["RecordSanitiser", "Sanitised"]
 
@@ -57,12 +57,11 @@ class RecordSanitiser:
         if dataset.personal:
             shared, moved, redactions = dict(record), False, 0
         else:
-            from exchange.errors import GazetteerError
-
             try:
                 outcome = self._depersonaliser(dataset).apply(record)
-            except GazetteerError as exc:
-                raise Refused(ReasonCode.LOCATION_UNPLACEABLE, f"{label}: {exc}") from None
+            except GazetteerError as exc:  # its message may quote the postcode: name the kind only
+                raise Refused(ReasonCode.LOCATION_UNPLACEABLE,
+                              f"{label}: the location cannot be placed ({exc.__class__.__name__})") from None
             shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
         shared.setdefault("location_generalised", False)
         shared["handling"] = self.handling(dataset, originator, marking, today)
