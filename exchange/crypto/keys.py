@@ -3,7 +3,7 @@
 A key file holds one party's X25519 private key (to unwrap data keys sealed to it) and Ed25519
 signing seed (to sign what it publishes), plus, for the sanitiser, the partnership's pseudonym
 secret. The private part is encrypted with a key derived from a passphrase by Argon2id
-(libsodium's interactive limits: 64 MiB, about 0.1 s) and XSalsa20-Poly1305 (SecretBox).
+(libsodium's moderate limits: 256 MiB, about 0.55 s a guess here) and XSalsa20-Poly1305 (SecretBox).
 Public keys are shown base64-encoded, as they appear in the partnership config.
 """
 
@@ -77,7 +77,7 @@ class KeyPair:
         if self._pseudonym_secret is not None:
             secret["pseudonym_secret"] = b64(self._pseudonym_secret)
         salt = primitives.random_bytes(primitives.KDF_SALT_BYTES)
-        ops, mem = primitives.KDF_INTERACTIVE
+        ops, mem = primitives.KDF_MODERATE
         box_key = primitives.passphrase_key(passphrase, salt, ops, mem)
         document = {
             "format": KEYFILE_FORMAT,
@@ -87,9 +87,11 @@ class KeyPair:
             "sealed": b64(primitives.secret_encrypt(box_key, json.dumps(secret).encode())),
         }
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Create with owner-only permissions from the start, never world-readable for a moment.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Create with owner-only permissions from the start, never world-readable for a moment, and
+        # reset an existing file (--force) to them before anything is written into it.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(document, out, indent=2)
 

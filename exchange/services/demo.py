@@ -31,6 +31,7 @@ from exchange.core.partnership import load_partnership
 from exchange.core.schemas import catalogue
 from exchange.crypto.keys import KeyPair
 from exchange.services.feed import FeedService
+from exchange.storage._files import open_private, private_folder
 from exchange.storage.feed_store import FeedStore
 from exchange.storage.gazetteer import Gazetteer
 from exchange.testing.gazetteer import synthesise
@@ -94,14 +95,14 @@ class _Processes:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")
+        log = open_private(self.logs / f"{name}.log", "wb")
         child = subprocess.Popen([sys.executable, "-m", "exchange", *args], env=self.env, stdout=log,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.children.append((name, child))
         return child
 
     def run(self, name: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-        with open(self.logs / f"{name}.log", "wb") as log:
+        with open_private(self.logs / f"{name}.log", "wb") as log:
             return subprocess.run([sys.executable, "-m", "exchange", *args], env=self.env, stdout=subprocess.PIPE,
                                   stderr=log, stdin=subprocess.DEVNULL, timeout=300)
 
@@ -129,7 +130,7 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0,
     summary = DemoSummary()
     if workdir.exists():
         shutil.rmtree(workdir)
-    (workdir / "logs").mkdir(parents=True)
+    private_folder(workdir / "logs")
     passphrase = secrets.token_urlsafe(24)
     passphrase_file = workdir / ".passphrase"
     passphrase_file.touch(mode=0o600)
@@ -231,5 +232,6 @@ async def _briefing(files, council_db: Path, workdir: Path):
     briefing = build_briefing(catalogue()[DATASET], records, partnership=partnership.name,
                               prepared_for=partnership.signatory(COUNCIL).name, as_of=dt.date.today())
     path = workdir / "briefing.html"
-    path.write_text(as_html(briefing))
+    with open_private(path, "w", encoding="utf-8") as handle:
+        handle.write(as_html(briefing))
     return briefing.generalised, as_text(briefing), path

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from exchange.core.schemas import Catalogue
 from exchange.storage import csvfiles
+from exchange.storage._files import open_private
 from exchange.storage.feed_store import FeedStore
 
 __all__ = ["export_csv"]
@@ -18,7 +19,7 @@ async def export_csv(store: FeedStore, dataset_id: str, catalogue: Catalogue, ou
     dataset = catalogue[dataset_id]
     names = csvfiles.shared_names(dataset)
     count = 0
-    with open(out, "w", newline="", encoding="utf-8") as handle:
+    with open_private(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(csvfiles.shared_columns(dataset))
         async for row in store.records(dataset_id):

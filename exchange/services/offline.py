@@ -48,6 +48,7 @@ from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import AvroDecodeError, ConfigError, Refused, RowInvalid
 from exchange.storage import csvfiles
+from exchange.storage._files import open_private
 
 __all__ = ["OfflineResult", "OfflineSetup", "quarantine_path", "RowSanitiser", "sanitise_csv"]
 
@@ -305,7 +306,8 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
     if risk_path is not None:
         text = (render_json(result.risk, marking=marking) if risk_path.suffix.lower() == ".json"
                 else render_text(result.risk, marking=marking))
-        risk_path.write_text(text, encoding="utf-8")
+        with open_private(risk_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
         result.risk_report = risk_path
     result.elapsed = time.monotonic() - started
     return result

@@ -9,6 +9,8 @@ from typing import Any, ClassVar, Self
 
 import aiosqlite
 
+from exchange.storage._files import make_private
+
 
 class SqliteFile:
     """Base class: `async with Subclass(path) as f: f.db ...`. Subclasses set SCHEMA."""
@@ -22,7 +24,7 @@ class SqliteFile:
         self._db: aiosqlite.Connection | None = None
 
     async def __aenter__(self) -> Self:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
         self._db = await aiosqlite.connect(self.path, isolation_level=self.ISOLATION_LEVEL, timeout=30)
         try:
             await self._db.execute("PRAGMA journal_mode=WAL")

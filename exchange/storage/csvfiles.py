@@ -16,6 +16,7 @@ from typing import Any
 
 from exchange.core.schemas import HANDLING_NAMES, Dataset, base_type
 from exchange.errors import ConfigError
+from exchange.storage._files import open_private
 from exchange.storage.feed_store import to_json
 
 __all__ = [
@@ -95,7 +96,7 @@ QUARANTINE_ERRORS = "replace"  # a row's non-UTF-8 bytes become "?", so the repo
 
 
 def open_quarantine(path: Path, mode: str = "w"):
-    return open(path, mode, newline="", encoding="utf-8", errors=QUARANTINE_ERRORS)
+    return open_private(path, mode, newline="", encoding="utf-8", errors=QUARANTINE_ERRORS)
 
 
 # -- the shared form as CSV -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from exchange.errors import (
     GazetteerError,
     InvalidPostcode,
 )
+from exchange.storage._files import private_folder
 
 # The British National Grid's extent; Code-Point Open centroids all fall inside it.
 GB_EASTING_RANGE = (0.0, 700_000.0)
@@ -96,7 +97,7 @@ def write_gazetteer(
     """Write the gazetteer file atomically: build a temporary file beside it, then rename, so a
     reader never sees a half-written gazetteer and a failed load leaves the old one in place."""
     out = Path(out_db)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(out.parent)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
