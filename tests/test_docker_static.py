@@ -504,6 +504,10 @@ def test_kafka_init_dry_run_creates_users_topics_and_acl_admin(tmp_path, compose
                          r"--add-config SCRAM-SHA-512=\[", output), user
     topics = set(re.findall(r"--create --if-not-exists --topic (\S+)", output))
     assert topics == {prefix + "police_crime_offence" for prefix in TOPIC_PREFIXES} | {"deadletter.sanitiser"}
+    for line in (line for line in output.splitlines() if "--create --if-not-exists --topic" in line):
+        key_topic = re.search(r"--topic (\S+)", line).group(1).startswith("keys.")
+        compacted = "--config cleanup.policy=compact --config retention.ms=-1" in line
+        assert compacted == key_topic, line  # key topics compacted and kept for ever, the others not
     assert "--allow-principal User:acl-admin --operation Alter --operation Describe --cluster" in output
     assert "--bootstrap-server kafka:9093" in output
     assert not list(tmp_path.glob("kafka-init.*")), "kafka-init left its admin config behind"

@@ -92,6 +92,9 @@ topics+=(deadletter.sanitiser)
 for topic in "${topics[@]}"; do
   args=("$KAFKA_BIN/kafka-topics.sh" "${common[@]}" --create --if-not-exists --topic "$topic"
         --partitions "$PARTITIONS" --replication-factor "$REPLICATION")
+  # A key grant must outlive every record sealed under it: key topics are compacted (one grant per
+  # key id, so compaction keeps them all) and never expire.
+  [[ $topic == keys.* ]] && args+=(--config cleanup.policy=compact --config retention.ms=-1)
   run "${args[@]}" -- "${args[@]}"
 done
 

@@ -4,6 +4,7 @@ exchange.core.names'."""
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 from dataclasses import dataclass
@@ -11,9 +12,17 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-__all__ = ["BOOTSTRAP_ENV", "KafkaSettings", "ensure_topics", "make_consumer", "make_producer", "make_reader"]
+from exchange.core.names import key_topic
+
+__all__ = [
+    "BOOTSTRAP_ENV", "KEY_TOPIC_CONFIG", "KafkaSettings", "ensure_topics", "make_consumer", "make_producer",
+    "make_reader", "topic_config", "topic_configs",
+]
+
+log = logging.getLogger("exchange.kafka")
 
 
 BOOTSTRAP_ENV = "EXCHANGE_BOOTSTRAP"
@@ -76,8 +85,19 @@ def make_consumer(settings: KafkaSettings, *topics: str, group_id: str | None) -
     )
 
 
+# A key grant must outlive every record sealed under it: key topics are compacted (grants are keyed
+# by key id, so compaction keeps every one) and never expire. docker/kafka/init.sh says the same.
+KEY_TOPIC_CONFIG = {"cleanup.policy": "compact", "retention.ms": "-1"}
+
+
+def topic_config(topic: str) -> dict[str, str]:
+    return dict(KEY_TOPIC_CONFIG) if topic.startswith(key_topic("")) else {}
+
+
 async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partitions: int = 1) -> None:
-    """Create topics explicitly (Tansu would auto-create them with 4 partitions)."""
+    """Create topics explicitly (Tansu would auto-create them with 4 partitions), key topics with
+    KEY_TOPIC_CONFIG; warn about an existing key topic that lacks it (it must be fixed on the
+    broker: kafka-configs.sh --alter --entity-type topics ...)."""
     admin = AIOKafkaAdminClient(**settings.client_options())
     await admin.start()
     try:
@@ -85,11 +105,23 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partition
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if missing:
             try:
-                await admin.create_topics([NewTopic(t, partitions, 1) for t in missing])
+                await admin.create_topics([NewTopic(t, partitions, 1, topic_configs=topic_config(t)) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # another process created it first
+        for topic in sorted(t for t in existing & set(topics) if topic_config(t)):
+            found = await topic_configs(admin, topic)
+            wrong = {name for name, value in KEY_TOPIC_CONFIG.items() if found.get(name) != value}
+            if wrong:
+                log.warning("key topic %s has %s other than %s: key grants may be deleted before the records "
+                            "sealed under them", topic, ", ".join(sorted(wrong)), KEY_TOPIC_CONFIG)
     finally:
         await admin.close()
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, topic: str) -> dict[str, str]:
+    """A topic's configuration as the broker describes it (name -> value)."""
+    response = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    return {entry[0]: entry[1] for answer in response for resource in answer.resources for entry in resource[4]}
 
 
 def make_reader(settings: KafkaSettings) -> AIOKafkaConsumer:
