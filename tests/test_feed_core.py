@@ -138,3 +138,10 @@ def test_a_feed_holds_only_its_granted_datasets(world, partnership):
     ungranted = dataclasses.replace(partnership, grants=())
     core = FeedCore(ungranted, world.core.catalogue, world.keys[COUNCIL], COUNCIL, MemoryFeedStore())
     assert core.datasets == [] and core.topics() == []
+
+
+def test_a_feed_will_not_start_with_another_party_s_key(world):
+    from exchange.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not hold the keys registered for 'northshire-council'"):
+        FeedCore(world.partnership, world.core.catalogue, world.keys[VOLUNTARY], COUNCIL, MemoryFeedStore())

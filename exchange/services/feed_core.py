@@ -24,7 +24,7 @@ from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
 from exchange.crypto.envelope import Opener, read_header
 from exchange.crypto.keys import KeyPair
-from exchange.errors import AvroDecodeError, ExchangeError, ReasonCode, Refused
+from exchange.errors import AvroDecodeError, ConfigError, ExchangeError, ReasonCode, Refused
 
 __all__ = ["FeedCore", "FeedStats", "RecordStore"]
 
@@ -59,6 +59,11 @@ class FeedCore:
         self.partnership = partnership
         self.catalogue = catalogue
         self.signatory = partnership.signatory(signatory)
+        if keys.public != self.signatory.keys:
+            # Started with another party's key it would open nothing, record every message as "not a
+            # recipient" and commit past it: lost for good. Refuse before consuming anything.
+            raise ConfigError(f"the key file of {keys.name!r} does not hold the keys registered for {signatory!r} "
+                              f"in {partnership.name}: the feed will not start with it")
         self.store = store
         self.audit = audit
         self.fetch_keys = fetch_keys
