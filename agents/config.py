@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from exchange.core.config_files import AgentFile, validated
 from exchange.core.validation import Formats
 from exchange.errors import ConfigError
 
@@ -36,33 +37,27 @@ class AgentConfig:
             raise ConfigError(f"{path}: cannot read agent config ({exc.strerror})") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-        agent = document.get("agent")
-        if not isinstance(agent, dict):
-            raise ConfigError(f"{path}: no [agent] table")
-        missing = [k for k in ("signatory", "dataset", "marking", "key_file", "outbox", "partnership")
-                   if k not in agent]
-        if missing:
-            raise ConfigError(f"{path}: [agent] lacks {', '.join(missing)}")
+        checked = validated(AgentFile, document, origin=str(path))
+        agent, formats = checked.agent, checked.formats
         base = path.parent
 
         def resolve(value: str) -> Path:
             candidate = Path(value)
             return candidate if candidate.is_absolute() else (base / candidate)
 
-        formats = document.get("formats", {})
         return cls(
             path=path,
-            signatory=agent["signatory"],
-            dataset=agent["dataset"],
-            marking=agent["marking"],
-            key_file=resolve(agent["key_file"]),
-            outbox=resolve(agent["outbox"]),
-            partnership=resolve(agent["partnership"]),
-            supplier_contact=agent.get("supplier_contact", ""),
-            caveats=agent.get("caveats"),
-            columns=dict(document.get("columns", {})),
+            signatory=agent.signatory,
+            dataset=agent.dataset,
+            marking=agent.marking,
+            key_file=resolve(agent.key_file),
+            outbox=resolve(agent.outbox),
+            partnership=resolve(agent.partnership),
+            supplier_contact=agent.supplier_contact,
+            caveats=agent.caveats,
+            columns=dict(checked.columns),
             formats=Formats(
-                dates=tuple(formats.get("dates", _DEFAULT_FORMATS.dates)),
-                times=tuple(formats.get("times", _DEFAULT_FORMATS.times)),
+                dates=tuple(formats.dates) if formats.dates is not None else _DEFAULT_FORMATS.dates,
+                times=tuple(formats.times) if formats.times is not None else _DEFAULT_FORMATS.times,
             ),
         )

@@ -80,7 +80,7 @@ def test_personal_grant_without_legal_basis_gives_nothing():
 
 
 @pytest.mark.parametrize("document,message", [
-    ({}, "no 'partnership'"),
+    ({}, "partnership: field required"),
     ({"partnership": {"name": "x"}, "sanitiser": {"x25519": "AAAA", "ed25519": "AAAA"}}, "must be 32 bytes"),
 ])
 def test_bad_partnership_config_is_named(document, message):

@@ -15,7 +15,7 @@ from exchange.errors import ReasonCode, Refused
 
 __all__ = [
     "ABOVE_OFFICIAL", "CLASSIFICATIONS", "DEFAULT_LEGACY_MAP", "DESCRIPTORS", "OFFICIAL",
-    "OFFICIAL_SENSITIVE_PERSONAL", "Marking", "parse_marking",
+    "OFFICIAL_SENSITIVE_PERSONAL", "Marking", "marking_is_above_official", "parse_marking",
 ]
 
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -49,16 +49,21 @@ OFFICIAL_SENSITIVE_PERSONAL = Marking("OFFICIAL-SENSITIVE", "PERSONAL")
 _MARKING_RE = re.compile(r"^(?P<cls>[A-Z][A-Z -]*?)\s*(?:\[(?P<desc>[A-Z]+)\])?$")
 
 
+def marking_is_above_official(text: str) -> bool:
+    """CONFIDENTIAL, SECRET or TOP SECRET, with or without a descriptor, in any case and spacing."""
+    normalised = re.sub(r"\s+", " ", text.strip().upper())
+    return any(normalised == level or normalised.startswith(level + " ") for level in ABOVE_OFFICIAL)
+
+
 def parse_marking(text: str, legacy_map: Mapping[str, str] = DEFAULT_LEGACY_MAP) -> Marking:
     """Parse a marking as an agency sent it, mapping legacy GPMS markings. Refuses above OFFICIAL."""
     normalised = re.sub(r"\s+", " ", (text or "").strip().upper())
     if not normalised:
         raise Refused(ReasonCode.MARKING_UNMAPPED, "record carries no protective marking")
     mapped = {k.upper(): v for k, v in legacy_map.items()}.get(normalised, normalised)
-    for level in ABOVE_OFFICIAL:
-        if mapped == level or mapped.startswith(level + " "):
-            raise Refused(ReasonCode.MARKING_ABOVE_OFFICIAL,
-                          f"marking {text!r} is above OFFICIAL; the exchange is not accredited for it")
+    if marking_is_above_official(normalised) or marking_is_above_official(mapped):  # never mapped down
+        raise Refused(ReasonCode.MARKING_ABOVE_OFFICIAL,
+                      f"marking {text!r} is above OFFICIAL; the exchange is not accredited for it")
     match = _MARKING_RE.match(mapped)
     if not match or match.group("cls").strip() not in CLASSIFICATIONS:
         raise Refused(ReasonCode.MARKING_UNMAPPED, f"marking {text!r} is not a known or mapped classification")

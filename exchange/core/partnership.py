@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exchange.core.marking import DEFAULT_LEGACY_MAP
+from exchange.core.config_files import K_MINIMUM, PartnershipFile, validated
+from exchange.core.marking import DEFAULT_LEGACY_MAP, marking_is_above_official, parse_marking
 from exchange.core.names import SANITISER_ID, default_principal
 from exchange.core.public_keys import PublicKeys
-from exchange.errors import ConfigError, ReasonCode
+from exchange.errors import ConfigError, ReasonCode, Refused
 
 __all__ = [
     "KINDS", "RESPONSIBLE_AUTHORITY", "STATUSES", "TIERS", "allow", "Decision", "Grant", "load_partnership",
@@ -123,6 +124,7 @@ class Partnership:
     grants: tuple[Grant, ...]
     legacy_markings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_MAP))
     release_markings: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # said on every start (a k below the guidance's minimum, say)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -197,60 +199,57 @@ class Partnership:
 
     @classmethod
     def from_mapping(cls, document: Mapping[str, Any], *, origin: str = "<partnership>") -> Partnership:
-        def need(table: Mapping[str, Any], key: str, where: str) -> Any:
-            if key not in table:
-                raise ConfigError(f"{origin}: {where} has no {key!r}")
-            return table[key]
-
-        meta = need(document, "partnership", "the file")
-        sanitiser = need(document, "sanitiser", "the file")
+        """Checked against the declared shape first (exchange.core.config_files), then the rules."""
+        checked = validated(PartnershipFile, document, origin=origin)
         signatories: dict[str, Signatory] = {}
-        for index, item in enumerate(document.get("signatory", []), start=1):
-            where = f"[[signatory]] #{index}"
-            sid = need(item, "id", where)
-            where = f"signatory {sid!r}"
-            if sid in signatories or sid == SANITISER_ID:
+        for entry in checked.signatory:
+            where = f"signatory {entry.id!r}"
+            if entry.id in signatories or entry.id == SANITISER_ID:
                 raise ConfigError(f"{origin}: {where} is defined twice or uses a reserved id")
-            status, kind, tier = item.get("status", "proposed"), need(item, "kind", where), need(item, "tier", where)
-            if status not in STATUSES:
-                raise ConfigError(f"{origin}: {where}: status must be one of {STATUSES}")
-            if kind not in KINDS:
-                raise ConfigError(f"{origin}: {where}: kind must be one of {KINDS}")
-            if tier not in TIERS:
-                raise ConfigError(f"{origin}: {where}: tier must be 1, 2 or 3")
-            signatories[sid] = Signatory(
-                id=sid, name=need(item, "name", where), kind=kind, tier=tier, status=status,
-                principal=item.get("principal", default_principal(sid)),
-                keys=PublicKeys.from_config(need(item, "x25519", where), need(item, "ed25519", where), owner=where),
-                supplies=frozenset(item.get("supplies", [])), liaison_officer=item.get("liaison_officer", ""),
+            signatories[entry.id] = Signatory(
+                id=entry.id, name=entry.name, kind=entry.kind, tier=entry.tier, status=entry.status,
+                principal=entry.principal or default_principal(entry.id),
+                keys=PublicKeys.from_config(entry.x25519, entry.ed25519, owner=where),
+                supplies=frozenset(entry.supplies), liaison_officer=entry.liaison_officer,
             )
         grants = []
-        for index, item in enumerate(document.get("grant", []), start=1):
-            where = f"[[grant]] #{index}"
-            expires = need(item, "expires", where)
-            if not isinstance(expires, dt.date):
-                raise ConfigError(f"{origin}: {where}: expires must be a TOML date (YYYY-MM-DD)")
-            grant = Grant(
-                signatory=need(item, "signatory", where), dataset=need(item, "dataset", where),
-                purpose=item.get("purpose", ""), legal_basis=item.get("legal_basis", ""),
-                approved_by=item.get("approved_by", ""), expires=expires,
-            )
-            if grant.signatory not in signatories:
-                raise ConfigError(f"{origin}: {where} names unknown signatory {grant.signatory!r}")
-            grants.append(grant)
-        k = int(meta.get("k_households", 4))
-        if k < 1:
-            raise ConfigError(f"{origin}: k_households must be at least 1")
+        for index, item in enumerate(checked.grant, start=1):
+            if item.signatory not in signatories:
+                raise ConfigError(f"{origin}: grant[{index}] names unknown signatory {item.signatory!r}")
+            grants.append(Grant(signatory=item.signatory, dataset=item.dataset, purpose=item.purpose,
+                                legal_basis=item.legal_basis, approved_by=item.approved_by, expires=item.expires))
+        meta = checked.partnership
+        warnings = []
+        if meta.k_households < K_MINIMUM:
+            if not meta.k_below_minimum_acknowledged:
+                raise ConfigError(f"{origin}: partnership.k_households = {meta.k_households} is below the guidance's "
+                                  f"minimum of {K_MINIMUM} households; set k_below_minimum_acknowledged = true "
+                                  "to record that the partnership decided so")
+            warnings.append(f"k_households = {meta.k_households} is below the guidance's minimum of {K_MINIMUM} "
+                            f"(acknowledged in {origin})")
         legacy = dict(DEFAULT_LEGACY_MAP)
-        legacy.update(document.get("markings", {}).get("legacy", {}))
+        for marking, maps_to in checked.markings.legacy.items():
+            legacy[marking] = _checked_legacy(marking, maps_to, origin)
         return cls(
-            name=need(meta, "name", "[partnership]"), k_households=k,
-            retention_days=int(meta.get("retention_days", 365)),
-            sanitiser=PublicKeys.from_config(need(sanitiser, "x25519", "[sanitiser]"),
-                                             need(sanitiser, "ed25519", "[sanitiser]"), owner="[sanitiser]"),
+            name=meta.name, k_households=meta.k_households, retention_days=meta.retention_days,
+            sanitiser=PublicKeys.from_config(checked.sanitiser.x25519, checked.sanitiser.ed25519, owner="[sanitiser]"),
             signatories=signatories, grants=tuple(grants), legacy_markings=legacy,
-            release_markings=dict(document.get("markings", {}).get("release", {})),
+            release_markings=dict(checked.markings.release), warnings=tuple(warnings),
         )
+
+
+def _checked_legacy(marking: str, maps_to: str, origin: str) -> str:
+    """A legacy marking may map only onto OFFICIAL or OFFICIAL-SENSITIVE, and nothing above OFFICIAL
+    may be mapped at all: lowering a marking the originator set is not the exchange's to do."""
+    where = f"{origin}: markings.legacy.{marking!r}"
+    if marking_is_above_official(marking):
+        raise ConfigError(f"{where}: {marking!r} is above OFFICIAL; it cannot be mapped down, only refused")
+    try:
+        parse_marking(maps_to, {})
+    except Refused as exc:
+        raise ConfigError(f"{where}: maps to {maps_to!r}, which is not a classification the exchange can carry "
+                          f"({exc.reason_code})") from None
+    return maps_to
 
 
 def load_partnership(path: str | os.PathLike[str]) -> Partnership:

@@ -62,6 +62,8 @@ class FeedService:
         if not self.datasets:
             log.warning("%s holds no grant: nothing to receive", self.signatory.id)
             return self.stats
+        for warning in self.core.partnership.warnings:
+            log.warning("%s", warning)
         topics = self.topics()
         consumer = make_consumer(self.settings, *topics, group_id=feed_group(self.signatory.id))
         await consumer.start()

@@ -74,7 +74,7 @@ class OfflineSetup:
         """The partnership config if given (else a bare one with k = 4 and a year's retention), the
         sanitiser's pseudonym secret if its key file is given (else a one-off secret), and the
         originator named in the handling caveats (given, or the config's one supplier)."""
-        warnings: list[str] = []
+        warnings: list[str] = list(partnership.warnings) if partnership is not None else []
         has_config = partnership is not None
         if partnership is None:
             partnership = Partnership(name="offline", k_households=4, retention_days=365,

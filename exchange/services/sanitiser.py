@@ -75,6 +75,8 @@ class SanitiserService:
         return topics
 
     async def run(self, stop: asyncio.Event) -> None:
+        for warning in self.core.partnership.warnings:
+            log.warning("%s", warning)
         await ensure_topics(self.settings, self.topics())
         raw_topics = [raw_topic(d) for d in self.datasets]
         consumer = make_consumer(self.settings, *raw_topics, group_id=self.group_id)

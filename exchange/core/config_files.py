@@ -1,0 +1,124 @@
+"""The declared shape of the exchange's configuration files, checked before anything reads them.
+
+Each TOML file is validated against a schema here (pydantic, strict: `tier = true` is not tier 1,
+`supplies = "abc"` is not three datasets, `k_households = 1.9` is not 1, unknown keys are
+refused). An error names the file, the key (as a path: `signatory[2].tier`) and what was
+expected, and every error in the file is listed at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from exchange.errors import ConfigError
+
+__all__ = [
+    "AgentFile", "GrantEntry", "K_MINIMUM", "MarkingTables", "PartnershipFile", "PartnershipTable", "SignatoryEntry",
+    "validated",
+]
+
+K_MINIMUM = 4  # the Home Office guidance's minimum households for a postcode to stand for a location
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+PartyId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+DatasetId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=100)]  # base64 of 32 bytes: PublicKeys checks it
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class PartnershipTable(_Strict):
+    name: Text
+    k_households: int = Field(default=K_MINIMUM, ge=1)
+    # k below the guidance's minimum is refused unless the partnership says, here, that it decided so.
+    k_below_minimum_acknowledged: bool = False
+    retention_days: int = Field(default=365, ge=1, le=36500)
+
+
+class KeyPairEntry(_Strict):
+    x25519: Key
+    ed25519: Key
+
+
+class SignatoryEntry(_Strict):
+    id: PartyId
+    name: Text
+    kind: Literal["responsible_authority", "co_operating_body", "other"]
+    tier: int = Field(ge=1, le=3)  # strict: `true` is not tier 1
+    status: Literal["proposed", "active", "suspended", "withdrawn"] = "proposed"
+    principal: Annotated[str, StringConstraints(pattern=r"^User:[A-Za-z0-9._@=-]+$")] | None = None
+    supplies: list[DatasetId] = []
+    liaison_officer: str = ""
+    x25519: Key
+    ed25519: Key
+
+
+class GrantEntry(_Strict):
+    signatory: PartyId
+    dataset: DatasetId
+    purpose: str = ""
+    legal_basis: str = ""
+    approved_by: str = ""
+    expires: dt.date
+
+
+class MarkingTables(_Strict):
+    legacy: dict[str, Text] = {}
+    release: dict[DatasetId, Text] = {}
+
+
+class PartnershipFile(_Strict):
+    partnership: PartnershipTable
+    sanitiser: KeyPairEntry
+    signatory: list[SignatoryEntry] = []
+    grant: list[GrantEntry] = []
+    markings: MarkingTables = MarkingTables()
+
+
+class AgentTable(_Strict):
+    signatory: PartyId
+    dataset: DatasetId
+    marking: Text
+    key_file: Text
+    outbox: Text
+    partnership: Text
+    supplier_contact: str = ""
+    caveats: str | None = None
+
+
+class FormatsTable(_Strict):
+    dates: list[Text] | None = None
+    times: list[Text] | None = None
+
+
+class AgentFile(_Strict):
+    agent: AgentTable
+    columns: dict[str, Text] = {}
+    formats: FormatsTable = FormatsTable()
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _where(location: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in location:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the file"
+
+
+def validated(model: type[Model], document: Mapping[str, Any], *, origin: str) -> Model:
+    """`document` checked against `model`; ConfigError naming the file, each key and the reason."""
+    try:
+        return model.model_validate(dict(document))
+    except ValidationError as exc:
+        problems = [f"{_where(error['loc'])}: {error['msg'].lower()}"
+                    + (f" (got {type(error['input']).__name__})" if error["type"] != "missing" else "")
+                    for error in exc.errors(include_url=False)]
+        raise ConfigError(f"{origin}: " + "; ".join(problems)) from None
