@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.config import AgentConfig
-from agents.ingest import read_export, write_quarantine
+from agents.ingest import IngestResult, read_export, write_quarantine
 from agents.publisher import publish_with_retry
 from exchange.core.avro import codec
-from exchange.core.marking import parse_marking
+from exchange.core.marking import Marking, parse_marking
 from exchange.core.names import SANITISER_ID, key_topic, raw_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Dataset
@@ -71,16 +71,24 @@ def _metadata(config: AgentConfig, dataset: Dataset, source: Path, accepted: lis
     }
 
 
-async def submit(config: AgentConfig, source: Path, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,
-                 settings: KafkaSettings, give_up_after: float = 300.0,
-                 on_progress: Callable[[int], None] | None = None,
-                 on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
+def check(config: AgentConfig, source: Path, *, partnership: Partnership,
+          dataset: Dataset) -> tuple[IngestResult, Marking, Path | None]:
+    """What `submit` does before it seals anything: the supply is allowed, the marking carried,
+    every row validated and the rejected ones written to the quarantine report. Nothing is sealed,
+    stored or published (`exchange agent submit --check`)."""
     decision = partnership.may_supply(config.signatory, dataset.id)
     if not decision:
         raise ConfigError(f"{config.path}: {decision.reason}; the sanitiser would refuse this supply")
     marking = parse_marking(config.marking, partnership.legacy_markings)  # refuse above OFFICIAL here already
-    result = read_export(source, dataset, config.columns, config.formats)
-    quarantine = write_quarantine(result)
+    result = read_export(source, dataset, config.columns, config.formats, encoding=config.encoding)
+    return result, marking, write_quarantine(result)
+
+
+async def submit(config: AgentConfig, source: Path, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,
+                 settings: KafkaSettings, give_up_after: float = 300.0,
+                 on_progress: Callable[[int], None] | None = None,
+                 on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
+    result, marking, quarantine = check(config, source, partnership=partnership, dataset=dataset)
 
     topic = raw_topic(dataset.id)
     record_codec, metadata_codec = dataset.raw_codec, codec("dataset_metadata")

@@ -27,6 +27,7 @@ class AgentConfig:
     columns: dict[str, str]  # schema field -> export column
     formats: Formats = field(default_factory=Formats)
     caveats: str | None = None
+    encoding: str = "utf-8"
 
     @classmethod
     def load(cls, path: str | Path) -> AgentConfig:
@@ -55,6 +56,7 @@ class AgentConfig:
             partnership=resolve(agent.partnership),
             supplier_contact=agent.supplier_contact,
             caveats=agent.caveats,
+            encoding=agent.encoding,
             columns=dict(checked.columns),
             formats=Formats(
                 dates=tuple(formats.dates) if formats.dates is not None else _DEFAULT_FORMATS.dates,

@@ -42,11 +42,11 @@ class IngestResult:
 
 
 def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], formats: Formats,
-                *, today: dt.date | None = None) -> IngestResult:
+                *, today: dt.date | None = None, encoding: str = "utf-8") -> IngestResult:
     """Validate every row; an export whose header lacks mapped columns is refused as a whole."""
     accepted, rejected = [], []
     mapping = {p.name: columns.get(p.name, p.name) for p in dataset.fields}
-    with csvfiles.read_export(path, dataset, columns) as (_, rows):
+    with csvfiles.read_export(path, dataset, columns, encoding=encoding) as (_, rows):
         for row in rows:
             if row.problem is not None:
                 rejected.append(Rejected(row.number, (row.problem,), row.cells))

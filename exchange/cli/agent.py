@@ -44,12 +44,17 @@ def command() -> None:
 @BOOTSTRAP_OPTION
 @click.option("--give-up-after", default=300.0, show_default=True,
               help="Seconds to keep retrying an unavailable broker; what is unsent stays in the outbox.")
+@click.option("--check", is_flag=True,
+              help="Validate only: write the quarantine report and say what would be sent; seal, store and "
+                   "publish nothing (no key file or broker needed).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("-v", "--verbose", is_flag=True)
-def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, as_json: bool, verbose: bool) -> None:
+def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, check: bool, as_json: bool,
+           verbose: bool) -> None:
     """Submit one CSV export. Rejected rows go to FILE.quarantine.csv with row number and
     reasons; rows already submitted are not published again. Exit status 1 if any row was
     rejected or any record is still waiting in the outbox."""
+    from agents.agent import check as run_check
     from agents.agent import submit as run_submit
     from agents.config import AgentConfig
     from exchange.core.partnership import load_partnership
@@ -61,6 +66,15 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
     config = AgentConfig.load(config_path)
     partnership = load_partnership(config.partnership)
     dataset = catalogue()[config.dataset]
+    if check:
+        result, marking, quarantine = run_check(config, Path(csv_file), partnership=partnership, dataset=dataset)
+        rows = len(result.accepted) + len(result.rejected)
+        emit({"file": csv_file, "rows": rows, "accepted": len(result.accepted), "rejected": len(result.rejected),
+              "marking": str(marking), "quarantine": str(quarantine) if quarantine else None, "published": 0},
+             as_json, f"{csv_file}: {rows} rows, {len(result.accepted)} would be sent marked {marking}, "
+                      f"{len(result.rejected)} rejected" + (f"\nrejected rows and reasons: {quarantine}"
+                                                             if quarantine else "") + "\n(check only: nothing sent)")
+        sys.exit(0 if not result.rejected else 1)
     keys = load_keypair(config.key_file)
     report = asyncio.run(run_submit(
         config, Path(csv_file), partnership=partnership, dataset=dataset, keys=keys,

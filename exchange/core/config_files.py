@@ -90,6 +90,7 @@ class AgentTable(_Strict):
     partnership: Text
     supplier_contact: str = ""
     caveats: str | None = None
+    encoding: Literal["utf-8", "windows-1252"] = "utf-8"  # what the agency's system writes its exports in
 
 
 class FormatsTable(_Strict):

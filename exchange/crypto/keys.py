@@ -128,7 +128,15 @@ def passphrase_from_environment(*, prompt_if_missing: bool = True, confirm: bool
     """The key passphrase: $EXCHANGE_KEY_PASSPHRASE_FILE, then $EXCHANGE_KEY_PASSPHRASE, then a prompt."""
     file_name = os.environ.get(PASSPHRASE_FILE_ENV)
     if file_name:
-        return Path(file_name).read_text().rstrip("\n")
+        try:
+            passphrase = Path(file_name).read_text().rstrip("\n")
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not text"
+            raise KeyFileError(f"{file_name}: cannot read the passphrase file (${PASSPHRASE_FILE_ENV}): "
+                               f"{reason}") from None
+        if not passphrase:
+            raise KeyFileError(f"{file_name}: the passphrase file (${PASSPHRASE_FILE_ENV}) is empty")
+        return passphrase
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value

@@ -20,13 +20,30 @@ from exchange.storage._files import open_private
 from exchange.storage.feed_store import to_json
 
 __all__ = [
-    "HANDLING", "MAX_FIELD_BYTES", "NOT_UTF8_REASON", "QUARANTINE_ERRORS", "cell", "ExportRow", "open_quarantine",
-    "read_export", "shared_cells", "shared_columns", "shared_names",
+    "DELIMITERS", "ENCODINGS", "HANDLING", "MAX_FIELD_BYTES", "NOT_UTF8_REASON", "QUARANTINE_ERRORS",
+    "REPLACEMENT_REASON", "ExportRow", "cell", "open_quarantine", "read_export", "shared_cells", "shared_columns",
+    "shared_names",
 ]
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
 HANDLING = HANDLING_NAMES
 NOT_UTF8_REASON = "contains bytes that are not UTF-8; save the export as UTF-8"
+REPLACEMENT_REASON = ("contains the replacement character \ufffd: the export was damaged by an earlier "
+                      "conversion; export it again")
+ENCODINGS = {"utf-8": "utf-8-sig", "windows-1252": "cp1252"}  # the mapping's name -> Python's codec
+_ENCODING_NAMES = {"utf-8": "UTF-8", "windows-1252": "Windows-1252"}
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(first_line: str) -> str:
+    """The delimiter the header row uses: the candidate it holds most of (a comma when none)."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "vertical bar"}[delimiter]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,32 +58,48 @@ def _not_utf8(text: str) -> bool:
 
 
 @contextmanager
-def read_export(path: Path, dataset: Dataset,
-                columns: Mapping[str, str]) -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
+def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], *,
+                encoding: str = "utf-8") -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
     """Open an export; yield (header, rows). `columns` maps schema field -> export column.
 
-    An unreadable header, one that is not UTF-8, or one lacking a required mapped column refuses
-    the whole file, naming it. Bytes that are not UTF-8 (a cp1252 pound sign, say) are kept as
-    surrogates, so only the rows holding them are refused (and shown with "?" in the quarantine).
+    The delimiter (comma, semicolon, tab or vertical bar) is the one the header row uses. An
+    unreadable header, one that is not in `encoding`, one lacking a required column, or one
+    lacking a column the mapping names, refuses the whole file, naming it and the column. Bytes
+    that are not UTF-8 (a cp1252 pound sign in a UTF-8 export, say) are kept as surrogates, so
+    only the rows holding them are refused (and shown with "?" in the quarantine), as are rows
+    holding the replacement character an earlier conversion left.
     """
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"{path}: encoding {encoding!r} is not one of {', '.join(ENCODINGS)}")
     csv.field_size_limit(MAX_FIELD_BYTES)
     try:
-        handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
+        handle = open(path, newline="", encoding=ENCODINGS[encoding], errors="surrogateescape")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
     with handle:
-        reader = csv.DictReader(handle)
+        try:
+            delimiter = _delimiter(handle.readline(MAX_FIELD_BYTES))
+        except UnicodeError as exc:
+            raise ConfigError(f"{path}: the header row cannot be read ({exc.__class__.__name__})") from exc
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
         try:
             header = list(reader.fieldnames or [])
         except csv.Error as exc:
             raise ConfigError(f"{path}: the header row cannot be read ({exc})") from exc
         if any(_not_utf8(name) for name in header):
-            raise ConfigError(f"{path}: the header row is not UTF-8; save the export as UTF-8")
+            raise ConfigError(f"{path}: the header row is not {_ENCODING_NAMES[encoding]}; save the export as "
+                              f"{_ENCODING_NAMES[encoding]}")
+        read_as = f" (read as {_delimiter_name(delimiter)}-separated)"
+        unmapped = [f"{column} (mapped to {name})" for name, column in columns.items() if column not in header]
+        if unmapped:
+            raise ConfigError(f"{path}: header lacks column(s) the mapping names: {', '.join(unmapped)}{read_as}")
         absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
                   if columns.get(p.name, p.name) not in header and not p.nullable
                   and base_type(p.avro_type) != "boolean"]
         if absent:
-            raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}")
+            raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}"
+                              f"{read_as}")
         yield header, _rows(reader)
 
 
@@ -88,6 +121,8 @@ def _rows(reader: csv.DictReader) -> Iterator[ExportRow]:
             yield ExportRow(number, cells, f"{len(extra)} cell(s) beyond the header")
         elif any(_not_utf8(v) for v in cells.values()):
             yield ExportRow(number, cells, NOT_UTF8_REASON)
+        elif any("\ufffd" in v for v in cells.values()):
+            yield ExportRow(number, cells, REPLACEMENT_REASON)
         else:
             yield ExportRow(number, cells, None)
 

@@ -359,8 +359,9 @@ def ingest_world() -> IngestWorld:
     config = AgentConfig.load(Path(__file__).resolve().parents[2] / "config" / "agents" / "police.toml")
     assert config.dataset == DATASET and set(config.columns.values()) == set(COLUMNS), "demo mapping and export differ"
     dataset = catalogue()[DATASET]
+    # A header must hold the dataset's required columns and every column the mapping names.
     required = frozenset(config.columns.get(f.name, f.name) for f in dataset.fields
-                         if not f.nullable and f.avro_type != "boolean")
+                         if not f.nullable and f.avro_type != "boolean") | frozenset(config.columns.values())
     workdir = Path(tempfile.mkdtemp(prefix="exchange-fuzz-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     synthesise(seed=11, out_db=workdir / "gazetteer.db")
@@ -392,8 +393,12 @@ def reference_parse(data: bytes) -> Reference:
     except UnicodeDecodeError:
         text, utf8 = data.decode("utf-8-sig", errors="replace"), False
     csv.field_size_limit(MAX_FIELD_BYTES)
+    # The delimiter: the one of , ; tab | that the first physical line holds most of (a comma if none).
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0][:MAX_FIELD_BYTES]
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
     except csv.Error:
         return Reference(utf8, None, None)
     return Reference(utf8, rows[0] if rows else [], max(0, len(rows) - 1))
