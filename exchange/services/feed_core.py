@@ -55,7 +55,7 @@ class FeedCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str,
                  store: RecordStore, *, datasets: list[str] | None = None, audit: AuditSink | None = None,
                  today: Callable[[], dt.date] = dt.date.today,
-                 fetch_keys: Callable[[], Awaitable[Any]] | None = None):
+                 fetch_keys: Callable[[], Awaitable[int]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
         self.signatory = partnership.signatory(signatory)

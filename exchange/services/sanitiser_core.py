@@ -105,7 +105,7 @@ class SanitiserCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, gazetteer: GazetteerLike,
                  *, today: Callable[[], dt.date] = dt.date.today, max_records_per_key: int = 1000,
                  state: ProcessedState | None = None, audit: AuditSink | None = None,
-                 fetch_keys: Callable[[], Awaitable[Any]] | None = None):
+                 fetch_keys: Callable[[], Awaitable[int]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
         self.keys = keys
