@@ -359,3 +359,18 @@ def test_any_single_row_modification_is_detected(tmp_path_factory, events, data)
     assume(after != before)  # SQLite's type affinity may store the same value again
     report = asyncio.run(verify(path))
     assert not report.ok, (column, value)
+
+
+def test_processed_inputs_are_written_in_the_same_transaction_as_their_events(tmp_path):
+    from exchange.core.audit_events import AuditEvent
+
+    async def scenario():
+        async with AuditLog(tmp_path / "ledger.db") as log:
+            await log.append_many([AuditEvent("receipt", "d", "m-1", "police")], processed=[("police/m-1", "a" * 64)])
+            with pytest.raises(TypeError):  # one bad event: nothing of the batch lands
+                await log.append_many([AuditEvent("receipt", "d", "m-2", "police"), "not an event"],
+                                      processed=[("police/m-2", "b" * 64)])
+            return (await log.content_hash("police/m-1"), await log.content_hash("police/m-2"),
+                    len(await log.query()), (await log.verify()).ok)
+
+    assert asyncio.run(scenario()) == ("a" * 64, None, 1, True)

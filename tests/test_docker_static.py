@@ -223,7 +223,7 @@ def test_the_exchange_commands(compose):
     assert command(svc["sanitiser"]) == [
         "sanitiser", "run", "--config", "/etc/exchange/partnership.toml",
         "--keys", "/run/secrets/sanitiser.key", "--gazetteer", "/data/gazetteer.db",
-        "--state", "/data/sanitiser-state.db", "--audit", "/data/sanitiser-audit.db"]
+        "--audit", "/data/sanitiser-audit.db"]
     assert command(svc["feed-council"]) == [
         "feed", "run", "--config", "/etc/exchange/partnership.toml", "--as", "northshire-council",
         "--db", "/data/feed.db", "--keys", "/run/secrets/council.key"]

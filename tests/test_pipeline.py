@@ -28,7 +28,6 @@ from exchange.services.sanitiser import SanitiserService
 from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
-from exchange.storage.sanitiser_state import SanitiserState
 from exchange.testing.partnership import (
     COUNCIL,
     DATASET,
@@ -116,10 +115,9 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
     police_offence_export(gazetteer, export, rows=ROWS, bad_rows=BAD_ROWS, seed=99)
 
     async def scenario() -> Run:
-        state = await SanitiserState(work / "state.db").__aenter__()
         audit = await AuditLog(work / "audit.db").__aenter__()
         sanitiser = SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer), kafka,
-                                     state=state, audit=audit)
+                                     ledger=audit)
         stop = asyncio.Event()
         sanitiser_task = asyncio.create_task(sanitiser.run(stop))
         dataset = catalogue()[DATASET]
@@ -165,7 +163,6 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
             await asyncio.gather(sanitiser_task, feed_task)
             duplicates = sanitiser.stats.duplicates
             verified, releases = await audit.verify(), await audit.query(dataset=DATASET, kind="release")
-            await state.__aexit__(None, None, None)
             await audit.__aexit__(None, None, None)
             records = [r async for r in store.records(DATASET)]
             exported = work / "council-export.csv"

@@ -12,7 +12,6 @@ from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
 from exchange.storage.outbox import Outbox
 from exchange.storage.registry import Registry
-from exchange.storage.sanitiser_state import SanitiserState
 
 
 def mode(path) -> int:
@@ -22,7 +21,7 @@ def mode(path) -> int:
 def test_sqlite_files_and_their_wal_are_created_private_even_under_a_lax_umask(tmp_path):
     old = os.umask(0o022)
     try:
-        for kind in (FeedStore, AuditLog, SanitiserState, Outbox, Registry):
+        for kind in (FeedStore, AuditLog, Outbox, Registry):
             path = tmp_path / "new" / kind.__name__ / "file.db"
 
             async def touch(kind=kind, path=path):

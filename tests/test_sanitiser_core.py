@@ -92,16 +92,23 @@ def test_with_no_recipient_nothing_is_sealed_but_the_withholding_is_audited(part
     assert world.core.stats.withheld_no_recipient == 1 and world.consumer.committed[RAW] == 1
 
 
-def test_the_offset_is_committed_only_after_settling(world):
+def test_a_release_is_remembered_exactly_when_it_is_audited(world):
     class FailingAudit(type(world.audit)):
-        async def append_many(self, events):
-            raise OSError("disk full")
+        async def append_many(self, events, *, processed=()):
+            raise OSError("disk full")  # the one transaction fails: neither events nor processed ids land
 
-    world.core.audit = FailingAudit()
-    world.supply(world.seal(world.record(0), "m-1"))
+    world.core.ledger = FailingAudit()
+    envelope = world.seal(world.record(0), "m-1")
+    world.supply(envelope)
     with pytest.raises(OSError):
         world.run()
-    assert world.consumer.committed[RAW] == 0 and f"{POLICE}/m-1" in world.state.hashes  # state first, then audit
+    assert world.consumer.committed[RAW] == 0 and world.core.ledger.hashes == {}
+
+    world.core.ledger = world.audit  # the restart: the message is delivered again
+    world.consumer._position[RAW] = 0
+    world.run()
+    assert world.audit.kinds() == ["receipt", "sanitisation", "release"]  # audited once, not skipped as seen
+    assert f"{POLICE}/m-1" in world.audit.hashes and world.consumer.committed[RAW] == 1
 
 
 # -- every reason code ------------------------------------------------------------------------------

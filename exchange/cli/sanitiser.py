@@ -24,12 +24,10 @@ def command() -> None:
               help="The sanitiser's key file (holds the pseudonym secret).")
 @click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Postcode gazetteer database (exchange gazetteer load / synth).")
-@click.option("--state", "state_path", required=True, envvar="EXCHANGE_SANITISER_STATE",
-              type=click.Path(dir_okay=False),
-              help="SQLite file of processed message ids (tells a redelivery from a replay).")
 @click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT",
               type=click.Path(dir_okay=False),
-              help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection.")
+              help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection; it also "
+                   "holds the ids processed (a redelivery is skipped, a replay refused), written with their events.")
 @click.option("--registry", "registry_path", envvar="EXCHANGE_REGISTRY", default=None,
               type=click.Path(dir_okay=False),
               help="The governance registry (`exchange signatory` / `exchange acl`). When given, suppliers, "
@@ -39,7 +37,7 @@ def command() -> None:
               help="Seconds between re-reads of the registry: a suspension takes effect within this time.")
 @BOOTSTRAP_OPTION
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, audit_path: str,
+def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         registry_path: str | None, refresh_every: float, bootstrap: str, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
@@ -53,7 +51,6 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     from exchange.services.sanitiser_core import SanitiserCore
     from exchange.storage.audit import AuditLog
     from exchange.storage.gazetteer import Gazetteer
-    from exchange.storage.sanitiser_state import SanitiserState
     from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
@@ -71,8 +68,8 @@ def run(config_path: str, key_file: str, gazetteer_path: str, state_path: str, a
     core = SanitiserCore(partnership, catalogue(), load_keypair(key_file), Gazetteer.open(gazetteer_path))
 
     async def service(stop):
-        async with SanitiserState(state_path) as state, AuditLog(audit_path) as audit:
-            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), state=state, audit=audit,
+        async with AuditLog(audit_path) as audit:
+            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
                                    partnership_source=source, refresh_every=refresh_every).run(stop)
 
     run_until_signal(service)

@@ -377,7 +377,10 @@ def _next_word(text: str, pos: int) -> str:
     return m.group(1) if m else ""
 
 
-_CAPITALISED_RUN_RE = re.compile(r"(?:\s+(?:[A-Z][\w'’-]*|of|and|the|de|upon|on))+")
+# Bounded: only the first few words after a name decide, and an unbounded run would make every
+# name candidate read to the end of a long capitalised text (quadratic time).
+_CAPITALISED_RUN_RE = re.compile(r"(?:\s+(?:[A-Z][\w'’-]*|of|and|the|de|upon|on)){1,12}")
+_POSSESSIVE_RE = re.compile(r"['’]s\b")
 
 
 def _place_follows(text: str, pos: int) -> bool:
@@ -510,9 +513,8 @@ def _make_forename_cb(work: _Work) -> Callable[[re.Match[str]], str | None]:
         if _is_street_word(_next_word(text, match.start("rest"))):
             return None
         # A listed first name on its own: only with a possessive or a reporting verb after it.
-        after = text[match.start("rest") :]
         nxt = _next_word(text, match.start("rest"))
-        if re.match(r"['’]s\b", after) or (nxt in wordlists.REPORTING_VERBS):
+        if _POSSESSIVE_RE.match(text, match.start("rest")) or (nxt in wordlists.REPORTING_VERBS):
             return work.seal(TOKENS["name"]) + match.group("rest")
         return None
 

@@ -163,7 +163,6 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0,
             say("[3/7] Starting the sanitiser and the council's feed")
             processes.start("sanitiser", "sanitiser", "run", "--config", str(files.partnership),
                             "--keys", str(files.keys["sanitiser"]), "--gazetteer", str(gazetteer_path),
-                            "--state", str(workdir / "sanitiser-state.db"),
                             "--audit", str(workdir / "sanitiser-audit.db"))
             processes.start("feed-council", "feed", "run", "--config", str(files.partnership), "--as", COUNCIL,
                             "--db", str(council_db), "--keys", str(files.keys[COUNCIL]))

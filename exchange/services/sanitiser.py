@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from exchange.core.audit_events import AuditSink
 from exchange.core.names import (
     DEADLETTER_TOPIC,
     SANITISER_GROUP,
@@ -21,7 +20,7 @@ from exchange.core.names import (
     shared_topic,
 )
 from exchange.core.partnership import Partnership
-from exchange.services.sanitiser_core import ProcessedState, SanitiserCore, SanitiserStats
+from exchange.services.sanitiser_core import Ledger, SanitiserCore, SanitiserStats
 from exchange.transport.kafka import (
     KafkaSettings,
     ensure_topics,
@@ -41,13 +40,10 @@ class SanitiserService:
     def __init__(self, core: SanitiserCore, settings: KafkaSettings, *, datasets: list[str] | None = None,
                  report_every: float = 5.0, group_id: str = GROUP_ID,
                  partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
-                 state: ProcessedState | None = None, audit: AuditSink | None = None,
-                 key_reader: KeyTopicReader | None = None):
+                 ledger: Ledger | None = None, key_reader: KeyTopicReader | None = None):
         self.core = core
-        if state is not None:
-            core.state = state
-        if audit is not None:
-            core.audit = audit
+        if ledger is not None:
+            core.ledger = ledger
         self.settings = settings
         self.group_id = group_id
         # Where the live ISP state comes from (the governance registry); re-read before a batch

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from exchange.core.audit_events import AuditEvent, AuditSink
+from exchange.core.audit_events import AuditEvent
 from exchange.core.avro import codec
 from exchange.core.depersonalise import GazetteerLike
 from exchange.core.marking import parse_marking
@@ -50,17 +50,19 @@ from exchange.errors import (
 )
 
 __all__ = [
-    "ProcessedState", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id",
+    "Ledger", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id",
 ]
 
 log = logging.getLogger("exchange.sanitiser")
 
 
-class ProcessedState(Protocol):
-    """What the sanitiser has processed (exchange.storage.sanitiser_state.SanitiserState)."""
+class Ledger(Protocol):
+    """What the sanitiser has processed, and its audit trail, in one store written in one
+    transaction (exchange.storage.audit.AuditLog): a release is remembered exactly when audited."""
 
-    async def content_hash(self, message_id: str) -> str | None: ...
-    async def remember(self, items: Iterable[tuple[str, str]]) -> None: ...
+    async def content_hash(self, key: str) -> str | None: ...
+    async def append_many(self, events: Iterable[AuditEvent], *,
+                          processed: Iterable[tuple[str, str]] = ()) -> Any: ...
 
 
 @dataclass
@@ -104,7 +106,7 @@ def output_message_id(producer: str, input_id: str) -> str:
 class SanitiserCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, gazetteer: GazetteerLike,
                  *, today: Callable[[], dt.date] = dt.date.today, max_records_per_key: int = 1000,
-                 state: ProcessedState | None = None, audit: AuditSink | None = None,
+                 ledger: Ledger | None = None,
                  fetch_keys: Callable[[], Awaitable[int]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
@@ -115,8 +117,7 @@ class SanitiserCore:
         self._sealers: dict[str, Sealer] = {}
         self.records = RecordSanitiser(partnership, catalogue, gazetteer, Pseudonymiser(keys.pseudonym_secret))
         self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
-        self.state = state
-        self.audit = audit
+        self.ledger = ledger
         self.fetch_keys = fetch_keys
         self.stats = SanitiserStats()
         self._batch_seen: dict[str, str] = {}
@@ -229,8 +230,8 @@ class SanitiserCore:
     async def _seen_before(self, key: str, digest: str) -> bool:
         """True for a redelivery of bytes already processed; Refused for a replayed id."""
         prior = self._batch_seen.get(key)
-        if prior is None and self.state is not None:
-            prior = await self.state.content_hash(key)
+        if prior is None and self.ledger is not None:
+            prior = await self.ledger.content_hash(key)
         if prior is None:
             self._batch_seen[key] = digest
             return False
@@ -265,14 +266,13 @@ class SanitiserCore:
         return Handled(release.outputs, tuple(events), (replay_key(header), digest))
 
     async def settle(self, handled: Sequence[Handled]) -> None:
-        """Everything the batch produced is acknowledged: remember it, audit it, forget the batch."""
+        """Everything the batch produced is acknowledged: audit it and remember it, in one
+        transaction, then forget the batch."""
         self._batch_seen = {}
         processed = [h.processed for h in handled if h.processed]
         events = [event for h in handled for event in h.audit]
-        if self.state is not None:
-            await self.state.remember(processed)
-        if self.audit is not None:
-            await self.audit.append_many(events)
+        if self.ledger is not None:
+            await self.ledger.append_many(events, processed=processed)
 
     def _decode(self, record_codec, opened: Opened) -> dict[str, Any]:
         try:

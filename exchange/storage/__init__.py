@@ -2,7 +2,6 @@
 `_sqlite`: WAL, synchronous=FULL) and the CSV files it reads and writes.
 
     feed_store        a subscriber's records, supplies and refusals
-    sanitiser_state   what the sanitiser has processed (redelivery vs replay)
     outbox            an agent's sealed messages until the broker acknowledges them
     audit             the hash-chained audit trail
     registry          the live ISP state and its history (rules: exchange.core.governance)
@@ -11,5 +10,5 @@
 """
 
 __all__ = [  # the public modules of this layer
-    "audit", "csvfiles", "feed_store", "gazetteer", "outbox", "registry", "sanitiser_state",
+    "audit", "csvfiles", "feed_store", "gazetteer", "outbox", "registry",
 ]

@@ -38,6 +38,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -77,6 +78,13 @@ CREATE TABLE IF NOT EXISTS head (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL
+);
+-- The sanitiser's processed inputs (producer/message id -> hash of the bytes received), written in
+-- the same transaction as their audit events: a release is remembered exactly when it is audited.
+CREATE TABLE IF NOT EXISTS processed (
+    message_id TEXT PRIMARY KEY,
+    content_sha256 TEXT NOT NULL,
+    processed_at REAL NOT NULL
 );
 """
 
@@ -168,18 +176,29 @@ class AuditLog(SqliteFile):
         """Append one event (time `at`, default now; a naive time is taken as UTC); its seq."""
         return (await self.append_many([event], at=at))[0]
 
-    async def append_many(self, events: Iterable[AuditEvent], at: dt.datetime | None = None) -> list[int]:
-        """Append events in one transaction (all or none), all stamped `at` (default now)."""
+    async def content_hash(self, key: str) -> str | None:
+        """The hash of the bytes processed under `key` (the sanitiser's producer/message id), if any."""
+        async with self.db.execute("SELECT content_sha256 FROM processed WHERE message_id = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def append_many(self, events: Iterable[AuditEvent], at: dt.datetime | None = None, *,
+                          processed: Iterable[tuple[str, str]] = ()) -> list[int]:
+        """Append events in one transaction (all or none), all stamped `at` (default now), with the
+        inputs they record as processed (key, content hash): both are written, or neither."""
         events = list(events)
+        processed = list(processed)
         for event in events:
             if not isinstance(event, AuditEvent):
                 raise TypeError(f"expected AuditEvent, got {type(event).__name__}")
-        if not events:
+        if not events and not processed:
             return []
         at_text = _utc_text(at or dt.datetime.now(dt.UTC))
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
             try:
+                await self.db.executemany("INSERT OR IGNORE INTO processed VALUES (?,?,?)",
+                                          [(key, digest, time.time()) for key, digest in processed])
                 seq, prev_hash = await self._chain_tip()
                 seqs = []
                 for event in events:

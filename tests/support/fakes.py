@@ -3,7 +3,7 @@
 `Topics` holds every topic's values in order; `FakeProducer.send` appends (and acknowledges at
 once); `FakeConsumer` reads its topics from a position and remembers what it committed;
 `FakeKeyReader.refresh` feeds new key grants to an opener, as the real KeyTopicReader does;
-`MemoryState` and `MemoryAudit` keep what the sanitiser would write to SQLite.
+`MemoryAudit` keeps what the services would write to the audit log.
 These are not mocks of aiokafka: they only honour the small interface the consume loop uses
 (exchange.transport.loop), which is the point of that interface.
 """
@@ -104,27 +104,21 @@ class FakeKeyReader:
         return accepted
 
 
-class MemoryState:
-    """The sanitiser's processed state (SanitiserState) as a dict."""
-
-    def __init__(self) -> None:
-        self.hashes: dict[str, str] = {}
-
-    async def content_hash(self, message_id: str) -> str | None:
-        return self.hashes.get(message_id)
-
-    async def remember(self, items: Iterable[tuple[str, str]]) -> None:
-        for message_id, digest in items:
-            self.hashes.setdefault(message_id, digest)
-
-
 class MemoryAudit:
+    """The audit log (AuditLog) as lists: events, and the sanitiser's processed inputs written with them."""
+
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
+        self.hashes: dict[str, str] = {}
 
-    async def append_many(self, events: Iterable[AuditEvent]) -> int:
+    async def content_hash(self, key: str) -> str | None:
+        return self.hashes.get(key)
+
+    async def append_many(self, events: Iterable[AuditEvent], *, processed: Iterable[tuple[str, str]] = ()) -> int:
         added = list(events)
         self.events += added
+        for key, digest in processed:
+            self.hashes.setdefault(key, digest)
         return len(added)
 
     async def append(self, event: AuditEvent) -> int:

@@ -77,7 +77,11 @@ class World:
 
     @property
     def sanitiser_state(self) -> Path:
-        return self.root / "sanitiser-state.db"
+        """Where the sanitiser keeps the ids it processed: its own file in older versions, the audit
+        log (written with their audit events) since."""
+        if "--state" in _options_of("sanitiser", "run"):
+            return self.root / "sanitiser-state.db"
+        return self.root / "sanitiser-audit.db"
 
     @property
     def outbox(self) -> Path:
@@ -100,7 +104,7 @@ class World:
                 "--keys", str(self.files.keys["sanitiser"]), "--gazetteer", str(self.files.gazetteer)]
         options = _options_of("sanitiser", "run")  # its own durable state, where this version has it
         if "--state" in options:
-            args += ["--state", str(self.sanitiser_state)]
+            args += ["--state", str(self.root / "sanitiser-state.db")]
         if "--audit" in options:
             args += ["--audit", str(self.root / "sanitiser-audit.db")]
         return args

@@ -24,7 +24,6 @@ from tests.support.fakes import (
     FakeKeyReader,
     FakeProducer,
     MemoryAudit,
-    MemoryState,
     Topics,
 )
 
@@ -41,9 +40,10 @@ class World:
         self.partnership = partnership
         self.keys = party_keys
         self.topics = Topics()
-        self.state, self.audit = MemoryState(), MemoryAudit()
+        self.audit = MemoryAudit()
+        self.state = self.audit  # the processed inputs live in the audit log, written with their events
         self.core = SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer,
-                                  today=lambda: TODAY, state=self.state, audit=self.audit)
+                                  today=lambda: TODAY, ledger=self.audit)
         self.core.fetch_keys = FakeKeyReader(self.topics, [key_topic(RAW)], self.core.opener.accept_key_grant).refresh
         self.consumer = FakeConsumer(self.topics, RAW)
         self.loop = ConsumeLoop(self.consumer, self.core, producer=FakeProducer(self.topics), poll_ms=0)
