@@ -63,7 +63,7 @@ NAMESPACE = "uk.csp.exchange.raw"
 SCHEMA_KEYS = {"type", "name", "namespace", "doc", "dataset", "title", "source", "guidance_section",
                "sharing", "event_date_field", "category_field", "non_addressable", "fields"}
 FIELD_KEYS = {"name", "type", "default", "doc", "identifier", "sanitise", "pseudonym_domain", "axis", "age_field",
-              "not_before", "code_list", "flag"}
+              "max_length", "not_before", "code_list", "flag"}
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 CAMEL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 

@@ -18,8 +18,9 @@ from exchange.core.avro import Codec, schema_dir
 from exchange.errors import ConfigError
 
 __all__ = [
-    "CODE_LISTS", "HANDLING_FIELDS", "HANDLING_NAMES", "IDENTIFIER_KINDS", "SANITISE_RULES", "SHARING_KINDS",
-    "base_type", "Catalogue", "catalogue", "Dataset", "dataset_from_schema", "FieldPolicy",
+    "CODE_LISTS", "HANDLING_FIELDS", "HANDLING_NAMES", "IDENTIFIER_KINDS", "MAX_LENGTHS", "MAX_LENGTH_OTHER",
+    "SANITISE_RULES", "SHARING_KINDS", "Catalogue", "Dataset", "FieldPolicy", "base_type", "catalogue",
+    "dataset_from_schema",
 ]
 
 IDENTIFIER_KINDS = frozenset({"direct", "indirect", "quasi", "none"})
@@ -28,6 +29,11 @@ SANITISE_RULES = frozenset(
 )
 SHARING_KINDS = frozenset({"depersonalised", "personal"})
 CODE_LISTS = frozenset({"home_office_offences"})  # code lists whose names exchange.core.reference knows
+# The longest a text field may be, by rule, unless its schema says `max_length`: long enough for any
+# genuine entry, short enough that no record can take long to scrub (checked at the agent and again
+# at the sanitiser).
+MAX_LENGTHS = {"free_text": 2000, "address": 300}
+MAX_LENGTH_OTHER = 200
 
 # Added to every shared record: the protective marking and handling caveats travel with it.
 HANDLING_FIELDS: list[dict[str, Any]] = [
@@ -61,6 +67,15 @@ class FieldPolicy:
     not_before: str | None = None  # another date field this one may not precede (an end after its start)
     code_list: str | None = None  # the code list its values come from, so outputs can name them
     flag: bool = False  # a yes/no marker briefings list (domestic, alcohol, drugs ...)
+    declared_max_length: int | None = None
+
+    @property
+    def max_length(self) -> int | None:
+        """The most characters a string value may have (None for other types)."""
+        base = base_type(self.avro_type)
+        if base != "string" and not (isinstance(base, dict) and base.get("type") == "string"):
+            return None
+        return self.declared_max_length or MAX_LENGTHS.get(self.rule, MAX_LENGTH_OTHER)
 
     @property
     def leaves(self) -> bool:
@@ -200,6 +215,7 @@ def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> 
             avro_type=field["type"], doc=field.get("doc", ""), pseudonym_domain=field.get("pseudonym_domain"),
             axis=field.get("axis"), age_field=field.get("age_field"), not_before=field.get("not_before"),
             code_list=field.get("code_list"), flag=bool(field.get("flag", False)),
+            declared_max_length=field.get("max_length"),
         ))
         if field.get("code_list") is not None and field["code_list"] not in CODE_LISTS:
             raise fail(f"field {name!r}: code_list must be one of {sorted(CODE_LISTS)}")

@@ -113,6 +113,10 @@ def validate_row(dataset: Dataset, row: Mapping[str, str | None], formats: Forma
 
 def cross_field_checks(dataset: Dataset, record: Mapping[str, Any], today: dt.date) -> list[str]:
     reasons = []
+    for policy in dataset.fields:
+        value, limit = record.get(policy.name), policy.max_length
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            reasons.append(f"{policy.name}: {len(value)} characters, more than the {limit} allowed")
     for policy in dataset.fields_with("coordinate"):
         value = record.get(policy.name)
         low, high = EASTING_RANGE if policy.axis == "easting" else NORTHING_RANGE
