@@ -11,6 +11,7 @@ from pathlib import Path
 from agents.config import AgentConfig
 from agents.ingest import IngestResult, read_export, write_quarantine
 from agents.publisher import publish_with_retry
+from exchange._failpoints import failpoint
 from exchange.core.avro import codec
 from exchange.core.marking import Marking, parse_marking
 from exchange.core.names import SANITISER_ID, key_topic, raw_topic
@@ -116,8 +117,10 @@ async def submit(config: AgentConfig, source: Path, *, partnership: Partnership,
             add(sealer.seal(metadata_codec.encode(metadata), message_id=metadata_id, dataset=dataset.id,
                             schema_fingerprint=metadata_codec.fingerprint, marking=str(marking), kind="METADATA"))
         await outbox.enqueue(items)
+        failpoint("agent.sealed")
         published = await publish_with_retry(outbox, settings, give_up_after=give_up_after,
                                              on_progress=on_progress, on_wait=on_wait)
+        failpoint("agent.published")
         stats = await outbox.stats()
 
     return SubmitReport(

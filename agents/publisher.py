@@ -12,6 +12,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from exchange._failpoints import failpoint
 from exchange.storage.outbox import Outbox, OutboxItem
 from exchange.transport.kafka import KafkaSettings, make_producer
 
@@ -38,6 +39,7 @@ async def drain_once(outbox: Outbox, producer: AIOKafkaProducer, *, batch: int =
                 sent += 1
             else:
                 in_flight.append((item, await producer.send(item.topic, item.value, key=item.message_id.encode())))
+                failpoint("agent.sent")
         sent += await _settle(outbox, in_flight)
         if on_progress:
             on_progress(sent)
@@ -49,6 +51,7 @@ async def _settle(outbox: Outbox, in_flight: list[tuple[OutboxItem, asyncio.Futu
     results = await asyncio.gather(*(future for _, future in in_flight), return_exceptions=True)
     done = [item for (item, _), result in zip(in_flight, results, strict=True) if not isinstance(result, BaseException)]
     await outbox.mark_published(done)
+    failpoint("agent.acknowledged")
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
         raise failures[0]

@@ -69,7 +69,7 @@ class FeedService:
         await consumer.start()
         await self.key_reader.start()
         log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
-        loop = ConsumeLoop(consumer, self.core, every=[(self._retention_every, self._retention)])
+        loop = ConsumeLoop(consumer, self.core, every=[(self._retention_every, self._retention)], name="feed")
         try:
             await loop.run(stop, until_idle=until_idle)
         finally:

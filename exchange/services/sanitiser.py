@@ -82,7 +82,7 @@ class SanitiserService:
         await self.key_reader.start()
         log.info("sanitiser consuming %s", ", ".join(raw_topics))
         loop = ConsumeLoop(consumer, self.core, producer=producer, before_batch=self._refresh_partnership,
-                           every=[(self._report_every, self._report)])
+                           every=[(self._report_every, self._report)], name="sanitiser")
         try:
             await loop.run(stop)
         finally:

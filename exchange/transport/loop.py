@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from exchange._failpoints import failpoint
 from exchange.core.messages import Handled, Incoming
 
 __all__ = ["BatchConsumer", "ConsumeLoop", "Handler", "Producer"]
@@ -49,8 +50,9 @@ class ConsumeLoop:
     def __init__(self, consumer: BatchConsumer, handler: Handler, *, producer: Producer | None = None,
                  before_batch: Callable[[], Awaitable[None]] | None = None,
                  every: Sequence[tuple[float, Callable[[], Awaitable[None]]]] = (),
-                 poll_ms: int = 500, max_records: int = 500):
+                 poll_ms: int = 500, max_records: int = 500, name: str = "loop"):
         self._consumer = consumer
+        self._name = name  # names its crash points (exchange._failpoints)
         self._handler = handler
         self._producer = producer
         self._before_batch = before_batch
@@ -61,6 +63,7 @@ class ConsumeLoop:
 
     async def run(self, stop: asyncio.Event, *, until_idle: float | None = None) -> None:
         last_activity = time.monotonic()
+        failpoint(f"{self._name}.started")
         while not stop.is_set():
             await self._run_chores()
             batch = await self._consumer.getmany(timeout_ms=self._poll_ms, max_records=self._max_records)
@@ -80,6 +83,7 @@ class ConsumeLoop:
         results: list[Handled] = []
         for message in messages:
             handled = await self._handler.handle(message)
+            failpoint(f"{self._name}.handled")
             for out in handled.outputs:
                 if self._producer is None:
                     raise RuntimeError("this loop has no producer, but its handler produced a message")
@@ -88,9 +92,13 @@ class ConsumeLoop:
                     await future  # the key is visible before any record sealed under it
                 else:
                     pending.append(future)
+            if handled.outputs:
+                failpoint(f"{self._name}.sent")
             results.append(handled)
         await asyncio.gather(*pending)
+        failpoint(f"{self._name}.acknowledged")
         await self._handler.settle(results)
+        failpoint(f"{self._name}.settled")
         await self._consumer.commit({tp: messages[-1].offset + 1})
 
     async def _run_chores(self) -> None:

@@ -12,7 +12,7 @@ commit-after-acknowledgement, processed-id state, idempotent store) makes durabl
 
 Used by tests/test_faults.py; on demand, with larger numbers, on its own broker:
 
-    python -m tests.faults --crashes 90 --records 6000 --exports 20 [--keep]
+    python -m tests.support.faults --crashes 90 --records 6000 --exports 20 [--keep]
 
 How the kills are placed:
   * agent: `agent submit` runs per export; about half the kills wait until sealed messages sit
@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from exchange._failpoints import FAILPOINT_ENV
 from exchange.testing.partnership import COUNCIL, DATASET
 
 PASSPHRASE = "fault-injection passphrase, not a secret"
@@ -275,12 +276,15 @@ class Service:
         self.starts = 0
         self._log_offset = 0
 
-    def start(self) -> None:
+    def start(self, failpoint: str | None = None) -> None:
+        """Start an incarnation; with `failpoint` (service.step@count) it kills itself there."""
+        env = dict(self.world.env, **({FAILPOINT_ENV: failpoint} if failpoint else {}))
         with open(self.log_path, "ab") as log:
-            log.write(f"\n--- start {self.starts + 1} at {time.strftime('%H:%M:%S')} ---\n".encode())
+            log.write(f"\n--- start {self.starts + 1} at {time.strftime('%H:%M:%S')}"
+                      f"{' armed ' + failpoint if failpoint else ''} ---\n".encode())
             log.flush()
             self._log_offset = log.tell()
-            self.process = subprocess.Popen(self.world.command(*self.args), env=self.world.env, stdout=log,
+            self.process = subprocess.Popen(self.world.command(*self.args), env=env, stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.started_at = time.monotonic()
         self.starts += 1
@@ -571,6 +575,102 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
         for service in services.values():
             service.stop()
 
+    held = store_ids(world.council_db)
+    held_set = set(held)
+    return FaultReport(
+        exports=len(paths), rows=expected.rows, accepted=expected.accepted, expected=len(expected.output_ids),
+        stored=len(held), lost=len(expected.output_ids - held_set), extra=len(held_set - expected.output_ids),
+        duplicates=len(held) - len(held_set), crashes=crash_log, agent_runs=agent_runs,
+        refused=store_refusals(world.council_db), dead_letters=tally_topic(world.bootstrap, DEADLETTER_TOPIC).messages,
+        raw=tally_topic(world.bootstrap, raw_topic(DATASET)),
+        shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
+        elapsed=time.monotonic() - started,
+        lost_ids=sorted(expected.output_ids - held_set)[:10], extra_ids=sorted(held_set - expected.output_ids)[:10])
+
+
+# -- deterministic crash points -----------------------------------------------------------------------
+
+# Every run kills the services at the same steps (exchange/_failpoints.py): one agent crash point and
+# one sanitiser or feed crash point per export, so the test never depends on load or timing luck.
+AGENT_POINTS = ("agent.sealed@1", "agent.sent@1", "agent.sent@40", "agent.sent@100", "agent.acknowledged@1",
+                "agent.published@1", "agent.sealed@1", "agent.sent@10", "agent.sent@70", "agent.acknowledged@1",
+                "agent.published@1", "agent.sent@115")
+SERVICE_POINTS = ("sanitiser.started@1", "feed.started@1", "sanitiser.handled@1", "feed.handled@1",
+                  "sanitiser.handled@60", "feed.handled@50", "sanitiser.sent@30", "feed.handled@110",
+                  "sanitiser.acknowledged@1", "feed.acknowledged@1", "sanitiser.settled@1", "feed.settled@1")
+
+
+def _phase(point: str) -> str:
+    return point.split(".", 1)[1]
+
+
+def run_failpoint_scenario(world: World, *, records: int = 1500, catch_up: float = 120.0,
+                           say: Callable[[str], None] = print) -> FaultReport:
+    """For each export: arm one service's crash point (restart it with it), submit the export
+    through an agent armed with its own, wait for both to kill themselves, then resubmit and
+    restart unarmed. At the end, every accepted record must be stored at the council exactly once.
+    Does not assert; returns what it found (a crash point that was never reached is absent from
+    the report's crashes)."""
+    from exchange.core.names import DEADLETTER_TOPIC, raw_topic, shared_topic
+
+    started = time.monotonic()
+    paths = make_exports(world, exports=len(SERVICE_POINTS), records=records)
+    expected = expected_outputs(world, paths)
+    say(f"{len(paths)} exports: {expected.rows} rows, {expected.accepted} accepted, "
+        f"{len(expected.output_ids)} distinct records expected at {COUNCIL}; "
+        f"{len(AGENT_POINTS) + len(SERVICE_POINTS)} crash points armed")
+    crash_log: list[Crash] = []
+    services = {
+        "sanitiser": Service(world, "sanitiser", world.sanitiser_args(),
+                             lambda: processed_count(world.sanitiser_state) or store_count(world.council_db)),
+        "feed": Service(world, "feed", world.feed_args(), lambda: store_count(world.council_db)),
+    }
+    agent_runs = 0
+    try:
+        for service in services.values():
+            service.start()
+        for export, agent_point, service_point in zip(paths, AGENT_POINTS, SERVICE_POINTS, strict=True):
+            victim = services[service_point.split(".")[0]]
+            victim.stop()
+            victim.start(failpoint=service_point)
+            armed = world.run("agent", *world.agent_args(export), env=dict(world.env, **{FAILPOINT_ENV: agent_point}))
+            agent_runs += 1
+            if armed.returncode == -signal.SIGKILL:
+                crash_log.append(Crash("agent", time.monotonic() - started, _phase(agent_point), 0.0))
+            elif armed.returncode not in (0, 1):
+                raise RuntimeError(f"agent submit {export.name} failed with status {armed.returncode}; "
+                                   f"see {world.logs}")
+            finished = world.run("agent", *world.agent_args(export))
+            agent_runs += 1
+            if finished.returncode not in (0, 1):
+                raise RuntimeError(f"agent submit {export.name} failed with status {finished.returncode}")
+            deadline = time.monotonic() + catch_up
+            assert victim.process is not None
+            while victim.process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if victim.process.returncode == -signal.SIGKILL:
+                crash_log.append(Crash(victim.name, time.monotonic() - started, _phase(service_point),
+                                       time.monotonic() - victim.started_at))
+            elif victim.process.poll() is not None:
+                raise RuntimeError(f"{victim.name} exited with status {victim.process.returncode}; "
+                                   f"see {victim.log_path}")
+            victim.stop()
+            victim.start()
+        flush = world.run("agent-flush", "agent", "flush", "--config", str(world.files.agent_config),
+                          "--give-up-after", "60")
+        if flush.returncode != 0:
+            raise RuntimeError(f"agent flush failed with status {flush.returncode}; see {world.logs}")
+        deadline = time.monotonic() + catch_up
+        while store_count(world.council_db) < len(expected.output_ids) and time.monotonic() < deadline:
+            for service in services.values():
+                service.check_alive()
+            time.sleep(0.25)
+        time.sleep(3.0)  # a quiet period in which nothing more may arrive
+        for service in services.values():
+            service.check_alive()
+    finally:
+        for service in services.values():
+            service.stop()
     held = store_ids(world.council_db)
     held_set = set(held)
     return FaultReport(
