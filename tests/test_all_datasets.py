@@ -189,7 +189,8 @@ def test_depersonalised_datasets_reach_tier2_without_dropped_fields_or_dates_of_
                     assert policy.age_field in record
                 for policy in dataset.fields_with("pseudonymise"):
                     assert record[policy.name] is None or record[policy.name].startswith("PS-")
-        assert {r["marking"] for r in flow["associate"][dataset_id]} == {"OFFICIAL"}
+        # Supplied OFFICIAL-SENSITIVE, and no originator declared a lower marking: kept, never lowered.
+        assert {r["marking"] for r in flow["associate"][dataset_id]} == {"OFFICIAL-SENSITIVE"}
 
 
 def test_crime_reference_pseudonyms_join_offence_offender_and_victim(flow):

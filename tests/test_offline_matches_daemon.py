@@ -114,7 +114,7 @@ def outputs(kafka, demo_files, party_keys, gazetteer, tmp_path_factory):
     started = time.monotonic()
     result = CliRunner().invoke(main, ["sanitise",
         "--dataset", DATASET, "--gazetteer", str(demo_files.gazetteer), "--in", str(source), "--out", str(offline_out),
-        "--config", str(config), "--keys", str(demo_files.keys["sanitiser"]),
+        "--config", str(config), "--keys", str(demo_files.keys["sanitiser"]), "--marking", agent_config.marking,
         "--as-of", today.isoformat()], env={"EXCHANGE_KEY_PASSPHRASE": PASSPHRASE}, catch_exceptions=False)
     offline_seconds = time.monotonic() - started
     print(f"\ndaemon path {daemon_seconds:.1f} s, offline command {offline_seconds:.2f} s for {ROWS + BAD_ROWS} rows")

@@ -19,7 +19,8 @@ TODAY = dt.date(2026, 11, 21)
 @pytest.mark.parametrize("text,expected", [
     ("OFFICIAL", "OFFICIAL"), ("official-sensitive", "OFFICIAL-SENSITIVE"),
     ("OFFICIAL-SENSITIVE [PERSONAL]", "OFFICIAL-SENSITIVE [PERSONAL]"),
-    ("PROTECT", "OFFICIAL"), ("RESTRICTED", "OFFICIAL-SENSITIVE"), ("Not Protectively Marked", "OFFICIAL"),
+    ("PROTECT", "OFFICIAL-SENSITIVE"), ("RESTRICTED", "OFFICIAL-SENSITIVE [PERSONAL]"),
+    ("Not Protectively Marked", "OFFICIAL"),
 ])
 def test_markings_map_onto_gsc(text, expected):
     assert str(parse_marking(text)) == expected

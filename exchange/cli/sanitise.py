@@ -53,9 +53,12 @@ def _warn(text: str) -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="The date of sharing (YYYY-MM-DD): destroy-by dates, grants in force, future-date checks. "
                    "Default today.")
+@click.option("--marking", default="OFFICIAL", show_default=True,
+              help="The protective marking the export carries, as its originator set it: the release is never "
+                   "marked lower unless the config declares the originator's depersonalised marking.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path,
-            as_of, as_json) -> None:
+            as_of, marking, as_json) -> None:
     """Depersonalise one CSV export exactly as the sanitiser service would, without a broker:
     validate each row, apply the dataset's rules (postcode with at least k households, address
     without house number, pseudonyms, age instead of date of birth, scrubbed free text), mark it
@@ -63,13 +66,14 @@ def command(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_f
     number and reasons, to OUT.quarantine.csv. Exit status 1 if any row was rejected or the
     run failed (the message says which), 2 on a usage error."""
     result = _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator,
-                  risk_path, as_of, as_json)
+                  risk_path, as_of, marking, as_json)
     sys.exit(0 if result.ok else EXIT_APPLICATION_ERROR)
 
 
 def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file, originator, risk_path, as_of,
-         as_json):
+         marking, as_json):
     from exchange.cli._common import emit
+    from exchange.core.marking import parse_marking
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import KeyPair, passphrase_from_environment
@@ -88,8 +92,9 @@ def _run(dataset_id, gazetteer_path, in_path, out_path, k, config_path, key_file
     for warning in setup.warnings:
         _warn(warning)
     sanitiser, originator = setup.sanitiser, setup.originator
+    received = parse_marking(marking, setup.partnership.legacy_markings)
     result = sanitise_csv(Path(in_path), Path(out_path), dataset=dataset, sanitiser=sanitiser, originator=originator,
-                          today=today, risk_report=risk_path, on_progress=_progress())
+                          today=today, risk_report=risk_path, on_progress=_progress(), received=received)
     if result.ignored_columns:
         _warn(f"column(s) not in {dataset.id}, ignored: {', '.join(result.ignored_columns)}")
 

@@ -70,7 +70,10 @@ class GrantEntry(_Strict):
 
 class MarkingTables(_Strict):
     legacy: dict[str, Text] = {}
-    release: dict[DatasetId, Text] = {}
+    release: dict[DatasetId, Text] = {}  # the least a dataset's depersonalised form is released as
+    # What an originator declares its depersonalised form may carry, per dataset: the one way a
+    # release can be marked lower than the supply was (by the originator's decision, recorded here).
+    depersonalised: dict[PartyId, dict[DatasetId, Text]] = {}
 
 
 class PartnershipFile(_Strict):

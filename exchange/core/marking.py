@@ -1,8 +1,12 @@
 """Protective markings (Government Security Classifications 2014). Pure.
 
-The exchange is accredited for OFFICIAL only, which includes OFFICIAL-SENSITIVE. Older GPMS
-markings map onto it by a table the partnership can extend; CONFIDENTIAL, SECRET and TOP SECRET,
-and anything unmapped, are refused (fail closed).
+The exchange is accredited for OFFICIAL only, which includes OFFICIAL-SENSITIVE. The spellings
+agencies use are accepted ("OFFICIAL - SENSITIVE [PERSONAL]", an en dash, "OFFICIAL SENSITIVE",
+"OFFICIAL-SENSITIVE: PERSONAL", any case). Older GPMS markings map onto it by a table the
+partnership can extend, following the ISP's restriction levels: PROTECT (may cause distress) is
+OFFICIAL-SENSITIVE, RESTRICTED (personal data about an offender, victim or witness) is
+OFFICIAL-SENSITIVE [PERSONAL]; CONFIDENTIAL, SECRET and TOP SECRET, and anything unmapped, are
+refused (fail closed), whatever a table says.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ ABOVE_OFFICIAL = ("CONFIDENTIAL", "SECRET", "TOP SECRET")
 DEFAULT_LEGACY_MAP: Mapping[str, str] = {
     "NOT PROTECTIVELY MARKED": "OFFICIAL",
     "UNCLASSIFIED": "OFFICIAL",
-    "PROTECT": "OFFICIAL",
+    "PROTECT": "OFFICIAL-SENSITIVE",
     "PROTECT - PERSONAL": "OFFICIAL-SENSITIVE [PERSONAL]",
-    "RESTRICTED": "OFFICIAL-SENSITIVE",
+    "RESTRICTED": "OFFICIAL-SENSITIVE [PERSONAL]",
 }
 
 
@@ -42,11 +46,29 @@ class Marking:
     def sensitive(self) -> bool:
         return self.classification == "OFFICIAL-SENSITIVE"
 
+    def at_least(self, floor: Marking) -> Marking:
+        """This marking raised to `floor` where lower, keeping a descriptor either carries: the
+        way a marking travels, never lowered."""
+        classification = max(self.classification, floor.classification, key=CLASSIFICATIONS.index)
+        return Marking(classification, self.descriptor or floor.descriptor)
+
+    def lower_than(self, other: Marking) -> bool:
+        return (CLASSIFICATIONS.index(self.classification) < CLASSIFICATIONS.index(other.classification)
+                or (other.descriptor is not None and self.descriptor is None))
+
 
 OFFICIAL = Marking("OFFICIAL")
 OFFICIAL_SENSITIVE_PERSONAL = Marking("OFFICIAL-SENSITIVE", "PERSONAL")
 
 _MARKING_RE = re.compile(r"^(?P<cls>[A-Z][A-Z -]*?)\s*(?:\[(?P<desc>[A-Z]+)\])?$")
+
+
+def _spelling(text: str) -> str:
+    """One spelling for the ways agencies write a marking: upper case, single spaces, hyphens for
+    dashes, "OFFICIAL-SENSITIVE" however it is joined, a descriptor in square brackets."""
+    text = re.sub(r"\s+", " ", text.replace("\u2013", "-").replace("\u2014", "-").strip().upper())
+    text = re.sub(r"^OFFICIAL ?(?:- ?)?SENSITIVE\b", "OFFICIAL-SENSITIVE", text)
+    return re.sub(r"^(OFFICIAL-SENSITIVE) ?(?:[:-] ?| )\[?([A-Z]+)\]?$", r"\1 [\2]", text)
 
 
 def marking_is_above_official(text: str) -> bool:
@@ -57,7 +79,7 @@ def marking_is_above_official(text: str) -> bool:
 
 def parse_marking(text: str, legacy_map: Mapping[str, str] = DEFAULT_LEGACY_MAP) -> Marking:
     """Parse a marking as an agency sent it, mapping legacy GPMS markings. Refuses above OFFICIAL."""
-    normalised = re.sub(r"\s+", " ", (text or "").strip().upper())
+    normalised = _spelling(text or "")
     if not normalised:
         raise Refused(ReasonCode.MARKING_UNMAPPED, "record carries no protective marking")
     mapped = {k.upper(): v for k, v in legacy_map.items()}.get(normalised, normalised)

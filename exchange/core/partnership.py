@@ -125,6 +125,8 @@ class Partnership:
     legacy_markings: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LEGACY_MAP))
     release_markings: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # said on every start (a k below the guidance's minimum, say)
+    # (originator, dataset) -> the marking the originator declared its depersonalised form may carry
+    depersonalised_markings: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -230,11 +232,22 @@ class Partnership:
         legacy = dict(DEFAULT_LEGACY_MAP)
         for marking, maps_to in checked.markings.legacy.items():
             legacy[marking] = _checked_legacy(marking, maps_to, origin)
+        declared = {}
+        for originator, datasets in checked.markings.depersonalised.items():
+            for dataset_id, marking in datasets.items():
+                where = f"{origin}: markings.depersonalised.{originator}.{dataset_id}"
+                try:
+                    parse_marking(marking, legacy)
+                except Refused as exc:
+                    raise ConfigError(f"{where}: {marking!r} is not a marking the exchange can carry "
+                                      f"({exc.reason_code})") from None
+                declared[(originator, dataset_id)] = marking
         return cls(
             name=meta.name, k_households=meta.k_households, retention_days=meta.retention_days,
             sanitiser=PublicKeys.from_config(checked.sanitiser.x25519, checked.sanitiser.ed25519, owner="[sanitiser]"),
             signatories=signatories, grants=tuple(grants), legacy_markings=legacy,
             release_markings=dict(checked.markings.release), warnings=tuple(warnings),
+            depersonalised_markings=declared,
         )
 
 

@@ -18,11 +18,15 @@ from exchange.core.marking import (
 )
 from exchange.core.partnership import Partnership
 from exchange.core.postcode import normalise_postcode
+from exchange.core.redact import scrub
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
 from exchange.errors import GazetteerError, InvalidPostcode, ReasonCode, Refused
 
 __all__ = ["RecordSanitiser", "Sanitised"]
+
+
+METADATA_FREE_TEXT = ("supplier_contact", "caveats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class Sanitised:
     marking: Marking
     moved: bool
     redactions: int
+    marking_reason: str = ""  # why the release carries `marking` (audited beside the received one)
 
 
 class RecordSanitiser:
@@ -42,18 +47,30 @@ class RecordSanitiser:
         self._pseudonymise = pseudonymise
         self._depersonalisers: dict[str, Depersonaliser] = {}
 
-    def release_marking(self, dataset: Dataset) -> Marking:
+    def release_marking(self, dataset: Dataset, originator: str, received: Marking = OFFICIAL) -> tuple[Marking, str]:
+        """The marking the shared form carries, and why: never lower than the originator's
+        (`received`), unless the originator declared what its depersonalised form may carry
+        (partnership config, markings.depersonalised); a personal dataset never below
+        OFFICIAL-SENSITIVE [PERSONAL]; never below the partnership's floor for the dataset."""
+        legacy = self.partnership.legacy_markings
         if dataset.personal:
-            return OFFICIAL_SENSITIVE_PERSONAL
+            return (received.at_least(OFFICIAL_SENSITIVE_PERSONAL),
+                    "personal data: OFFICIAL-SENSITIVE [PERSONAL] at least")
+        declared = self.partnership.depersonalised_markings.get((originator, dataset.id))
+        if declared is not None:
+            return parse_marking(declared, legacy), f"the depersonalised form {originator} declared"
         configured = self.partnership.release_markings.get(dataset.id)
-        return parse_marking(configured, self.partnership.legacy_markings) if configured else OFFICIAL
+        floor = parse_marking(configured, legacy) if configured else OFFICIAL
+        return received.at_least(floor), "as the originator marked it" + (" (raised to the partnership's floor)"
+                                                                            if received.lower_than(floor) else "")
 
     def sanitise(self, dataset: Dataset, record: Mapping[str, Any], *, originator: str, today: dt.date,
-                 label: str = "record") -> Sanitised:
-        """The shared form of one raw record; raises Refused naming `label` and the reason."""
+                 label: str = "record", received: Marking = OFFICIAL) -> Sanitised:
+        """The shared form of one raw record (marked `received` by its originator); raises Refused
+        naming `label` and the reason."""
         record = dict(record)
         self._check(dataset, record, today, label)
-        marking = self.release_marking(dataset)
+        marking, why = self.release_marking(dataset, originator, received)
         if dataset.personal:
             shared, moved, redactions = dict(record), False, 0
         else:
@@ -65,7 +82,18 @@ class RecordSanitiser:
             shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
         shared.setdefault("location_generalised", False)
         shared["handling"] = self.handling(dataset, originator, marking, today)
-        return Sanitised(shared, marking, moved, redactions)
+        return Sanitised(shared, marking, moved, redactions, why)
+
+    def metadata(self, metadata: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+        """A supply's metadata (guidance 3.4) with its free text scrubbed like any free-text field: a
+        name or a date of birth typed into the caveats must not leave either."""
+        out = dict(metadata)
+        redactions = 0
+        for name in METADATA_FREE_TEXT:
+            if isinstance(out.get(name), str):
+                scrubbed = scrub(out[name])
+                out[name], redactions = scrubbed.text, redactions + scrubbed.total
+        return out, redactions
 
     def handling(self, dataset: Dataset, originator: str, marking: Marking, today: dt.date) -> dict[str, Any]:
         purposes = sorted({g.purpose for g in self.partnership.grants if g.dataset == dataset.id and g.in_force(today)})

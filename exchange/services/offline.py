@@ -21,6 +21,7 @@ This module is an I/O edge (files); the rules stay in exchange.core.record_sanit
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import os
 import tempfile
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from exchange.core.depersonalise import GazetteerLike
+from exchange.core.marking import OFFICIAL, Marking
 from exchange.core.partnership import Partnership
 from exchange.core.public_keys import PublicKeys
 from exchange.core.record_sanitiser import RecordSanitiser, Sanitised
@@ -131,12 +133,14 @@ class RowSanitiser:
     """Text row -> shared record, the daemon's way. Raises RowInvalid with every reason."""
 
     def __init__(self, dataset: Dataset, sanitiser: RecordSanitiser, *, originator: str, today: dt.date,
+                 received: Marking = OFFICIAL,
                  formats: Formats = Formats()):
         self.dataset = dataset
         self.sanitiser = sanitiser
         self.originator = originator
         self.today = today
         self.formats = formats
+        self.received = received
         self.raw_codec = dataset.raw_codec
         self.shared_codec = dataset.shared_codec
 
@@ -150,7 +154,7 @@ class RowSanitiser:
         label = f"row {row_number}"
         try:
             sanitised = self.sanitiser.sanitise(dataset, record, originator=self.originator, today=self.today,
-                                                label=label)
+                                                label=label, received=self.received)
         except Refused as exc:
             raise RowInvalid([str(exc).removeprefix(f"{label}: ")]) from None
         try:  # what the sanitiser publishes and a feed decodes
@@ -159,7 +163,7 @@ class RowSanitiser:
             # A defect in the engine, not in the row; the daemon dead-letters it as internal_error.
             raise RowInvalid([f"internal error: the sanitised record does not fit the shared schema "
                               f"({exc.__class__.__name__})"]) from None
-        return Sanitised(shared, sanitised.marking, sanitised.moved, sanitised.redactions)
+        return dataclasses.replace(sanitised, record=shared)
 
 
 # -- one file ----------------------------------------------------------------------------------
@@ -244,7 +248,8 @@ class _AtomicCsv:
 
 def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanitiser: RecordSanitiser,
                  originator: str, today: dt.date, formats: Formats = Formats(), risk_report: str | Path | None = None,
-                 on_progress: Callable[[int, int], None] | None = None, progress_every: int = 1000) -> OfflineResult:
+                 on_progress: Callable[[int, int], None] | None = None, progress_every: int = 1000,
+                 received: Marking = OFFICIAL) -> OfflineResult:
     """Sanitise every row of `source` into `out` (shared form); quarantine what is rejected."""
     source, out = Path(source), Path(out)
     if source.resolve() == out.resolve():
@@ -254,10 +259,11 @@ def sanitise_csv(source: str | Path, out: str | Path, *, dataset: Dataset, sanit
         raise ConfigError(f"{risk_path}: the risk report must not overwrite the input or the output")
     if not out.parent.is_dir():
         raise ConfigError(f"{out.parent}: no such directory for the output")
-    marking = str(sanitiser.release_marking(dataset))
+    marking = str(sanitiser.release_marking(dataset, originator, received)[0])
     result = OfflineResult(dataset=dataset.id, source=source, output=out, marking=marking, originator=originator,
                            k=sanitiser.partnership.k_households, as_of=today)
-    process = RowSanitiser(dataset, sanitiser, originator=originator, today=today, formats=formats)
+    process = RowSanitiser(dataset, sanitiser, originator=originator, today=today, formats=formats,
+                           received=received)
     quasi = quasi_identifiers(dataset)
     names = csvfiles.shared_names(dataset)
     classes: Counter[tuple[Any, ...]] = Counter()

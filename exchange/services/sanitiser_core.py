@@ -89,6 +89,8 @@ class Release:
     marking: str
     moved: bool = False
     redactions: int = 0
+    received_marking: str = ""
+    marking_reason: str = ""
 
 
 def replay_key(header: Header) -> str:
@@ -148,7 +150,7 @@ class SanitiserCore:
     def transform(self, opened: Opened) -> Release:
         header = opened.header
         dataset = self.catalogue[header.dataset]
-        parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL / unmapped
+        received = parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL
         today = self.today()
         out_topic = shared_topic(dataset.id, personal=dataset.personal)
         recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
@@ -159,21 +161,24 @@ class SanitiserCore:
             metadata_codec = codec("dataset_metadata")
             if header.schema_fingerprint != metadata_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: unknown metadata schema fingerprint")
-            self._decode(metadata_codec, opened)  # must at least be well-formed
-            payload, fingerprint = opened.payload, metadata_codec.fingerprint
-            marking, moved, redactions = self.records.release_marking(dataset), False, 0
+            metadata, redactions = self.records.metadata(self._decode(metadata_codec, opened))
+            payload, fingerprint = metadata_codec.encode(metadata), metadata_codec.fingerprint
+            marking, why = self.records.release_marking(dataset, header.producer, received)
+            moved = False
         else:
             if header.schema_fingerprint != dataset.raw_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN,
                               f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
             sanitised = self.records.sanitise(dataset, self._decode(dataset.raw_codec, opened),
-                                              originator=header.producer, today=today, label=label)
+                                              originator=header.producer, today=today, label=label, received=received)
             payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
             marking, moved, redactions = sanitised.marking, sanitised.moved, sanitised.redactions
+            why = sanitised.marking_reason
 
         if not recipients:
             # Nobody may receive it today: nothing is sealed or published (fail closed), but it is audited.
-            return Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions)
+            return Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions,
+                           str(received), why)
         sealer = self._sealer(out_topic, {s.id: s.keys.x25519 for s in recipients})
         sealed = sealer.seal(payload, message_id=out_id, dataset=dataset.id, schema_fingerprint=fingerprint,
                              marking=str(marking), kind=header.kind)
@@ -182,7 +187,7 @@ class SanitiserCore:
             outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
         outputs.append(Outgoing(out_topic, out_id.encode(), sealed.envelope))
         return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
-                       str(marking), moved, redactions)
+                       str(marking), moved, redactions, str(received), why)
 
     # -- one message, and the batch it belongs to ---------------------------------------------
 
@@ -251,11 +256,17 @@ class SanitiserCore:
         self.stats.redactions += release.redactions
         events = [AuditEvent("receipt", header.dataset, header.message_id, header.producer, marking=header.marking,
                              content_sha256=digest)]
+        marking = (f"marking received {release.received_marking}, released {release.marking}: "
+                   f"{release.marking_reason}")
         if header.kind == "RECORD":
             events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
                                      marking=release.marking,
                                      detail=f"moved to a qualifying postcode: {'yes' if release.moved else 'no'}; "
-                                            f"free-text redactions: {release.redactions}"))
+                                            f"free-text redactions: {release.redactions}; {marking}"))
+        else:
+            events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking,
+                                     detail=f"supply metadata; free-text redactions: {release.redactions}; {marking}"))
         if release.outputs:
             events.append(AuditEvent("release", header.dataset, release.output_id, "sanitiser",
                                      recipients=release.recipients, marking=release.marking,

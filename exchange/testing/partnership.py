@@ -93,6 +93,11 @@ purpose = "Strategic assessment and daily tasking of the partnership"
 legal_basis = "Crime and Disorder Act 1998 s.115"
 approved_by = "{POLICE}"
 expires = {expires.isoformat()}
+
+# The police mark their supply OFFICIAL-SENSITIVE and declare that its depersonalised form may be
+# shared as OFFICIAL: without this line the shared records would stay OFFICIAL-SENSITIVE.
+[markings.depersonalised.{POLICE}]
+{DATASET} = "OFFICIAL"
 """)
     agent_config = root / "police-agent.toml"
     agent_config.write_text(
