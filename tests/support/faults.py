@@ -498,10 +498,44 @@ def submit_with_crashes(world: World, export: Path, kills: int, rng: random.Rand
     return runs
 
 
+def _finish(world: World, services: dict[str, Service], expected: Expected, catch_up: float) -> None:
+    """Flush whatever the agent's kills left in the outbox, let the feed catch up, then wait a quiet
+    period in which nothing more may arrive; every service must still be running."""
+    flush = world.run("agent-flush", "agent", "flush", "--config", str(world.files.agent_config),
+                      "--give-up-after", "60")
+    if flush.returncode != 0:
+        raise RuntimeError(f"agent flush failed with status {flush.returncode}; see {world.logs}")
+    deadline = time.monotonic() + catch_up
+    while store_count(world.council_db) < len(expected.output_ids) and time.monotonic() < deadline:
+        for service in services.values():
+            service.check_alive()
+        time.sleep(0.25)
+    time.sleep(3.0)
+    for service in services.values():
+        service.check_alive()
+
+
+def _report(world: World, paths: list[Path], expected: Expected, crash_log: list[Crash], agent_runs: int,
+            started: float) -> FaultReport:
+    """What the council holds against what it should, and what crossed the topics."""
+    from exchange.core.names import DEADLETTER_TOPIC, raw_topic, shared_topic
+
+    held = store_ids(world.council_db)
+    held_set = set(held)
+    return FaultReport(
+        exports=len(paths), rows=expected.rows, accepted=expected.accepted, expected=len(expected.output_ids),
+        stored=len(held), lost=len(expected.output_ids - held_set), extra=len(held_set - expected.output_ids),
+        duplicates=len(held) - len(held_set), crashes=crash_log, agent_runs=agent_runs,
+        refused=store_refusals(world.council_db), dead_letters=tally_topic(world.bootstrap, DEADLETTER_TOPIC).messages,
+        raw=tally_topic(world.bootstrap, raw_topic(DATASET)),
+        shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
+        elapsed=time.monotonic() - started,
+        lost_ids=sorted(expected.output_ids - held_set)[:10], extra_ids=sorted(held_set - expected.output_ids)[:10])
+
+
 def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, crashes: int = 24, seed: int = 5,
                        catch_up: float = 120.0, say: Callable[[str], None] = print) -> FaultReport:
     """The whole scenario on one World. Does not assert; returns what it found."""
-    from exchange.core.names import DEADLETTER_TOPIC, raw_topic, shared_topic
 
     started = time.monotonic()
     rng = random.Random(seed)
@@ -555,37 +589,14 @@ def run_fault_scenario(world: World, *, exports: int = 10, records: int = 1500, 
                 raise RuntimeError(f"{thread.name} did not spend its budget ({thread.budget - thread.done} kills left)")
         for service in services.values():
             service.check_alive()
-        # Whatever may still wait after the agent's kills.
-        flush = world.run("agent-flush", "agent", "flush", "--config", str(world.files.agent_config),
-                          "--give-up-after", "60")
-        if flush.returncode != 0:
-            raise RuntimeError(f"agent flush failed with status {flush.returncode}; see {world.logs}")
-        # Let the feed catch up, then a quiet period in which nothing more may arrive.
-        deadline = time.monotonic() + catch_up
-        while store_count(world.council_db) < len(expected.output_ids) and time.monotonic() < deadline:
-            for service in services.values():
-                service.check_alive()
-            time.sleep(0.25)
-        time.sleep(3.0)
-        for service in services.values():
-            service.check_alive()
+        _finish(world, services, expected, catch_up)
     finally:
         for thread in chaos:
             thread.halt.set()
         for service in services.values():
             service.stop()
 
-    held = store_ids(world.council_db)
-    held_set = set(held)
-    return FaultReport(
-        exports=len(paths), rows=expected.rows, accepted=expected.accepted, expected=len(expected.output_ids),
-        stored=len(held), lost=len(expected.output_ids - held_set), extra=len(held_set - expected.output_ids),
-        duplicates=len(held) - len(held_set), crashes=crash_log, agent_runs=agent_runs,
-        refused=store_refusals(world.council_db), dead_letters=tally_topic(world.bootstrap, DEADLETTER_TOPIC).messages,
-        raw=tally_topic(world.bootstrap, raw_topic(DATASET)),
-        shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
-        elapsed=time.monotonic() - started,
-        lost_ids=sorted(expected.output_ids - held_set)[:10], extra_ids=sorted(held_set - expected.output_ids)[:10])
+    return _report(world, paths, expected, crash_log, agent_runs, started)
 
 
 # -- deterministic crash points -----------------------------------------------------------------------
@@ -611,7 +622,6 @@ def run_failpoint_scenario(world: World, *, records: int = 1500, catch_up: float
     restart unarmed. At the end, every accepted record must be stored at the council exactly once.
     Does not assert; returns what it found (a crash point that was never reached is absent from
     the report's crashes)."""
-    from exchange.core.names import DEADLETTER_TOPIC, raw_topic, shared_topic
 
     started = time.monotonic()
     paths = make_exports(world, exports=len(SERVICE_POINTS), records=records)
@@ -656,32 +666,11 @@ def run_failpoint_scenario(world: World, *, records: int = 1500, catch_up: float
                                    f"see {victim.log_path}")
             victim.stop()
             victim.start()
-        flush = world.run("agent-flush", "agent", "flush", "--config", str(world.files.agent_config),
-                          "--give-up-after", "60")
-        if flush.returncode != 0:
-            raise RuntimeError(f"agent flush failed with status {flush.returncode}; see {world.logs}")
-        deadline = time.monotonic() + catch_up
-        while store_count(world.council_db) < len(expected.output_ids) and time.monotonic() < deadline:
-            for service in services.values():
-                service.check_alive()
-            time.sleep(0.25)
-        time.sleep(3.0)  # a quiet period in which nothing more may arrive
-        for service in services.values():
-            service.check_alive()
+        _finish(world, services, expected, catch_up)
     finally:
         for service in services.values():
             service.stop()
-    held = store_ids(world.council_db)
-    held_set = set(held)
-    return FaultReport(
-        exports=len(paths), rows=expected.rows, accepted=expected.accepted, expected=len(expected.output_ids),
-        stored=len(held), lost=len(expected.output_ids - held_set), extra=len(held_set - expected.output_ids),
-        duplicates=len(held) - len(held_set), crashes=crash_log, agent_runs=agent_runs,
-        refused=store_refusals(world.council_db), dead_letters=tally_topic(world.bootstrap, DEADLETTER_TOPIC).messages,
-        raw=tally_topic(world.bootstrap, raw_topic(DATASET)),
-        shared=tally_topic(world.bootstrap, shared_topic(DATASET)),
-        elapsed=time.monotonic() - started,
-        lost_ids=sorted(expected.output_ids - held_set)[:10], extra_ids=sorted(held_set - expected.output_ids)[:10])
+    return _report(world, paths, expected, crash_log, agent_runs, started)
 
 
 def main(argv: list[str] | None = None) -> int:
