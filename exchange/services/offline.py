@@ -133,8 +133,7 @@ class RowSanitiser:
     """Text row -> shared record, the daemon's way. Raises RowInvalid with every reason."""
 
     def __init__(self, dataset: Dataset, sanitiser: RecordSanitiser, *, originator: str, today: dt.date,
-                 received: Marking = OFFICIAL,
-                 formats: Formats = Formats()):
+                 received: Marking = OFFICIAL, formats: Formats = Formats()):
         self.dataset = dataset
         self.sanitiser = sanitiser
         self.originator = originator
