@@ -38,7 +38,9 @@ class PartnershipTable(_Strict):
     k_households: int = Field(default=K_MINIMUM, ge=1)
     # k below the guidance's minimum is refused unless the partnership says, here, that it decided so.
     k_below_minimum_acknowledged: bool = False
-    retention_days: int = Field(default=365, ge=1, le=36500)
+    # How long shared records are kept, unless the originator says otherwise ([retention]): three
+    # years, so that a strategic assessment can compare a year with the one before.
+    retention_days: int = Field(default=1095, ge=1, le=36500)
 
 
 class KeyPairEntry(_Strict):
@@ -82,6 +84,8 @@ class PartnershipFile(_Strict):
     signatory: list[SignatoryEntry] = []
     grant: list[GrantEntry] = []
     markings: MarkingTables = MarkingTables()
+    # Each originator's retention policy (ISP 13), in days, per dataset it supplies.
+    retention: dict[PartyId, dict[DatasetId, Annotated[int, Field(ge=1, le=36500)]]] = {}
 
 
 class AgentTable(_Strict):

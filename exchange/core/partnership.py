@@ -127,6 +127,8 @@ class Partnership:
     warnings: tuple[str, ...] = ()  # said on every start (a k below the guidance's minimum, say)
     # (originator, dataset) -> the marking the originator declared its depersonalised form may carry
     depersonalised_markings: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # (originator, dataset) -> days its records are kept (the originator's policy; else retention_days)
+    retention_policies: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -179,6 +181,17 @@ class Partnership:
             if grant.signatory == signatory_id and grant.dataset == dataset and grant.in_force(today):
                 return grant
         return None
+
+    def destroy_by(self, originator: str, dataset: str, today: dt.date, *, personal: bool) -> dt.date:
+        """When a record shared today must be destroyed: after the originator's retention period
+        for the dataset (the partnership's default otherwise); a personal record no later than the
+        last grant in force that lets anyone receive it."""
+        days = self.retention_policies.get((originator, dataset), self.retention_days)
+        destroy_by = today + dt.timedelta(days=days)
+        if personal:
+            ends = [g.expires for g in self.grants if g.dataset == dataset and g.in_force(today)]
+            destroy_by = min([destroy_by, *ends]) if ends else today
+        return destroy_by
 
     def producers(self) -> dict[str, bytes]:
         """Signature keys of everyone whose envelopes may be verified: active signatories and the sanitiser."""
@@ -248,6 +261,8 @@ class Partnership:
             signatories=signatories, grants=tuple(grants), legacy_markings=legacy,
             release_markings=dict(checked.markings.release), warnings=tuple(warnings),
             depersonalised_markings=declared,
+            retention_policies={(originator, dataset_id): days for originator, datasets in checked.retention.items()
+                                for dataset_id, days in datasets.items()},
         )
 
 

@@ -102,7 +102,7 @@ class RecordSanitiser:
             "originator": originator,
             "permitted_purpose": "; ".join(purposes) or "none recorded",
             "onward_sharing": f"No onward sharing without the consent of {originator}",
-            "destroy_by": today + dt.timedelta(days=self.partnership.retention_days),
+            "destroy_by": self.partnership.destroy_by(originator, dataset.id, today, personal=dataset.personal),
         }
 
     def _check(self, dataset: Dataset, record: dict[str, Any], today: dt.date, label: str) -> None:

@@ -49,6 +49,7 @@ class RecordStore(Protocol):
                           reason: str) -> None: ...
     async def commit(self) -> None: ...
     async def purge_expired(self, today: dt.date) -> int: ...
+    async def purge_dataset(self, dataset: str) -> int: ...
 
 
 class FeedCore:
@@ -118,13 +119,27 @@ class FeedCore:
             await self.audit.append_many(events)
 
     async def enforce_retention(self) -> int:
-        """Delete records past their destroy-by date and reclaim the space; no operator needed."""
+        """Delete records past their destroy-by date, and every record of a personal dataset whose
+        grant to this signatory is no longer in force (expired, or the signatory not active), and
+        reclaim the space; audited; no operator needed."""
         today = self._today()
         purged = await self.store.purge_expired(today)
-        self.stats.destroyed += purged
-        if purged:
-            log.info("retention: destroyed %d record(s) past their destroy-by date", purged)
-            if self.audit is not None:
-                await self.audit.append(AuditEvent("retention", count=purged, recipients=(self.signatory.id,),
-                                                   detail=f"destroy-by date before {today.isoformat()}"))
+        await self._audit_retention(purged, f"destroy-by date before {today.isoformat()}")
+        for dataset_id in self.datasets:
+            if not self.catalogue[dataset_id].personal:
+                continue
+            allowed = self.partnership.may_receive(self.signatory.id, dataset_id, personal=True, today=today)
+            if not allowed:
+                ended = await self.store.purge_dataset(dataset_id)
+                await self._audit_retention(ended, f"personal dataset {dataset_id}: {allowed.reason}", dataset_id)
+                purged += ended
         return purged
+
+    async def _audit_retention(self, count: int, why: str, dataset: str | None = None) -> None:
+        self.stats.destroyed += count
+        if not count:
+            return
+        log.info("retention: destroyed %d record(s): %s", count, why)
+        if self.audit is not None:
+            await self.audit.append(AuditEvent("retention", dataset, count=count, recipients=(self.signatory.id,),
+                                               detail=why))

@@ -79,7 +79,7 @@ class OfflineSetup:
         warnings: list[str] = list(partnership.warnings) if partnership is not None else []
         has_config = partnership is not None
         if partnership is None:
-            partnership = Partnership(name="offline", k_households=4, retention_days=365,
+            partnership = Partnership(name="offline", k_households=4, retention_days=1095,
                                       sanitiser=keys.public if keys else PublicKeys(bytes(32), bytes(32)),
                                       signatories={}, grants=())
         elif keys is not None and keys.public != partnership.sanitiser:

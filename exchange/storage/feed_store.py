@@ -164,6 +164,15 @@ class FeedStore(SqliteFile):
             await self.reclaim_space()
         return deleted
 
+    async def purge_dataset(self, dataset: str) -> int:
+        """Delete every record of a dataset (a grant that allowed it ended), commit and reclaim."""
+        async with self.db.execute("DELETE FROM records WHERE dataset = ?", (dataset,)) as cursor:
+            deleted = cursor.rowcount
+        await self.db.commit()
+        if deleted:
+            await self.reclaim_space()
+        return deleted
+
     async def reclaim_space(self) -> None:
         """Rewrite the file without free pages and empty the WAL, so deleted rows are gone from
         both. Commits first, since VACUUM cannot run inside a transaction, and needs no open cursor

@@ -156,6 +156,12 @@ class MemoryFeedStore:
         self._pending = {}
         self.commits += 1
 
+    async def purge_dataset(self, dataset: str) -> int:
+        gone = [m for m, (d, _, _) in self.records.items() if d == dataset]
+        for message_id in gone:
+            del self.records[message_id]
+        return len(gone)
+
     async def purge_expired(self, today: Any) -> int:
         expired = [m for m, (_, _, r) in self.records.items() if r["handling"]["destroy_by"] < today]
         for message_id in expired:
