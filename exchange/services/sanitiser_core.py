@@ -2,15 +2,17 @@
 
 `SanitiserCore.handle` takes one consumed message and returns what it produced (a release to
 publish, or one dead letter) with the audit facts; `settle` records what a batch produced once
-every output is acknowledged. What it needs from outside comes in as ports: the processed-state
-store, the audit log, and a `fetch_keys` coroutine that reads the key topics. So the whole
-decision path runs in unit tests with an in-memory consumer and producer (tests/support), and
-the service (exchange.services.sanitiser) only wires it to the consume loop.
+every output is acknowledged. What it needs from outside comes in as ports: the ledger (the
+audit log, which also holds the processed ids, written in one transaction) and a `fetch_keys`
+coroutine that reads the key topics. So the whole decision path runs in unit tests with an
+in-memory consumer and producer (tests/support), and the service (exchange.services.sanitiser)
+only wires it to the consume loop.
 
-Order of checks on each message: size and header decode (malformed), topic/dataset agreement,
-registered supplier, known schema, redelivery or replay, signature and decryption, record
-validation and depersonalisation, marking, recipients. Anything refused becomes one dead letter
-carrying its ReasonCode; a defect becomes `internal_error`, never a crash.
+Order of checks on each message: size and header shape (malformed), topic/dataset agreement,
+registered supplier, known schema, signature and decryption, redelivery or replay (by producer
+and message id), the marking, record validation and depersonalisation, recipients. Anything
+refused becomes one dead letter carrying its ReasonCode; a defect becomes `internal_error`, never
+a crash.
 """
 
 from __future__ import annotations
