@@ -194,7 +194,8 @@ def test_depersonalised_datasets_reach_tier2_without_dropped_fields_or_dates_of_
 
 
 def test_crime_reference_pseudonyms_join_offence_offender_and_victim(flow):
-    expected = sorted(pseudonym(flow["secret"], "crime_ref", r["crime_ref"])
+    # Pseudonyms are scoped to their originator (here one supplier of every dataset).
+    expected = sorted(pseudonym(flow["secret"], f"{flow['supplier']}/crime_ref", r["crime_ref"])
                       for r in flow["inputs"]["police_crime_offence"])
     tokens = {d: sorted(r["crime_ref"] for r in flow["core"][d]) for d in LINKED}
     assert (tokens["police_crime_offence"] == tokens["police_crime_offender"] == tokens["police_crime_victim"]

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from exchange.errors import ConfigError
 
 __all__ = [
-    "AgentFile", "GrantEntry", "K_MINIMUM", "MarkingTables", "PartnershipFile", "PartnershipTable", "SignatoryEntry",
-    "validated",
+    "K_MINIMUM", "AgentFile", "GrantEntry", "LinkageEntry", "MarkingTables", "PartnershipFile", "PartnershipTable",
+    "SignatoryEntry", "validated",
 ]
 
 K_MINIMUM = 4  # the Home Office guidance's minimum households for a postcode to stand for a location
@@ -78,12 +78,21 @@ class MarkingTables(_Strict):
     depersonalised: dict[PartyId, dict[DatasetId, Text]] = {}
 
 
+class LinkageEntry(_Strict):
+    """A pseudonym domain shared across originators: their references in it give equal tokens."""
+
+    domain: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    originators: list[PartyId] = Field(min_length=2)
+    legal_basis: Text
+
+
 class PartnershipFile(_Strict):
     partnership: PartnershipTable
     sanitiser: KeyPairEntry
     signatory: list[SignatoryEntry] = []
     grant: list[GrantEntry] = []
     markings: MarkingTables = MarkingTables()
+    linkage: list[LinkageEntry] = []
     # Each originator's retention policy (ISP 13), in days, per dataset it supplies.
     retention: dict[PartyId, dict[DatasetId, Annotated[int, Field(ge=1, le=36500)]]] = {}
 

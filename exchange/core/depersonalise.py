@@ -70,7 +70,10 @@ class Depersonaliser:
         self._postcode_fields = [p.name for p in dataset.fields_with("postcode")]
         self._axes = {p.axis: p.name for p in dataset.fields_with("coordinate")}
 
-    def apply(self, record: Mapping[str, Any]) -> Outcome:
+    def apply(self, record: Mapping[str, Any], *, pseudonymise: Pseudonymise | None = None) -> Outcome:
+        """The depersonalised record; `pseudonymise` overrides the one given at construction (the
+        record sanitiser scopes pseudonyms to the record's originator that way)."""
+        pseudonymise = pseudonymise or self._pseudonymise
         out: dict[str, Any] = {}
         moved = self._place(record, out)
         redactions = 0
@@ -85,7 +88,7 @@ class Depersonaliser:
                 out[policy.name] = value
             elif policy.rule == "pseudonymise":
                 domain = policy.pseudonym_domain or policy.name  # schemas.py requires a domain for this rule
-                out[policy.name] = None if value in (None, "") else self._pseudonymise(domain, value)
+                out[policy.name] = None if value in (None, "") else pseudonymise(domain, value)
             elif policy.rule == "address":
                 out[policy.name] = None if (value is None or moved) else (strip_address(value) or None)
             elif policy.rule == "dob_to_age":

@@ -129,6 +129,8 @@ class Partnership:
     depersonalised_markings: Mapping[tuple[str, str], str] = field(default_factory=dict)
     # (originator, dataset) -> days its records are kept (the originator's policy; else retention_days)
     retention_policies: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # pseudonym domain -> the originators whose references in it link (declared with a legal basis)
+    linkage_domains: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -181,6 +183,15 @@ class Partnership:
             if grant.signatory == signatory_id and grant.dataset == dataset and grant.in_force(today):
                 return grant
         return None
+
+    def pseudonym_scope(self, domain: str, originator: str, *, linkage_allowed: bool) -> str:
+        """The key a pseudonym is made under: the domain within the originator, so equal references
+        from two agencies never join (nor can one agency's records probe another's tokens); a
+        declared linkage domain is shared by its originators, where the release allows linkage
+        (every recipient tier 1)."""
+        if linkage_allowed and originator in self.linkage_domains.get(domain, frozenset()):
+            return f"linkage/{domain}"
+        return f"{originator}/{domain}"
 
     def destroy_by(self, originator: str, dataset: str, today: dt.date, *, personal: bool) -> dt.date:
         """When a record shared today must be destroyed: after the originator's retention period
@@ -263,6 +274,7 @@ class Partnership:
             depersonalised_markings=declared,
             retention_policies={(originator, dataset_id): days for originator, datasets in checked.retention.items()
                                 for dataset_id, days in datasets.items()},
+            linkage_domains={entry.domain: frozenset(entry.originators) for entry in checked.linkage},
         )
 
 

@@ -65,9 +65,10 @@ class RecordSanitiser:
                                                                             if received.lower_than(floor) else "")
 
     def sanitise(self, dataset: Dataset, record: Mapping[str, Any], *, originator: str, today: dt.date,
-                 label: str = "record", received: Marking = OFFICIAL) -> Sanitised:
+                 label: str = "record", received: Marking = OFFICIAL, linkage_allowed: bool = False) -> Sanitised:
         """The shared form of one raw record (marked `received` by its originator); raises Refused
-        naming `label` and the reason."""
+        naming `label` and the reason. Pseudonyms are scoped to the originator unless a declared
+        linkage domain applies and `linkage_allowed` (every recipient is tier 1)."""
         record = dict(record)
         self._check(dataset, record, today, label)
         marking, why = self.release_marking(dataset, originator, received)
@@ -75,7 +76,8 @@ class RecordSanitiser:
             shared, moved, redactions = dict(record), False, 0
         else:
             try:
-                outcome = self._depersonaliser(dataset).apply(record)
+                outcome = self._depersonaliser(dataset).apply(record, pseudonymise=self._scoped(originator,
+                                                                                                 linkage_allowed))
             except GazetteerError as exc:  # its message may quote the postcode: name the kind only
                 raise Refused(ReasonCode.LOCATION_UNPLACEABLE,
                               f"{label}: the location cannot be placed ({exc.__class__.__name__})") from None
@@ -83,6 +85,12 @@ class RecordSanitiser:
         shared.setdefault("location_generalised", False)
         shared["handling"] = self.handling(dataset, originator, marking, today)
         return Sanitised(shared, marking, moved, redactions, why)
+
+    def _scoped(self, originator: str, linkage_allowed: bool) -> Pseudonymise:
+        def pseudonymise(domain: str, value: str) -> str:
+            return self._pseudonymise(self.partnership.pseudonym_scope(domain, originator,
+                                                                       linkage_allowed=linkage_allowed), value)
+        return pseudonymise
 
     def metadata(self, metadata: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         """A supply's metadata (guidance 3.4) with its free text scrubbed like any free-text field: a

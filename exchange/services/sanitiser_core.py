@@ -172,7 +172,8 @@ class SanitiserCore:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN,
                               f"{label}: schema fingerprint {header.schema_fingerprint[:16]}… is not {dataset.id}'s")
             sanitised = self.records.sanitise(dataset, self._decode(dataset.raw_codec, opened),
-                                              originator=header.producer, today=today, label=label, received=received)
+                                              originator=header.producer, today=today, label=label, received=received,
+                                              linkage_allowed=bool(recipients) and all(s.tier == 1 for s in recipients))
             payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
             marking, moved, redactions = sanitised.marking, sanitised.moved, sanitised.redactions
             why = sanitised.marking_reason
