@@ -294,7 +294,7 @@ def test_load_codepoint_folder_and_progress(tmp_path: Path) -> None:
 
 def test_load_codepoint_errors(tmp_path: Path) -> None:
     cp = _write(tmp_path / "cp.csv", _cp_row("AB1 1AA", 390000, 800000))
-    hh = _write(tmp_path / "hh.csv", "pcd,hh\nAB1 1AA,3\n")
+    hh = _write(tmp_path / "hh.csv", "code,hh\nAB1 1AA,3\n")  # neither column named as any ONS file names it
     with pytest.raises(GazetteerError, match=r"hh\.csv: households file has no column 'postcode', 'households'"):
         load_codepoint(cp, hh, tmp_path / "g.db")
     with pytest.raises(GazetteerError, match="no such Code-Point"):
@@ -553,3 +553,28 @@ def test_describe_transform_names_the_transformation() -> None:
     assert "EPSG:4326" in text and "EPSG:27700" in text and "accuracy" in text
     assert ("OSTN15 grid uk_os_OSTN15_NTv2_OSGBtoETRS.tif is not available" in text) or ("Uses the OSTN15" in text)
     assert describe_transform() is text  # cached
+
+
+def test_ons_household_files_are_recognised_by_their_own_column_names(tmp_path: Path) -> None:
+    cp = _write(tmp_path / "cp.csv", _cp_row("AB1 1AA", 390000, 800000) + _cp_row("AB1 1AB", 390100, 800100))
+    headcounts_2011 = _write(tmp_path / "2011.csv", "Postcode,Total,Males,Females,Occupied_Households\n"
+                                                    "AB1 1AA,20,10,10,8\nAB1 1AB,5,2,3,2\n")
+    load_codepoint(cp, headcounts_2011, tmp_path / "a.db")
+    assert {c.postcode: c.households for c in Gazetteer.open(tmp_path / "a.db")} == {"AB1 1AA": 8, "AB1 1AB": 2}
+    estimates_2021 = _write(tmp_path / "2021.csv", "pcds,Households\nAB1 1AA,9\nAB1 1AB,1\n")
+    load_codepoint(cp, estimates_2021, tmp_path / "b.db")
+    assert {c.postcode: c.households for c in Gazetteer.open(tmp_path / "b.db")} == {"AB1 1AA": 9, "AB1 1AB": 1}
+
+
+def test_code_point_open_is_read_from_its_zip_as_published(tmp_path: Path) -> None:
+    import zipfile
+
+    archive = tmp_path / "codepo_gb.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Doc/Code-Point_Open_Column_Headers.csv", "PC,PQ,EA,NO,CY,RH,LH,CC,DC,WC\n")
+        zf.writestr("Data/CSV/ab.csv", _cp_row("AB1 1AA", 390000, 800000))
+        zf.writestr("Data/CSV/cv.csv", _cp_row("CV1 1AA", 433000, 279000) + "bad,row\n")
+    households = _write(tmp_path / "hh.csv", "postcode,households\nAB1 1AA,5\nCV1 1AA,7\n")
+    report = load_codepoint(archive, households, tmp_path / "g.db")
+    assert [c.postcode for c in Gazetteer.open(tmp_path / "g.db")] == ["AB1 1AA", "CV1 1AA"]
+    assert report.rejected == 1 and report.examples[0].startswith("cv.csv row 2: 2 columns")

@@ -60,19 +60,21 @@ def _report_dict(report: LoadReport, out: Path) -> dict[str, object]:
 
 @gazetteer.command("load", short_help="Build a gazetteer from Code-Point Open + household estimates.")
 @click.option("--codepoint", "codepoint", required=True, type=click.Path(exists=True, path_type=Path),
-              help="A Code-Point Open CSV file, or a folder of them (every *.csv in it).")
+              help="Code-Point Open: the zip as Ordnance Survey publishes it, a CSV file, or a folder of them.")
 @click.option("--households", "households", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Household estimates CSV with a header row.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Gazetteer file to write (replaced atomically).")
-@click.option("--postcode-column", default="postcode", show_default=True,
-              help="Postcode column in the households CSV (case-insensitive).")
-@click.option("--households-column", default="households", show_default=True,
-              help="Household count column in the households CSV (case-insensitive).")
+@click.option("--postcode-column", default=None,
+              help="Postcode column in the households CSV (case-insensitive). Default: the ONS files' own "
+                   "(Postcode, pcds ...).")
+@click.option("--households-column", default=None,
+              help="Household count column in the households CSV (case-insensitive). Default: the ONS files' "
+                   "own (Occupied_Households in the 2011 headcounts, Households ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def load_cmd(codepoint: Path, households: Path, out: Path, postcode_column: str,
-             households_column: str, as_json: bool) -> None:
+def load_cmd(codepoint: Path, households: Path, out: Path, postcode_column: str | None,
+             households_column: str | None, as_json: bool) -> None:
     """Build a gazetteer file from Code-Point Open and household estimates.
 
     Postcodes are normalised (case, spacing). Code-Point postcodes with no household row get 0

@@ -7,7 +7,10 @@ from __future__ import annotations
 import csv
 import math
 import os
+import shutil
+import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,14 +98,50 @@ def _csv_records(path: Path) -> Generator[tuple[int, list[str]], None, None]:
         raise GazetteerError(f"{path}: broken CSV at row {row_no + 1}: {exc}") from exc
 
 
-def _codepoint_files(codepoint: Path) -> list[Path]:
+# Column names of the published household files, tried in order when none is given: ONS's 2011
+# postcode headcounts ("Postcode", "Total", ..., "Occupied_Households"), its 2021 postcode estimates,
+# and the exchange's own synthetic file ("postcode", "households").
+POSTCODE_COLUMNS = ("postcode", "postcode unit", "pcds", "pcd", "pcd7", "pcd8")
+HOUSEHOLDS_COLUMNS = ("occupied_households", "households", "number of households", "count of households",
+                      "household_count", "total households")
+
+
+def _column(names: list[str], given: str | None, known: tuple[str, ...]) -> str | None:
+    """The header name to read: the one given, else the first known name the header has."""
+    if given is not None:
+        return given.strip().lower()
+    normalised = [n.replace("_", " ") for n in names]
+    for candidate in known:
+        for index, name in enumerate(normalised):
+            if name == candidate.replace("_", " "):
+                return names[index]
+    return None
+
+
+def _codepoint_files(codepoint: Path, unpack_to: Path) -> list[tuple[Path, Path]]:
+    """The Code-Point Open CSV files as (where to read it, how to name it in a report): one file,
+    a folder of them, or the zip as Ordnance Survey publishes it (its Data/CSV/*.csv members,
+    unpacked to `unpack_to`, named zip!member)."""
+    if codepoint.is_file() and zipfile.is_zipfile(codepoint):
+        with zipfile.ZipFile(codepoint) as archive:
+            members = sorted(m for m in archive.namelist()
+                             if m.lower().endswith(".csv") and "/data/csv/" in f"/{m.lower()}")
+            if not members:
+                raise GazetteerError(f"{codepoint}: zip holds no Data/CSV/*.csv members (is it Code-Point Open?)")
+            files = []
+            for index, member in enumerate(members):
+                target = unpack_to / f"{index:04d}-{Path(member).name}"  # never a path from the archive
+                with archive.open(member) as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out)
+                files.append((target, Path(f"{codepoint}!{member}")))
+            return files
     if codepoint.is_dir():
-        files = sorted(p for p in codepoint.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-        if not files:
+        found = sorted(p for p in codepoint.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+        if not found:
             raise GazetteerError(f"{codepoint}: folder holds no *.csv Code-Point Open files")
-        return files
+        return [(p, p) for p in found]
     if codepoint.is_file():
-        return [codepoint]
+        return [(codepoint, codepoint)]
     raise GazetteerError(f"{codepoint}: no such Code-Point Open file or folder")
 
 
@@ -120,7 +159,7 @@ def _parse_households(text: str) -> int | None:
 
 
 def _read_households(
-    path: Path, postcode_column: str, households_column: str, rejects: _Rejects, progress: _Progress
+    path: Path, postcode_column: str | None, households_column: str | None, rejects: _Rejects, progress: _Progress
 ) -> dict[str, tuple[int, int]]:
     """postcode -> (households, row number) from an ONS-style CSV with a header row."""
     if not path.is_file():
@@ -132,15 +171,21 @@ def _read_households(
         raise GazetteerError(f"{path}: households file is empty (expected a header row)")
     header = first[1]
     names = [h.strip().lower() for h in header]
-    missing = [c for c in (postcode_column, households_column) if c.strip().lower() not in names]
+    chosen = {"postcode": _column(names, postcode_column, POSTCODE_COLUMNS),
+              "households": _column(names, households_column, HOUSEHOLDS_COLUMNS)}
+    missing = [repr(given or what) for what, given, column in (("postcode", postcode_column, chosen["postcode"]),
+                                                               ("households", households_column, chosen["households"]))
+               if column is None or column not in names]
     if missing:
         records.close()
+        known = ", ".join(map(repr, POSTCODE_COLUMNS + HOUSEHOLDS_COLUMNS))
         raise GazetteerError(
-            f"{path}: households file has no column {', '.join(map(repr, missing))} "
-            f"(columns are {', '.join(map(repr, header))}); see --postcode-column/--households-column"
+            f"{path}: households file has no column {', '.join(missing)} "
+            f"(columns are {', '.join(map(repr, header))}; names recognised without options: {known}); "
+            "see --postcode-column/--households-column"
         )
-    pi = names.index(postcode_column.strip().lower())
-    hi = names.index(households_column.strip().lower())
+    pi = names.index(str(chosen["postcode"]))
+    hi = names.index(str(chosen["households"]))
     width = max(pi, hi)
     for row_no, row in records:
         progress.tick()
@@ -176,12 +221,13 @@ def load_codepoint(
     households_csv: str | os.PathLike[str],
     out_db: str | os.PathLike[str],
     *,
-    postcode_column: str = "postcode",
-    households_column: str = "households",
+    postcode_column: str | None = None,
+    households_column: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LoadReport:
-    """Build a gazetteer file from Code-Point Open CSV (a file or a folder of *.csv, no header,
-    10 columns) and an ONS-style households CSV (header; column names matched ignoring case).
+    """Build a gazetteer file from Code-Point Open (a CSV file, a folder of them, or the zip as
+    published; no header, 10 columns) and a households CSV (header; the ONS files' own column
+    names are recognised, or give them; matched ignoring case).
 
     Every malformed row is rejected and counted, with examples naming file, row and reason;
     Code-Point postcodes with no household row get 0 households (so they never qualify).
@@ -190,7 +236,8 @@ def load_codepoint(
     """
     started = time.perf_counter()
     codepoint, households_path = Path(codepoint), Path(households_csv)
-    files = _codepoint_files(codepoint)
+    unpacked = tempfile.TemporaryDirectory(prefix="codepoint-")
+    files = _codepoint_files(codepoint, Path(unpacked.name))
     rejects = _Rejects()
     ticker = _Progress(progress)
     households = _read_households(households_path, postcode_column, households_column, rejects, ticker)
@@ -198,8 +245,8 @@ def load_codepoint(
     nmin, nmax = GB_NORTHING_RANGE
     # postcode -> (easting, northing, households, file number, row number)
     rows: dict[str, tuple[float, float, int, int, int]] = {}
-    for file_no, path in enumerate(files):
-        for row_no, row in _csv_records(path):
+    for file_no, (read_from, path) in enumerate(files):
+        for row_no, row in _csv_records(read_from):
             ticker.tick()
             if not row or all(not c.strip() for c in row):
                 continue
@@ -234,15 +281,16 @@ def load_codepoint(
             if postcode in rows:
                 first = rows[postcode]
                 rejects.add(path, row_no, "duplicate postcode",
-                            f"duplicate postcode {postcode} (first at {files[first[3]].name} row {first[4]})")
+                            f"duplicate postcode {postcode} (first at {files[first[3]][1].name} row {first[4]})")
                 continue
             entry = households.get(postcode)
             rows[postcode] = (easting, northing, entry[0] if entry else 0, file_no, row_no)
+    unpacked.cleanup()
     ticker.finish()
     unmatched = sum(1 for p in households if p not in rows)
     meta = {
         "source": "Ordnance Survey Code-Point Open; ONS postcode household estimates",
-        "codepoint": ", ".join(p.name for p in files),
+        "codepoint": ", ".join(shown.name for _, shown in files),
         "households": households_path.name,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "crs": "EPSG:27700",
