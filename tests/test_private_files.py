@@ -57,3 +57,14 @@ def test_keys_generate_force_resets_the_mode_of_the_file_it_overwrites(tmp_path)
     KeyPair.generate("party").save(path, "a passphrase of some length")
     assert mode(path) == 0o600
     assert KeyPair.load(path, "a passphrase of some length").name == "party"
+
+
+def test_a_gazetteer_file_is_written_private(tmp_path):
+    from exchange.testing.gazetteer import synthesise
+
+    old = os.umask(0o022)
+    try:
+        synthesise(seed=3, out_db=tmp_path / "new" / "gazetteer.db")
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "new" / "gazetteer.db") == 0o600 and mode(tmp_path / "new") == 0o700

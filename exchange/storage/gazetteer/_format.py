@@ -98,11 +98,11 @@ def write_gazetteer(
     reader never sees a half-written gazetteer and a failed load leaves the old one in place."""
     out = Path(out_db)
     private_folder(out.parent)
+    # mkstemp creates the file 0600; SQLite opens an empty file as a new database, keeping that mode.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        tmp.unlink()  # let SQLite create the file itself
         con = sqlite3.connect(tmp)
         try:
             con.execute("PRAGMA journal_mode=OFF")
