@@ -195,3 +195,13 @@ def test_address_like_text_output_has_no_number(fragments: list[str], sep: str) 
 def test_house_name_before_a_court_named_street_is_removed():
     # Found by the end-to-end pipeline test: "Court" is both a building word and a street name.
     assert "Meadow View" not in strip_address("Meadow View, New Victoria Court, Dunmere")
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("Meadow View, Lower Foundry Court, Nexford Town Centre", "Lower Foundry Court, Nexford Town Centre"),
+    ("The Laurels, Mill Court", "Mill Court"),
+    ("Flat 3, Mill Court", ""),  # after a flat, a court names the block: nothing safe is left
+    ("Unit 4, Mill Court, Nexford", "Nexford"),
+])
+def test_a_house_name_before_a_court_goes_and_the_court_stays_as_the_street(address, expected):
+    assert strip_address(address) == expected

@@ -14,8 +14,10 @@ How ``strip_address`` reads an address (all heuristics, chosen to over-remove ra
    street suffix such as Road, Street, Lane, Avenue, Close, Green, Hill...), a *building* (the last
    word is Court, House, Cottage, Farm, Lodge, Rectory, Mill, Tower, Mansions...), or *other*.
 3. The street component is the first street component; a component that carried a house number
-   ("12 Broadway") is the street if it comes first; "12 Acacia Court" counts as a street only when no
+   ("12 Broadway") is the street if it comes first; a court ("12 Acacia Court", or "Mill Court" after
+   what sits where a house name does: "The Laurels, Mill Court") counts as a street only when no
    street component follows and no flat descriptor precedes it (otherwise Court is a block name).
+   "X Town Centre" and "X City Centre" are localities, not premises.
    A street-like component that does not end in a core suffix (Road, Street, Lane, Avenue, Close,
    Drive, Way...) and is directly followed by one that does is a house name ("Meadow View, Acacia
    Avenue"). Everything before the street component is a house or building name and is dropped;
@@ -209,6 +211,8 @@ def _kind(component: str) -> str:
     if not words:
         return "empty"
     last = _norm(words[-1])
+    if len(words) >= 2 and last == "centre" and _norm(words[-2]) in ("town", "city"):
+        return "other"  # "Nexford Town Centre" is a locality, not a premises like a shopping centre
     if len(words) >= 2 and last in BUILDING_WORDS:
         return "court" if last in ("court", "ct") else "building"
     if len(words) == 1 and last in BUILDING_WORDS:
@@ -314,7 +318,11 @@ def strip_address(address: str) -> str:
             street_at = i
             break
         if kind == "court":
-            if comp["had_number"] and not later_street and not comp["premises_before"]:
+            # A court is the street when it carries the number ("12 Acacia Court"), or when it
+            # follows what sits where a house name does ("The Laurels, Mill Court"); never after a
+            # flat or unit descriptor ("Flat 3, Mill Court": there it names the block), and not
+            # when a street follows.
+            if (comp["had_number"] or i > 0) and not later_street and not comp["premises_before"]:
                 street_at = i
                 break
             continue
