@@ -9,19 +9,14 @@ import pytest
 
 from agents.config import AgentConfig
 from exchange.core.partnership import Partnership
-from exchange.crypto.keys import KeyPair
 from exchange.errors import ConfigError
-
-
-def _keys() -> dict[str, str]:
-    return KeyPair.generate("x").public.as_config()
-
+from tests.support.governance import keys
 
 BASE = {
     "partnership": {"name": "Test CSP"},
-    "sanitiser": _keys(),
+    "sanitiser": keys(),
     "signatory": [{"id": "police", "name": "Police", "kind": "responsible_authority", "tier": 1, "status": "active",
-                   "supplies": ["police_crime_offence"], **_keys()}],
+                   "supplies": ["police_crime_offence"], **keys()}],
 }
 
 

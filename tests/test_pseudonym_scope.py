@@ -13,24 +13,20 @@ import pytest
 from exchange.core.partnership import Partnership
 from exchange.core.record_sanitiser import RecordSanitiser
 from exchange.core.schemas import catalogue
-from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import ConfigError
 from exchange.testing.records import records_for
+from tests.support.governance import keys
 
 TODAY = dt.date.today()
 DATASET = catalogue()["police_crime_offence"]
 
 
-def _keys() -> dict[str, str]:
-    return KeyPair.generate("x").public.as_config()
-
-
-BASE = {"partnership": {"name": "t"}, "sanitiser": _keys(), "signatory": [
+BASE = {"partnership": {"name": "t"}, "sanitiser": keys(), "signatory": [
     {"id": "police", "name": "Police", "kind": "responsible_authority", "tier": 1, "status": "active",
-     "supplies": ["police_crime_offence"], **_keys()},
+     "supplies": ["police_crime_offence"], **keys()},
     {"id": "btp", "name": "Transport police", "kind": "other", "tier": 1, "status": "active",
-     "supplies": ["police_crime_offence"], **_keys()}]}
+     "supplies": ["police_crime_offence"], **keys()}]}
 LINKED = {**copy.deepcopy(BASE), "linkage": [{"domain": "crime_ref", "originators": ["police", "btp"],
                                               "legal_basis": "Crime and Disorder Act 1998 s.115"}]}
 

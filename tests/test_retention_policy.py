@@ -9,23 +9,19 @@ import dataclasses
 import datetime as dt
 
 from exchange.core.partnership import Grant, Partnership
-from exchange.crypto.keys import KeyPair
 from exchange.services.feed_core import FeedCore
 from exchange.testing.partnership import COUNCIL, POLICE
 from tests.support.fakes import MemoryAudit, MemoryFeedStore
+from tests.support.governance import keys
 
 TODAY = dt.date(2026, 11, 29)
 
 
-def _keys() -> dict[str, str]:
-    return KeyPair.generate("x").public.as_config()
-
-
 DOCUMENT = {
     "partnership": {"name": "Test CSP"},
-    "sanitiser": _keys(),
+    "sanitiser": keys(),
     "signatory": [{"id": "police", "name": "Police", "kind": "responsible_authority", "tier": 1, "status": "active",
-                   "supplies": ["police_crime_offence", "ppo"], **_keys()}],
+                   "supplies": ["police_crime_offence", "ppo"], **keys()}],
     "grant": [{"signatory": "police", "dataset": "ppo", "purpose": "IOM", "legal_basis": "CDA 1998 s.115",
                "approved_by": "police", "expires": dt.date(2027, 3, 31)}],
 }
