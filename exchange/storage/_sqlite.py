@@ -19,13 +19,18 @@ class SqliteFile:
     # None: explicit transactions (BEGIN IMMEDIATE ... COMMIT); "" (the default) lets sqlite3 open them.
     ISOLATION_LEVEL: ClassVar[str | None] = ""
 
+    IN_MEMORY: ClassVar[str] = ":memory:"
+
     def __init__(self, path: str | Path):
+        self.in_memory = str(path) == self.IN_MEMORY  # SQLite's own name for a database with no file
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
 
     async def __aenter__(self) -> Self:
-        make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
-        self._db = await aiosqlite.connect(self.path, isolation_level=self.ISOLATION_LEVEL, timeout=30)
+        if not self.in_memory:
+            make_private(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+        target = self.IN_MEMORY if self.in_memory else self.path
+        self._db = await aiosqlite.connect(target, isolation_level=self.ISOLATION_LEVEL, timeout=30)
         try:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=FULL")
