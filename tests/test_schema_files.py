@@ -61,7 +61,7 @@ SANITISE = {"keep", "drop", "pseudonymise", "address", "postcode", "coordinate",
 AXES = {"easting", "northing"}
 NAMESPACE = "uk.csp.exchange.raw"
 SCHEMA_KEYS = {"type", "name", "namespace", "doc", "dataset", "title", "source", "guidance_section",
-               "sharing", "event_date_field", "category_field", "non_addressable", "fields"}
+               "sharing", "event_date_field", "natural_key", "category_field", "non_addressable", "premises", "fields"}
 FIELD_KEYS = {"name", "type", "default", "doc", "identifier", "sanitise", "pseudonym_domain", "axis", "age_field",
               "max_length", "not_before", "code_list", "flag"}
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -321,7 +321,8 @@ def test_coordinates_come_in_pairs_with_location_type_and_postcode(filename):
     location_type = _branches(fields["location_type"]["type"])
     assert len(location_type) == 1 and isinstance(location_type[0], dict)
     assert location_type[0].get("type") == "enum"
-    assert set(location_type[0]["symbols"]) == {"addressable", "non_addressable"}
+    assert set(location_type[0]["symbols"]) == {"addressable", "non_addressable", "non_residential"}
+    assert SCHEMAS[filename].get("premises") == {"field": "location_type", "values": ["non_residential"]}
 
 
 @pytest.mark.parametrize("filename", FILES)

@@ -8,6 +8,7 @@ attributes, so one file tells a reviewer what leaves the sanitiser. Pure: reads 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from exchange.errors import ConfigError
 
 __all__ = [
     "CODE_LISTS", "HANDLING_FIELDS", "HANDLING_NAMES", "IDENTIFIER_KINDS", "MAX_LENGTHS", "MAX_LENGTH_OTHER",
-    "SANITISE_RULES", "SHARING_KINDS", "Catalogue", "Dataset", "FieldPolicy", "base_type", "catalogue",
-    "dataset_from_schema",
+    "ORIGINATOR_FIELDS", "ORIGINATOR_HANDLING", "RESTRICTIONS", "SANITISE_RULES", "SHARING_KINDS", "Catalogue",
+    "Dataset", "FieldPolicy", "base_type", "catalogue", "dataset_from_schema",
 ]
 
 IDENTIFIER_KINDS = frozenset({"direct", "indirect", "quasi", "none"})
@@ -51,6 +52,27 @@ HANDLING_FIELDS: list[dict[str, Any]] = [
         ]}, "doc": "Protective marking and handling caveats."},
 ]
 HANDLING_NAMES: tuple[str, ...] = tuple(f["name"] for f in HANDLING_FIELDS[1]["type"]["fields"])
+
+# Added to every raw record: the originator's own instructions for this one record, which only the
+# sanitiser reads (they never leave in the shared form). Travelling inside the sealed payload, they
+# are as private as the record: the broker cannot see that a record is sub judice.
+RESTRICTIONS = ("NOT_FOR_DISSEMINATION", "SUB_JUDICE")
+ORIGINATOR_HANDLING = "originator_handling"
+ORIGINATOR_FIELDS: list[dict[str, Any]] = [
+    {"name": ORIGINATOR_HANDLING, "default": None, "type": ["null", {
+        "type": "record", "name": "OriginatorHandling", "namespace": "uk.csp.exchange.raw",
+        "fields": [
+            {"name": "restriction", "type": ["null", {"type": "enum", "name": "Restriction",
+                                                       "symbols": list(RESTRICTIONS)}], "default": None,
+             "doc": "NOT_FOR_DISSEMINATION: withheld from everyone; SUB_JUDICE: released only to release_to "
+                    "(ISP 4.6)."},
+            {"name": "release_to", "type": {"type": "array", "items": "string"}, "default": [],
+             "doc": "The signatories a sub judice record may reach."},
+            {"name": "depersonalised_marking", "type": ["null", "string"], "default": None,
+             "doc": "The marking the originator declares its depersonalised form may carry."},
+        ]}],
+     "doc": "The originator's handling instructions for this record (never forwarded)."},
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +117,12 @@ class FieldPolicy:
         }[self.rule]
 
 
+def _key_text(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return " ".join(str(value).split()).upper()  # as pseudonyms canonicalise: "cr/1 23" is "CR/1 23"
+
+
 def _is_nullable(avro_type: Any) -> bool:
     return isinstance(avro_type, list) and "null" in avro_type
 
@@ -126,11 +154,24 @@ class Dataset:
     category_field: str | None = None  # what briefings count records by
     non_addressable_field: str | None = None  # the field saying a place has no postal address ...
     non_addressable_values: frozenset[str] = frozenset()  # ... and the values that say so
+    premises_field: str | None = None  # the field saying a place is premises, not a dwelling ...
+    premises_values: frozenset[str] = frozenset()  # ... and the values that say so
+    natural_key: tuple[str, ...] = ()  # what identifies a record in its originator's system
 
     def is_non_addressable(self, record: Any) -> bool:
         """A park, a car park, open space: such places keep their own coordinates."""
         return self.non_addressable_field is not None and record.get(self.non_addressable_field) in \
             self.non_addressable_values
+
+    def is_premises(self, record: Any) -> bool:
+        """A pub, a shop, a school: not a dwelling, so its name may stay in the address."""
+        return self.premises_field is not None and record.get(self.premises_field) in self.premises_values
+
+    def natural_key_of(self, record: Any) -> str:
+        """The record's natural key as one canonical string (its fields' values in declared order),
+        the same for every version of the record: a re-supply with this key supersedes, and a
+        withdrawal names it. Raw values: the sanitiser turns it into a keyed token."""
+        return json.dumps([_key_text(record.get(name)) for name in self.natural_key], separators=(",", ":"))
 
     @property
     def flag_fields(self) -> tuple[FieldPolicy, ...]:
@@ -160,11 +201,13 @@ class Dataset:
 
     def shared_schema(self) -> dict[str, Any]:
         """The output form: dropped fields gone, dates of birth become ages, handling added."""
+        sources = {f["name"]: f for f in self.raw_schema["fields"]}
         if self.personal:
-            out_fields = [copy.deepcopy(f) for f in self.raw_schema["fields"]]
+            out_fields = [copy.deepcopy(sources[policy.name]) for policy in self.fields]
         else:
             out_fields = []
-            for source, policy in zip(self.raw_schema["fields"], self.fields, strict=True):
+            for policy in self.fields:
+                source = sources[policy.name]
                 if policy.rule == "drop":
                     continue
                 if policy.rule == "dob_to_age":
@@ -189,7 +232,7 @@ def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> 
     def fail(message: str) -> ConfigError:
         return ConfigError(f"{origin}: {message}")
 
-    for key in ("dataset", "sharing", "event_date_field"):
+    for key in ("dataset", "sharing", "event_date_field", "natural_key"):
         if key not in schema:
             raise fail(f"schema has no {key!r} attribute")
     if schema["sharing"] not in SHARING_KINDS:
@@ -220,22 +263,36 @@ def dataset_from_schema(schema: dict[str, Any], *, origin: str = "<schema>") -> 
         if field.get("code_list") is not None and field["code_list"] not in CODE_LISTS:
             raise fail(f"field {name!r}: code_list must be one of {sorted(CODE_LISTS)}")
     non_addressable = schema.get("non_addressable") or {}
+    premises = schema.get("premises") or {}
+    if any(f["name"] == ORIGINATOR_HANDLING for f in schema["fields"]):
+        raise fail(f"{ORIGINATOR_HANDLING!r} is added to every dataset: no schema declares it")
+    raw_schema = {**schema, "fields": list(schema["fields"]) + copy.deepcopy(ORIGINATOR_FIELDS)}
     dataset = Dataset(
         id=schema["dataset"], title=schema.get("title", schema["dataset"]), source=schema.get("source", ""),
         guidance_section=schema.get("guidance_section", ""), sharing=schema["sharing"],
         event_date_field=schema["event_date_field"], doc=schema.get("doc", ""), fields=tuple(policies),
-        raw_schema=schema, category_field=schema.get("category_field"),
+        raw_schema=raw_schema, category_field=schema.get("category_field"),
         non_addressable_field=non_addressable.get("field"),
         non_addressable_values=frozenset(non_addressable.get("values", ())),
+        premises_field=premises.get("field"), premises_values=frozenset(premises.get("values", ())),
+        natural_key=tuple(schema["natural_key"]) if isinstance(schema["natural_key"], list) else (),
     )
     names = {f.name for f in policies}
     for policy in policies:
         if policy.not_before is not None and policy.not_before not in names:
             raise fail(f"field {policy.name!r}: not_before names no field {policy.not_before!r}")
     for attribute, value in (("category_field", dataset.category_field),
-                             ("non_addressable field", dataset.non_addressable_field)):
+                             ("non_addressable field", dataset.non_addressable_field),
+                             ("premises field", dataset.premises_field)):
         if value is not None and value not in names:
             raise fail(f"{attribute} {value!r} is not a field")
+    if not dataset.natural_key:
+        raise fail("natural_key must list the fields that identify a record in its originator's system")
+    for name in dataset.natural_key:
+        if name not in names:
+            raise fail(f"natural_key field {name!r} is not a field")
+        if dataset.field(name).nullable:
+            raise fail(f"natural_key field {name!r} may be empty: a key field must be required")
     try:
         event_field = dataset.field(dataset.event_date_field)
     except KeyError:

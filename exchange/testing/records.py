@@ -277,8 +277,9 @@ def _string(dataset: Dataset, policy: FieldPolicy, rng: random.Random, *, seed: 
         return _reference(policy.pseudonym_domain or name, seed, index)
     if name == "pnc_id":
         return _pnc_id(rng)
-    if name == "prison_number":
-        return f"A{rng.randint(1000, 9999)}{rng.choice('ABCDEFGH')}{rng.choice('ABCDEFGH')}"
+    if name == "prison_number":  # the natural key of a release: unique within a sample, as in a prison's system
+        serial = (seed * 7919 + index) % (9000 * 64)
+        return f"A{1000 + serial // 64}{'ABCDEFGH'[serial // 8 % 8]}{'ABCDEFGH'[serial % 8]}"
     if name.endswith("_ref"):
         return f"{name.removesuffix('_ref')[:3].upper()}/{seed}/{index + 1:05d}"
     if name in _NAME_FIELDS:
@@ -362,7 +363,8 @@ def _record(dataset: Dataset, rng: random.Random, places: _Places, *, seed: int,
         elif name.endswith("_address") and kind == "string":
             record[name] = places.place(rng, False)["address"]
         elif name == "location_type":
-            record[name] = "non_addressable" if non_addressable else "addressable"
+            record[name] = "non_addressable" if non_addressable else \
+                ("non_residential" if rng.random() < 0.1 else "addressable")
         elif logical == "date":
             record[name] = dob if (policy.rule == "dob_to_age" or name == "date_of_birth") else \
                 _other_date(name, rng, event, today)
