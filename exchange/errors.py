@@ -97,6 +97,7 @@ class ReasonCode(StrEnum):
     LOCATION_UNPLACEABLE = "location_unplaceable"
     DATASET_MISMATCH = "dataset_mismatch"
     NO_RECIPIENT = "no_recipient"
+    ORIGINATOR_RESTRICTED = "originator_restricted"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import sqlite3
 
+from exchange.core.messages import Stored
 from exchange.storage.feed_store import FeedStore
 
 TODAY = dt.date(2025, 6, 1)
@@ -60,8 +61,9 @@ def test_purge_is_idempotent_and_keeps_the_store_usable(tmp_path):
             second = await store.purge_expired(TODAY)
             # Still usable afterwards: new records go in, a re-delivered purged id is stored again
             # only if it arrives again (it is not remembered), a held id is still ignored.
-            assert await store.add_record("c", "council_asb", "OFFICIAL", record(TODAY, "c"))
-            assert not await store.add_record("b", "police_crime_offence", "OFFICIAL", record(TODAY, "b"))
+            assert await store.add_record("c", "council_asb", "OFFICIAL", record(TODAY, "c")) == Stored.NEW
+            held_again = await store.add_record("b", "police_crime_offence", "OFFICIAL", record(TODAY, "b"))
+            assert held_again == Stored.DUPLICATE
             await store.commit()
             later = await store.purge_expired(TODAY + dt.timedelta(days=3))
             return first, second, later, await store.count()

@@ -192,7 +192,8 @@ CASES = {
     ReasonCode.DATASET_MISMATCH: lambda w: w.seal(w.record(0), "m-x", dataset="police_incident"),
 }
 # Codes reached by a sequence of messages rather than one: tested above.
-ELSEWHERE = {ReasonCode.REPLAYED_MESSAGE_ID, ReasonCode.NO_RECIPIENT, ReasonCode.INTERNAL_ERROR}
+ELSEWHERE = {ReasonCode.REPLAYED_MESSAGE_ID, ReasonCode.NO_RECIPIENT, ReasonCode.INTERNAL_ERROR,
+             ReasonCode.ORIGINATOR_RESTRICTED}  # tests/test_corrections.py
 
 
 def test_every_reason_code_has_a_case():

@@ -4,11 +4,12 @@ Kafka records into these and these into produce requests, so a core never sees a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from exchange.core.audit_events import AuditEvent
 
-__all__ = ["Handled", "Incoming", "Outgoing"]
+__all__ = ["Handled", "Incoming", "Outgoing", "Stored"]
 
 
 class Incoming(Protocol):
@@ -35,3 +36,12 @@ class Handled:
     outputs: tuple[Outgoing, ...] = ()
     audit: tuple[AuditEvent, ...] = ()
     processed: tuple[str, str] | None = None  # (input id, content hash) to remember once acknowledged
+
+
+class Stored(StrEnum):
+    """What a feed store did with a record it was given (exchange.storage.feed_store.FeedStore.add_record)."""
+
+    NEW = "new"
+    SUPERSEDED = "superseded"  # it replaced the earlier version of the same record
+    DUPLICATE = "duplicate"  # this message was already held
+    RETIRED = "retired"  # an old version, already replaced or withdrawn: ignored

@@ -19,7 +19,7 @@ from exchange.core.marking import (
 from exchange.core.partnership import Partnership
 from exchange.core.postcode import normalise_postcode
 from exchange.core.redact import scrub
-from exchange.core.schemas import Catalogue, Dataset
+from exchange.core.schemas import ORIGINATOR_HANDLING, Catalogue, Dataset
 from exchange.core.validation import cross_field_checks
 from exchange.errors import GazetteerError, InvalidPostcode, ReasonCode, Refused
 
@@ -36,6 +36,8 @@ class Sanitised:
     moved: bool
     redactions: int
     marking_reason: str = ""  # why the release carries `marking` (audited beside the received one)
+    restriction: str | None = None  # the originator's: NOT_FOR_DISSEMINATION or SUB_JUDICE (ISP 4.6)
+    release_to: tuple[str, ...] = ()  # for SUB_JUDICE: the only signatories it may reach
 
 
 class RecordSanitiser:
@@ -47,15 +49,19 @@ class RecordSanitiser:
         self._pseudonymise = pseudonymise
         self._depersonalisers: dict[str, Depersonaliser] = {}
 
-    def release_marking(self, dataset: Dataset, originator: str, received: Marking = OFFICIAL) -> tuple[Marking, str]:
+    def release_marking(self, dataset: Dataset, originator: str, received: Marking = OFFICIAL, *,
+                        declared: str | None = None) -> tuple[Marking, str]:
         """The marking the shared form carries, and why: never lower than the originator's
-        (`received`), unless the originator declared what its depersonalised form may carry
-        (partnership config, markings.depersonalised); a personal dataset never below
-        OFFICIAL-SENSITIVE [PERSONAL]; never below the partnership's floor for the dataset."""
+        (`received`), unless the originator declared what its depersonalised form may carry (in
+        its own agent config, which travels with each record as `declared`, or in the partnership
+        config, markings.depersonalised); a personal dataset never below OFFICIAL-SENSITIVE
+        [PERSONAL]; never below the partnership's floor for the dataset."""
         legacy = self.partnership.legacy_markings
         if dataset.personal:
             return (received.at_least(OFFICIAL_SENSITIVE_PERSONAL),
                     "personal data: OFFICIAL-SENSITIVE [PERSONAL] at least")
+        if declared is not None:
+            return parse_marking(declared, legacy), f"the depersonalised form {originator} declared in its agent config"
         declared = self.partnership.depersonalised_markings.get((originator, dataset.id))
         if declared is not None:
             return parse_marking(declared, legacy), f"the depersonalised form {originator} declared"
@@ -70,8 +76,10 @@ class RecordSanitiser:
         naming `label` and the reason. Pseudonyms are scoped to the originator unless a declared
         linkage domain applies and `linkage_allowed` (every recipient is tier 1)."""
         record = dict(record)
+        instructions = record.pop(ORIGINATOR_HANDLING, None) or {}
         self._check(dataset, record, today, label)
-        marking, why = self.release_marking(dataset, originator, received)
+        marking, why = self.release_marking(dataset, originator, received,
+                                            declared=instructions.get("depersonalised_marking"))
         if dataset.personal:
             shared, moved, redactions = dict(record), False, 0
         else:
@@ -83,8 +91,16 @@ class RecordSanitiser:
                               f"{label}: the location cannot be placed ({exc.__class__.__name__})") from None
             shared, moved, redactions = outcome.record, outcome.moved, outcome.redactions
         shared.setdefault("location_generalised", False)
-        shared["handling"] = self.handling(dataset, originator, marking, today)
-        return Sanitised(shared, marking, moved, redactions, why)
+        record_key = self.record_key(dataset, originator, dataset.natural_key_of(record))
+        shared["handling"] = self.handling(dataset, originator, marking, today, record_key=record_key)
+        return Sanitised(shared, marking, moved, redactions, why, instructions.get("restriction"),
+                         tuple(instructions.get("release_to") or ()))
+
+    def record_key(self, dataset: Dataset, originator: str, natural_key: str) -> str:
+        """The keyed token every version of one record carries (handling.record_key), from its
+        natural key (Dataset.natural_key_of): scoped to the originator and dataset, so it joins
+        nothing else, and reverses to nothing at a subscriber."""
+        return self._pseudonymise(f"{originator}/record/{dataset.id}", natural_key)
 
     def _scoped(self, originator: str, linkage_allowed: bool) -> Pseudonymise:
         def pseudonymise(domain: str, value: str) -> str:
@@ -103,7 +119,8 @@ class RecordSanitiser:
                 out[name], redactions = scrubbed.text, redactions + scrubbed.total
         return out, redactions
 
-    def handling(self, dataset: Dataset, originator: str, marking: Marking, today: dt.date) -> dict[str, Any]:
+    def handling(self, dataset: Dataset, originator: str, marking: Marking, today: dt.date, *,
+                 record_key: str) -> dict[str, Any]:
         purposes = sorted({g.purpose for g in self.partnership.grants if g.dataset == dataset.id and g.in_force(today)})
         return {
             "marking": str(marking),
@@ -111,6 +128,7 @@ class RecordSanitiser:
             "permitted_purpose": "; ".join(purposes) or "none recorded",
             "onward_sharing": f"No onward sharing without the consent of {originator}",
             "destroy_by": self.partnership.destroy_by(originator, dataset.id, today, personal=dataset.personal),
+            "record_key": record_key,
         }
 
     def _check(self, dataset: Dataset, record: dict[str, Any], today: dt.date, label: str) -> None:

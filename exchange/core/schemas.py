@@ -49,6 +49,9 @@ HANDLING_FIELDS: list[dict[str, Any]] = [
             {"name": "permitted_purpose", "type": "string"},
             {"name": "onward_sharing", "type": "string"},
             {"name": "destroy_by", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "record_key", "type": "string",
+             "doc": "Keyed token of the record's natural key within its originator and dataset: every version "
+                    "of one record carries the same token, so a correction supersedes and a withdrawal deletes."},
         ]}, "doc": "Protective marking and handling caveats."},
 ]
 HANDLING_NAMES: tuple[str, ...] = tuple(f["name"] for f in HANDLING_FIELDS[1]["type"]["fields"])

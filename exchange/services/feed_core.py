@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
-from exchange.core.messages import Handled, Incoming
+from exchange.core.messages import Handled, Incoming, Stored
 from exchange.core.names import SANITISER_ID, shared_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
-from exchange.crypto.envelope import Opener, read_header
+from exchange.crypto.envelope import Header, Opener, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.errors import AvroDecodeError, ConfigError, ExchangeError, ReasonCode, Refused
 
@@ -34,6 +34,8 @@ log = logging.getLogger("exchange.feed")
 @dataclass
 class FeedStats:
     stored: int = 0
+    superseded: int = 0
+    withdrawn: int = 0
     duplicates: int = 0
     supplies: int = 0
     refused: int = 0
@@ -43,7 +45,8 @@ class FeedStats:
 class RecordStore(Protocol):
     """What the core writes to (exchange.storage.feed_store.FeedStore)."""
 
-    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool: ...
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored: ...
+    async def withdraw(self, dataset: str, record_key: str, originator: str) -> int: ...
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None: ...
     async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None, code: str,
                           reason: str) -> None: ...
@@ -93,15 +96,25 @@ class FeedCore:
                 await self.store.add_supply(message_id, dataset.id, codec("dataset_metadata").decode(opened.payload))
                 self.stats.supplies += 1
                 return Handled()
+            if header.kind == "WITHDRAWAL":
+                return await self._withdraw(header, dataset.id, opened.payload)
             if header.schema_fingerprint != dataset.shared_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {message_id}: not the shared schema of {dataset.id}")
             record = dataset.shared_codec.decode(opened.payload)
-            if not await self.store.add_record(message_id, dataset.id, header.marking, record):
+            stored = await self.store.add_record(message_id, dataset.id, header.marking, record)
+            if stored in (Stored.DUPLICATE, Stored.RETIRED):
                 self.stats.duplicates += 1
                 return Handled()
-            self.stats.stored += 1
-            return Handled(audit=(AuditEvent("delivery", dataset.id, message_id, header.producer,
-                                             recipients=(self.signatory.id,), marking=header.marking),))
+            events = [AuditEvent("delivery", dataset.id, message_id, header.producer,
+                                 recipients=(self.signatory.id,), marking=header.marking)]
+            if stored is Stored.SUPERSEDED:
+                self.stats.superseded += 1
+                events.append(AuditEvent("supersession", dataset.id, message_id, header.producer,
+                                         recipients=(self.signatory.id,), marking=header.marking,
+                                         detail="a corrected version replaced the record held with the same key"))
+            else:
+                self.stats.stored += 1
+            return Handled(audit=tuple(events))
         except (ExchangeError, AvroDecodeError) as exc:
             code = getattr(exc, "reason_code", ReasonCode.RECORD_INVALID)
             self.stats.refused += 1
@@ -110,6 +123,18 @@ class FeedCore:
             return Handled(audit=(AuditEvent("rejection", None, message_id, recipients=(self.signatory.id,),
                                              reason_code=code,
                                              detail=f"{message.topic}[{message.partition}]@{message.offset}"),))
+
+    async def _withdraw(self, header: Header, dataset: str, payload: bytes) -> Handled:
+        notice_codec = codec("withdrawal_notice")
+        if header.schema_fingerprint != notice_codec.fingerprint:
+            raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {header.message_id}: not a withdrawal notice")
+        notice = notice_codec.decode(payload)
+        deleted = await self.store.withdraw(dataset, notice["record_key"], notice["originator"])
+        self.stats.withdrawn += deleted
+        return Handled(audit=(AuditEvent("withdrawal", dataset, header.message_id, header.producer, count=deleted,
+                                         recipients=(self.signatory.id,), marking=header.marking,
+                                         detail=f"{notice['originator']} withdrew a record: "
+                                                f"{'deleted' if deleted else 'not held here'}"),))
 
     async def settle(self, handled: Sequence[Handled]) -> None:
         """The batch is handled: commit the store, then audit what it delivered and refused."""

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from exchange.core.audit_events import AuditEvent
-from exchange.core.avro import codec
+from exchange.core.avro import Codec, codec
 from exchange.core.depersonalise import GazetteerLike
-from exchange.core.marking import parse_marking
+from exchange.core.marking import Marking, parse_marking
 from exchange.core.messages import Handled, Incoming, Outgoing
 from exchange.core.names import (
     DEADLETTER_TOPIC,
@@ -37,9 +37,9 @@ from exchange.core.names import (
     raw_topic,
     shared_topic,
 )
-from exchange.core.partnership import Partnership
+from exchange.core.partnership import Partnership, Signatory
 from exchange.core.record_sanitiser import RecordSanitiser
-from exchange.core.schemas import Catalogue
+from exchange.core.schemas import Catalogue, Dataset
 from exchange.crypto.envelope import Header, Opened, Opener, Sealer, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
@@ -75,6 +75,8 @@ class SanitiserStats:
     moved: int = 0
     redactions: int = 0
     withheld_no_recipient: int = 0
+    withheld_by_originator: int = 0
+    withdrawals: int = 0
     duplicates: int = 0
     dead_lettered: Counter = field(default_factory=Counter)
 
@@ -93,6 +95,7 @@ class Release:
     redactions: int = 0
     received_marking: str = ""
     marking_reason: str = ""
+    restriction: str | None = None  # the originator's handling instruction, when it limited the recipients
 
 
 def replay_key(header: Header) -> str:
@@ -154,19 +157,27 @@ class SanitiserCore:
         dataset = self.catalogue[header.dataset]
         received = parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL
         today = self.today()
-        out_topic = shared_topic(dataset.id, personal=dataset.personal)
         recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
-        out_id = output_message_id(header.producer, header.message_id)
         label = f"message {header.message_id}"
+        restriction = None
 
         if header.kind == "METADATA":
-            metadata_codec = codec("dataset_metadata")
-            if header.schema_fingerprint != metadata_codec.fingerprint:
-                raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: unknown metadata schema fingerprint")
+            metadata_codec = self._codec("dataset_metadata", header, label)
             metadata, redactions = self.records.metadata(self._decode(metadata_codec, opened))
             payload, fingerprint = metadata_codec.encode(metadata), metadata_codec.fingerprint
             marking, why = self.records.release_marking(dataset, header.producer, received)
             moved = False
+        elif header.kind == "WITHDRAWAL":
+            key = self._decode(self._codec("withdrawal", header, label), opened)["natural_key"]
+            if sorted(key) != sorted(dataset.natural_key):
+                raise Refused(ReasonCode.RECORD_INVALID,
+                              f"{label}: a withdrawal of {dataset.id} names the fields "
+                              f"{', '.join(dataset.natural_key)}, not {', '.join(sorted(key))}")
+            notice_codec = codec("withdrawal_notice")
+            record_key = self.records.record_key(dataset, header.producer, dataset.natural_key_of(key))
+            payload = notice_codec.encode({"record_key": record_key, "originator": header.producer})
+            fingerprint, moved, redactions = notice_codec.fingerprint, False, 0
+            marking, why = self.records.release_marking(dataset, header.producer, received)
         else:
             if header.schema_fingerprint != dataset.raw_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN,
@@ -176,12 +187,24 @@ class SanitiserCore:
                                               linkage_allowed=bool(recipients) and all(s.tier == 1 for s in recipients))
             payload, fingerprint = dataset.shared_codec.encode(sanitised.record), dataset.shared_codec.fingerprint
             marking, moved, redactions = sanitised.marking, sanitised.moved, sanitised.redactions
-            why = sanitised.marking_reason
+            why, restriction = sanitised.marking_reason, sanitised.restriction
+            if restriction == "NOT_FOR_DISSEMINATION":
+                recipients = ()
+            elif restriction == "SUB_JUDICE":
+                recipients = tuple(s for s in recipients if s.id in sanitised.release_to)
 
+        return self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
+                          redactions, restriction)
+
+    def _seal(self, header: Header, dataset: Dataset, recipients: Sequence[Signatory], payload: bytes,
+              fingerprint: str, marking: Marking, received: Marking, why: str, moved: bool, redactions: int,
+              restriction: str | None) -> Release:
+        out_id = output_message_id(header.producer, header.message_id)
         if not recipients:
-            # Nobody may receive it today: nothing is sealed or published (fail closed), but it is audited.
+            # Nobody may receive it: nothing is sealed or published (fail closed), but it is audited.
             return Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions,
-                           str(received), why)
+                           str(received), why, restriction)
+        out_topic = shared_topic(dataset.id, personal=dataset.personal)
         sealer = self._sealer(out_topic, {s.id: s.keys.x25519 for s in recipients})
         sealed = sealer.seal(payload, message_id=out_id, dataset=dataset.id, schema_fingerprint=fingerprint,
                              marking=str(marking), kind=header.kind)
@@ -190,7 +213,13 @@ class SanitiserCore:
             outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
         outputs.append(Outgoing(out_topic, out_id.encode(), sealed.envelope))
         return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
-                       str(marking), moved, redactions, str(received), why)
+                       str(marking), moved, redactions, str(received), why, restriction)
+
+    def _codec(self, name: str, header: Header, label: str) -> Codec:
+        found = codec(name)
+        if header.schema_fingerprint != found.fingerprint:
+            raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"{label}: unknown {name.replace('_', ' ')} schema fingerprint")
+        return found
 
     # -- one message, and the batch it belongs to ---------------------------------------------
 
@@ -251,8 +280,12 @@ class SanitiserCore:
     def _released(self, header: Header, release: Release, digest: str) -> Handled:
         if header.kind == "METADATA":
             self.stats.metadata += 1
+        elif header.kind == "WITHDRAWAL":
+            self.stats.withdrawals += 1
         elif release.outputs:
             self.stats.released += 1
+        elif release.restriction:
+            self.stats.withheld_by_originator += 1
         else:
             self.stats.withheld_no_recipient += 1
         self.stats.moved += int(release.moved)
@@ -262,21 +295,31 @@ class SanitiserCore:
         marking = (f"marking received {release.received_marking}, released {release.marking}: "
                    f"{release.marking_reason}")
         if header.kind == "RECORD":
+            restricted = f"; originator's handling: {release.restriction}" if release.restriction else ""
             events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
                                      marking=release.marking,
                                      detail=f"moved to a qualifying postcode: {'yes' if release.moved else 'no'}; "
-                                            f"free-text redactions: {release.redactions}; {marking}"))
+                                            f"free-text redactions: {release.redactions}; {marking}{restricted}"))
+        elif header.kind == "WITHDRAWAL":
+            events.append(AuditEvent("withdrawal", header.dataset, header.message_id, header.producer,
+                                     marking=release.marking, detail="the originator withdrew a record: "
+                                                                     "every subscriber is told to delete it"))
         else:
             events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
                                      marking=release.marking,
                                      detail=f"supply metadata; free-text redactions: {release.redactions}; {marking}"))
         if release.outputs:
+            detail = f"from {header.message_id}"
+            if release.restriction:
+                detail += f"; {release.restriction}: only to the recipients the originator named"
             events.append(AuditEvent("release", header.dataset, release.output_id, "sanitiser",
-                                     recipients=release.recipients, marking=release.marking,
-                                     detail=f"from {header.message_id}"))
+                                     recipients=release.recipients, marking=release.marking, detail=detail))
         else:
+            code = ReasonCode.ORIGINATOR_RESTRICTED if release.restriction else ReasonCode.NO_RECIPIENT
             events.append(AuditEvent("withheld", header.dataset, header.message_id, header.producer,
-                                     marking=release.marking, reason_code=ReasonCode.NO_RECIPIENT))
+                                     marking=release.marking, reason_code=code,
+                                     detail=f"originator's handling: {release.restriction}" if release.restriction
+                                     else ""))
         return Handled(release.outputs, tuple(events), (replay_key(header), digest))
 
     async def settle(self, handled: Sequence[Handled]) -> None:

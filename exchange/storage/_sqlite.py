@@ -65,3 +65,9 @@ class SqliteFile:
 
     async def scalar(self, query: str, args: tuple[Any, ...] = ()) -> Any:
         return (await self.row(query, args))[0]
+
+    async def first(self, query: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """The first row a query returns, or None when it returns none."""
+        async with self.db.execute(query, args) as cur:
+            found = await cur.fetchone()
+        return None if found is None else tuple(found)

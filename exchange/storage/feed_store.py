@@ -4,6 +4,12 @@
 Rows hold the shared (depersonalised) form as JSON, with marking and destroy-by date in columns
 so retention and briefings need not parse every row.
 
+Corrections and withdrawals: every version of one record carries the same keyed token
+(handling.record_key), so the store holds one row per (dataset, record key): a later version
+replaces the row and counts a version, a withdrawal deletes it. The ids of replaced and deleted
+messages are kept in `retired` (ids only, no content), so a late redelivery of an old version
+cannot bring it back.
+
 Retention: `purge_expired(today)` deletes every record whose destroy-by date has passed, then
 reclaims the space (checkpoint the WAL, VACUUM, truncate the WAL) so the destroyed records do not
 linger in free pages or in the write-ahead log. Records without a destroy-by date are kept.
@@ -19,6 +25,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from exchange.core.messages import Stored
 from exchange.storage._sqlite import SqliteFile
 
 __all__ = ["FeedStore", "to_json"]
@@ -31,10 +38,19 @@ CREATE TABLE IF NOT EXISTS records (
     originator TEXT NOT NULL,
     destroy_by TEXT,
     received_at REAL NOT NULL,
-    record TEXT NOT NULL
+    record TEXT NOT NULL,
+    record_key TEXT,
+    versions INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS records_dataset ON records(dataset);
 CREATE INDEX IF NOT EXISTS records_destroy_by ON records(destroy_by);
+CREATE TABLE IF NOT EXISTS retired (
+    message_id TEXT PRIMARY KEY,
+    dataset TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    why TEXT NOT NULL,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS supplies (
     message_id TEXT PRIMARY KEY,
     dataset TEXT NOT NULL,
@@ -78,16 +94,61 @@ def _date_text(value: Any) -> str | None:
 class FeedStore(SqliteFile):
     SCHEMA = _SCHEMA
 
-    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool:
-        """Store a record unless its id is already held; True if it was new. Caller commits."""
+    async def prepare(self) -> None:
+        # A store written before records carried their key gains the columns (its rows keep a NULL
+        # key, so they are never superseded: re-supply them or start a new store).
+        async with self.db.execute("PRAGMA table_info(records)") as cur:
+            columns = {row[1] async for row in cur}
+        if columns and "record_key" not in columns:
+            await self.db.executescript("BEGIN; ALTER TABLE records ADD COLUMN record_key TEXT; "
+                                        "ALTER TABLE records ADD COLUMN versions INTEGER NOT NULL DEFAULT 1; COMMIT;")
+        await super().prepare()
+        await self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records(dataset, record_key)")
+        await self.db.commit()
+
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored:
+        """Store a record: new, or the next version of the record with its key (replacing it), or
+        nothing for a message already held or retired. Caller commits."""
         handling = record.get("handling") or {}
-        destroy_by = handling.get("destroy_by")
-        cursor = await self.db.execute(
-            "INSERT OR IGNORE INTO records (message_id, dataset, marking, originator, destroy_by, received_at, record)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (message_id, dataset, marking, handling.get("originator", ""),
-             _date_text(destroy_by), time.time(), json.dumps(to_json(record))))
-        return cursor.rowcount == 1
+        record_key = handling.get("record_key")
+        if await self.first("SELECT 1 FROM retired WHERE message_id = ?", (message_id,)) is not None:
+            return Stored.RETIRED
+        held = await self.first("SELECT message_id FROM records WHERE dataset = ? AND record_key = ?",
+                                (dataset, record_key)) if isinstance(record_key, str) else None
+        values = (message_id, marking, handling.get("originator", ""), _date_text(handling.get("destroy_by")),
+                  time.time(), json.dumps(to_json(record)))
+        if held is None:
+            cursor = await self.db.execute(
+                "INSERT OR IGNORE INTO records (message_id, marking, originator, destroy_by, received_at, record, "
+                "dataset, record_key) VALUES (?,?,?,?,?,?,?,?)", (*values, dataset, record_key))
+            return Stored.NEW if cursor.rowcount == 1 else Stored.DUPLICATE
+        if held[0] == message_id:
+            return Stored.DUPLICATE
+        await self._retire([held[0]], dataset, str(record_key), "superseded")
+        await self.db.execute(
+            "UPDATE records SET message_id = ?, marking = ?, originator = ?, destroy_by = ?, received_at = ?, "
+            "record = ?, versions = versions + 1 WHERE dataset = ? AND record_key = ?", (*values, dataset, record_key))
+        return Stored.SUPERSEDED
+
+    async def withdraw(self, dataset: str, record_key: str, originator: str) -> int:
+        """Delete the record its originator withdrew (0 if not held); its id is retired. Caller commits."""
+        async with self.db.execute("SELECT message_id FROM records WHERE dataset = ? AND record_key = ? "
+                                   "AND originator = ?", (dataset, record_key, originator)) as cur:
+            ids = [row[0] async for row in cur]
+        if ids:
+            await self._retire(ids, dataset, record_key, "withdrawn")
+            await self.db.executemany("DELETE FROM records WHERE message_id = ?", [(i,) for i in ids])
+        return len(ids)
+
+    async def _retire(self, message_ids: list[str], dataset: str, record_key: str, why: str) -> None:
+        await self.db.executemany("INSERT OR IGNORE INTO retired VALUES (?,?,?,?,?)",
+                                  [(m, dataset, record_key, why, time.time()) for m in message_ids])
+
+    async def versions(self, dataset: str, record_key: str) -> int:
+        """How many versions of a record this store has held (0 if none is held now)."""
+        found = await self.first("SELECT versions FROM records WHERE dataset = ? AND record_key = ?",
+                               (dataset, record_key))
+        return int(found[0]) if found else 0
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
         await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) "

@@ -176,7 +176,8 @@ def police_offence_export(gazetteer, path: Path, *, rows: int = 300, bad_rows: i
             easting, northing = centroid.easting + rng.uniform(-40, 40), centroid.northing + rng.uniform(-40, 40)
         burglary = code in ("28/3", "30/1")
         out_rows.append({
-            "CrimeNumber": f"NS/{start:%y}/{100000 + index}", "HOOffenceCode": code,
+            # Unique per export seed too: two exports are two sets of crimes, not corrections of one.
+            "CrimeNumber": f"NS/{start:%y}/{seed % 1000:03d}{index:05d}", "HOOffenceCode": code,
             "FromDate": f"{start:%d/%m/%Y}", "FromTime": f"{rng.randint(0, 23):02d}:{rng.choice([0, 15, 30, 45]):02d}",
             "ToDate": f"{start + dt.timedelta(days=rng.choice([0, 0, 1])):%d/%m/%Y}", "ToTime": "",
             "LocationAddress": address, "Postcode": centroid.postcode, "Easting": f"{easting:.0f}",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.core.audit_events import AuditEvent
+from exchange.core.messages import Stored
 from exchange.errors import EnvelopeError
 
 
@@ -135,14 +136,34 @@ class MemoryFeedStore:
         self.records: dict[str, tuple[str, str, dict[str, Any]]] = {}
         self.supplies: dict[str, tuple[str, dict[str, Any]]] = {}
         self.refusals: list[tuple[str, int, int, str | None, str, str]] = []
+        self.retired: set[str] = set()
         self.commits = 0
-        self._pending: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[str, str, dict[str, Any]] | None] = {}  # None: deleted at commit
 
-    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> bool:
-        if message_id in self.records or message_id in self._pending:
-            return False
+    def _held(self, dataset: str, record_key: str | None) -> list[str]:
+        visible = {**self.records, **self._pending}
+        return [m for m, row in visible.items() if row is not None and row[0] == dataset and record_key is not None
+                and row[2].get("handling", {}).get("record_key") == record_key]
+
+    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored:
+        if message_id in self.retired:
+            return Stored.RETIRED
+        if self._pending.get(message_id, self.records.get(message_id)) is not None:
+            return Stored.DUPLICATE
+        held = self._held(dataset, record.get("handling", {}).get("record_key"))
+        for old in held:
+            self.retired.add(old)
+            self._pending[old] = None
         self._pending[message_id] = (dataset, marking, record)
-        return True
+        return Stored.SUPERSEDED if held else Stored.NEW
+
+    async def withdraw(self, dataset: str, record_key: str, originator: str) -> int:
+        held = [m for m in self._held(dataset, record_key)
+                if ({**self.records, **self._pending}[m] or ("", "", {}))[2]["handling"]["originator"] == originator]
+        for old in held:
+            self.retired.add(old)
+            self._pending[old] = None
+        return len(held)
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
         self.supplies[message_id] = (dataset, metadata)
@@ -152,7 +173,11 @@ class MemoryFeedStore:
         self.refusals.append((topic, partition, offset, message_id, code, reason))
 
     async def commit(self) -> None:
-        self.records.update(self._pending)
+        for message_id, row in self._pending.items():
+            if row is None:
+                self.records.pop(message_id, None)
+            else:
+                self.records[message_id] = row
         self._pending = {}
         self.commits += 1
 
