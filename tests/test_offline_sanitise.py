@@ -318,10 +318,10 @@ def test_risk_report_on_a_hand_computed_example():
 
 def test_quasi_identifiers_come_from_the_shared_schema():
     names = lambda d: [q.name for q in quasi_identifiers(catalogue()[d])]  # noqa: E731
-    assert names("police_crime_victim") == ["age_at_event", "gender", "ethnicity", "postcode_sector"]
+    assert names("police_crime_victim") == ["age_at_event", "gender", "ethnicity", "occupation", "postcode_sector"]
     assert names("police_crime_offence") == ["postcode_sector"]
     assert names("police_detection") == ["age_at_event", "gender", "ethnicity"]
-    assert names("ppo") == ["gender", "ethnicity", "postcode_sector"]
+    assert names("ppo") == ["gender", "ethnicity", "occupation", "postcode_sector"]
 
 
 def test_risk_report_file_matches_the_output(tmp_path, demo_files, gazetteer):
@@ -335,9 +335,10 @@ def test_risk_report_file_matches_the_output(tmp_path, demo_files, gazetteer):
     from exchange.core.postcode import postcode_sector
 
     rows = read_csv(out)
-    counts = Counter((r["age_at_event"], r["gender"], r["ethnicity"], postcode_sector(r["postcode"])) for r in rows)
+    counts = Counter((r["age_at_event"], r["gender"], r["ethnicity"], r["occupation"], postcode_sector(r["postcode"]))
+                     for r in rows)
     assert report["marking"] == "OFFICIAL" and report["k"] == 4 and report["records"] == len(rows) == 150
-    assert report["quasi_identifiers"] == ["age_at_event", "gender", "ethnicity", "postcode_sector"]
+    assert report["quasi_identifiers"] == ["age_at_event", "gender", "ethnicity", "occupation", "postcode_sector"]
     assert report["equivalence_classes"] == len(counts)
     assert report["records_in_classes_smaller_than_k"] == sum(n for n in counts.values() if n < 4)
     assert report["smallest_class_size"] == min(counts.values())

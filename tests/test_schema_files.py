@@ -390,3 +390,228 @@ def test_sample_record_round_trips(filename, fill_optional):
     decoded = fastavro.schemaless_reader(buffer, parsed)
     assert decoded == record
     assert buffer.read() == b"", "trailing bytes after the record"
+
+
+# ---------------------------------------------------------------- the minimum datasets of guidance 3.2
+
+# The fields of each dataset that the guidance's minimum dataset (section 3.2) lists, as the project reads
+# it (docs/datasets.md): every one must exist, and each schema's doc must say exactly this. Fields not here
+# were added by the project, and the doc says why.
+GUIDANCE_FIELDS: dict[str, set[str]] = {
+    "ae_assault": {"attendance_date", "attendance_time", "assault_date", "assault_time", "assault_location_name",
+        "assault_place_type", "address", "postcode", "easting", "northing", "weapon", "relationship_to_assailant",
+        "age", "gender", "ethnicity", "patient_address"},
+    "ambulance_callout": {"patient_ref", "call_date", "call_time", "call_category", "address", "postcode", "easting",
+        "northing", "place_type", "age", "gender", "ethnicity", "patient_address", "flag_assault", "flag_alcohol",
+        "flag_drugs"},
+    "btp_crime": {"crime_ref", "offence_code", "committed_from_date", "committed_from_time", "committed_to_date",
+        "committed_to_time", "station_name", "address", "postcode", "easting", "northing", "modus_operandi",
+        "offender_gender", "offender_age", "offender_ethnicity", "victim_gender", "victim_age", "victim_ethnicity"},
+    "bus_incident": {"incident_ref", "incident_date", "incident_time", "operator", "route_number", "incident_type",
+        "stop_name", "address", "postcode", "easting", "northing", "description", "offender_gender", "offender_age",
+        "offender_ethnicity", "victim_gender", "victim_age", "victim_ethnicity"},
+    "council_asb": {"case_ref", "report_date", "report_time", "incident_date", "asb_type", "address", "postcode",
+        "easting", "northing", "description", "damage_value", "vehicle_make", "vehicle_model", "vehicle_age_years",
+        "vehicle_registered_postcode_district", "action_taken"},
+    "drug_treatment_adult": {"client_ref", "date_of_birth", "gender", "ethnicity", "address", "postcode", "easting",
+        "northing", "referral_date", "referral_source", "triage_date", "treatment_start_date", "treatment_modality",
+        "primary_substance", "secondary_substance", "planned_discharge_date", "discharge_date", "discharge_reason"},
+    "drug_treatment_young": {"client_ref", "date_of_birth", "gender", "ethnicity", "address", "postcode", "easting",
+        "northing", "referral_date", "referral_source", "treatment_start_date", "intervention_type",
+        "primary_substance", "secondary_substance", "planned_discharge_date", "discharge_date", "discharge_reason"},
+    "ea_illegal_dumping": {"incident_ref", "incident_date", "report_date", "address", "postcode", "easting",
+        "northing", "waste_type", "quantity", "suspect_name", "suspect_address", "description"},
+    "ea_waste_site": {"site_ref", "site_name", "operator_name", "operator_address", "address", "postcode", "easting",
+        "northing", "identified_date", "permit_status", "site_type", "waste_types", "enforcement_status"},
+    "fire_incident": {"incident_ref", "incident_date", "incident_time", "incident_type", "motive", "property_type",
+        "address", "postcode", "easting", "northing", "description", "flag_vehicle", "flag_attack_on_staff"},
+    "hospital_drug_alcohol": {"admission_date", "primary_diagnosis", "substance", "flag_alcohol_related",
+        "flag_drug_related", "age", "gender", "ethnicity", "address", "postcode", "easting", "northing"},
+    "police_crime_offence": {"crime_ref", "offence_code", "committed_from_date", "committed_from_time",
+        "committed_to_date", "committed_to_time", "address", "postcode", "easting", "northing", "method_of_entry",
+        "property_stolen", "weapon"},
+    "police_crime_offender": {"crime_ref", "offender_ref", "offence_code", "committed_from_date", "date_of_birth",
+        "gender", "ethnicity", "occupation", "address", "postcode", "easting", "northing"},
+    "police_crime_victim": {"crime_ref", "victim_ref", "offence_code", "committed_from_date", "date_of_birth",
+        "gender", "ethnicity", "occupation", "address", "postcode", "easting", "northing"},
+    "police_detection": {"crime_ref", "offender_ref", "offence_code", "committed_from_date", "detection_date",
+        "detection_method", "date_of_birth", "gender", "ethnicity"},
+    "police_drug_test": {"test_ref", "detainee_ref", "crime_ref", "test_date", "test_time", "trigger_offence_code",
+        "result", "custody_suite", "date_of_birth", "gender", "ethnicity", "address", "postcode", "easting",
+        "northing"},
+    "police_incident": {"incident_ref", "incident_date", "incident_time", "opening_code", "closing_code", "address",
+        "postcode", "easting", "northing", "description", "crime_ref"},
+    "police_stop_search": {"search_ref", "search_date", "search_time", "legislation", "object_of_search", "outcome",
+        "age", "gender", "self_defined_ethnicity", "officer_defined_ethnicity", "address", "postcode", "easting",
+        "northing"},
+    "ppo": {"ppo_ref", "pnc_id", "surname", "forename", "alias", "date_of_birth", "gender", "ethnicity",
+        "occupation", "address", "postcode", "easting", "northing", "adoption_date", "deselection_date",
+        "ppo_strand", "current_status", "main_offence_type", "lead_agency", "flag_drug_misuser", "notes"},
+    "prison_release": {"prison_number", "pnc_id", "surname", "forename", "date_of_birth", "gender", "ethnicity",
+        "address", "postcode", "easting", "northing", "release_date", "releasing_establishment", "offence_code",
+        "sentence_length_days", "licence_end_date", "offender_manager"},
+    "probation_oasys": {"case_ref", "pnc_id", "assessment_date", "date_of_birth", "gender", "ethnicity", "address",
+        "postcode", "easting", "northing", "offence_code", "planned_supervision_months", "need_accommodation",
+        "need_education_training_employment", "need_financial", "need_relationships", "need_lifestyle_associates",
+        "need_drug_misuse", "need_alcohol_misuse", "need_emotional_wellbeing", "need_thinking_behaviour",
+        "need_attitudes", "reconviction_risk"},
+    "school_exclusion": {"date_of_birth", "gender", "ethnicity", "year_group", "school_urn", "exclusion_start_date",
+        "exclusion_type", "exclusion_reason", "length_sessions", "postcode", "easting", "northing"},
+    "transport_incident": {"offender_gender", "offender_age", "offender_ethnicity", "victim_gender", "victim_age",
+        "victim_ethnicity"},
+    "yoi_release": {"prison_number", "pnc_id", "surname", "forename", "date_of_birth", "gender", "ethnicity",
+        "address", "postcode", "easting", "northing", "release_date", "releasing_establishment", "offence_code",
+        "sentence_type", "sentence_length_days", "supervision_end_date", "supervising_yot", "case_worker"},
+    "yos_assessment": {"young_person_ref", "pnc_id", "assessment_date", "date_of_birth", "gender", "ethnicity",
+        "address", "postcode", "easting", "northing", "offence_code", "score_living_arrangements",
+        "score_family_relationships", "score_education_training_employment", "score_neighbourhood",
+        "score_lifestyle", "score_substance_use", "score_physical_health", "score_emotional_mental_health",
+        "score_perception_of_self", "score_thinking_behaviour", "score_attitudes_to_offending",
+        "score_motivation_to_change", "total_score", "risk_of_serious_harm", "vulnerability_rating",
+        "flag_persistent_offender"},
+}
+DEMOGRAPHICS = ("offender_gender", "offender_age", "offender_ethnicity", "victim_gender", "victim_age",
+                "victim_ethnicity")
+# The fields issue 14 (part 4) added, by dataset: optional, so exports made before them stay valid.
+ADDED_FOR_THE_GUIDANCE = {
+    "btp_crime": DEMOGRAPHICS,
+    "transport_incident": DEMOGRAPHICS,
+    "bus_incident": DEMOGRAPHICS,
+    "police_crime_offender": ("occupation",),
+    "police_crime_victim": ("occupation",),
+    "ppo": ("occupation",),
+    "council_asb": ("damage_value", "vehicle_make", "vehicle_model", "vehicle_age_years",
+                    "vehicle_registered_postcode_district"),
+    "probation_oasys": ("reconviction_risk", "planned_supervision_months"),
+    "yos_assessment": ("flag_persistent_offender", "vulnerability_rating"),
+    "ae_assault": ("ethnicity", "patient_address", "patient_postcode_district"),
+    "ambulance_callout": ("ethnicity", "patient_address", "patient_postcode_district", "patient_ref"),
+    "drug_treatment_adult": ("planned_discharge_date",),
+    "drug_treatment_young": ("planned_discharge_date",),
+}
+BY_DATASET = {schema["dataset"]: schema for schema in SCHEMAS.values()}
+
+
+def _symbols(field) -> list[str]:
+    (branch,) = _branches(field["type"])
+    assert isinstance(branch, dict) and branch["type"] == "enum", f'{field["name"]} is not an enum'
+    return branch["symbols"]
+
+
+def test_the_guidance_table_covers_every_dataset():
+    assert set(GUIDANCE_FIELDS) == set(EXPECTED_DATASETS)
+
+
+@pytest.mark.parametrize("dataset", sorted(GUIDANCE_FIELDS))
+def test_every_field_the_guidance_lists_exists(dataset):
+    missing = GUIDANCE_FIELDS[dataset] - set(_fields(BY_DATASET[dataset]))
+    assert not missing, f"{dataset} lacks fields of guidance {EXPECTED_DATASETS[dataset][1]}: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("dataset", sorted(GUIDANCE_FIELDS))
+def test_doc_says_which_fields_the_guidance_lists_and_which_the_project_added(dataset):
+    schema = BY_DATASET[dataset]
+    doc, section = schema["doc"], schema["guidance_section"]
+    assert "not specific" not in doc
+    opening = f"Guidance {section} lists: "
+    assert doc.count(opening) == 1 and doc.count(". Added by the project: ") == 1, doc
+    listed, added = doc.split(opening)[1].split(". Added by the project: ")
+    assert set(listed.split(", ")) == GUIDANCE_FIELDS[dataset], "the doc's list differs from GUIDANCE_FIELDS"
+    assert len(listed.split(", ")) == len(GUIDANCE_FIELDS[dataset]), "a field is listed twice"
+    others = set(_fields(schema)) - GUIDANCE_FIELDS[dataset]
+    unnamed = sorted(name for name in others if not re.search(rf"(?<![a-z0-9_]){name}(?![a-z0-9_])", added))
+    assert not unnamed, f"fields the doc neither lists nor gives as the project's: {unnamed}"
+
+
+@pytest.mark.parametrize("dataset", sorted(ADDED_FOR_THE_GUIDANCE))
+def test_fields_added_for_the_guidance_are_optional(dataset):
+    fields = _fields(BY_DATASET[dataset])
+    for name in ADDED_FOR_THE_GUIDANCE[dataset]:
+        field = fields[name]
+        if _primitive(field["type"]) == "boolean":
+            assert field["default"] is False and field.get("flag") is True, f"{name}: a flag defaulting to false"
+        else:
+            assert _is_optional(field["type"]) and field["default"] is None, f"{name}: optional, default null"
+
+
+@pytest.mark.parametrize("dataset", ["btp_crime", "transport_incident", "bus_incident"])
+def test_transport_crime_carries_offender_and_victim_demographics_as_quasi_identifiers(dataset):
+    fields = _fields(BY_DATASET[dataset])
+    for role in ("offender", "victim"):
+        assert _symbols(fields[f"{role}_gender"]) == ["male", "female", "other", "not_known"]
+        assert _primitive(fields[f"{role}_age"]["type"]) == "int"
+        assert _primitive(fields[f"{role}_ethnicity"]["type"]) == "string"
+        for name in (f"{role}_gender", f"{role}_age", f"{role}_ethnicity"):
+            assert (fields[name]["identifier"], fields[name]["sanitise"]) == ("quasi", "keep"), name
+
+
+def test_weapon_is_the_guidance_free_text_and_is_scrubbed():
+    for dataset in ("police_crime_offence", "ae_assault"):
+        weapon = _fields(BY_DATASET[dataset])["weapon"]
+        assert weapon["sanitise"] == "free_text" and "part of body" in weapon["doc"], dataset
+
+
+def test_occupation_leaves_a_depersonalised_dataset_only_as_a_group():
+    for dataset in ("police_crime_offender", "police_crime_victim"):
+        occupation = _fields(BY_DATASET[dataset])["occupation"]
+        assert occupation["identifier"] == "quasi"
+        assert {"professional", "elementary", "unemployed", "not_known"} <= set(_symbols(occupation))
+    assert _fields(BY_DATASET["ppo"])["occupation"]["identifier"] == "quasi"  # personal: as recorded
+
+
+def test_ppo_status_offers_the_guidance_values_after_the_old_ones():
+    symbols = _symbols(_fields(BY_DATASET["ppo"])["current_status"])
+    assert symbols[:4] == ["in_community", "in_custody", "wanted", "deselected"]  # old records still resolve
+    assert {"proactive_targeting", "basic_monitoring"} <= set(symbols)
+
+
+def test_risk_bands_and_ratings_are_enums():
+    assert _symbols(_fields(BY_DATASET["probation_oasys"])["reconviction_risk"]) == ["low", "medium", "high"]
+    assert _primitive(_fields(BY_DATASET["probation_oasys"])["planned_supervision_months"]["type"]) == "int"
+    assert _symbols(_fields(BY_DATASET["yos_assessment"])["vulnerability_rating"]) == ["low", "medium", "high"]
+
+
+@pytest.mark.parametrize("dataset", ["drug_treatment_adult", "drug_treatment_young"])
+def test_planned_discharge_is_a_date_not_before_the_referral(dataset):
+    field = _fields(BY_DATASET[dataset])["planned_discharge_date"]
+    assert _logical(field["type"]) == "date" and field["not_before"] == "referral_date"
+
+
+@pytest.mark.parametrize("filename", FILES)
+def test_a_second_address_never_leaves_a_depersonalised_dataset(filename):
+    """The address and postcode rules reduce only the record's one location; any other address (a patient's
+    home) is dropped, and may leave only as a postcode district, a field too short to hold a postcode."""
+    schema = SCHEMAS[filename]
+    if schema["sharing"] != "depersonalised":
+        return
+    for name, field in _fields(schema).items():
+        if name.endswith("_address"):
+            assert (field["identifier"], field["sanitise"]) == ("direct", "drop"), name
+        if name.endswith("_postcode_district"):
+            assert field["sanitise"] == "keep" and field["identifier"] == "quasi", name
+            assert field.get("max_length") == 4, f"{name}: at most 4 characters, so no full postcode fits"
+        if name.endswith("postcode") and name != "postcode":
+            assert field["sanitise"] == "drop", f"{name}: only the location's postcode has a rule"
+
+
+def test_patient_reference_has_a_pseudonym_domain_of_its_own():
+    patient_ref = _fields(BY_DATASET["ambulance_callout"])["patient_ref"]
+    assert patient_ref["sanitise"] == "pseudonymise"
+    domain = patient_ref["pseudonym_domain"]
+    users = {(s["dataset"], f["name"]) for s in SCHEMAS.values() for f in s["fields"]
+             if f.get("pseudonym_domain") == domain}
+    assert users == {("ambulance_callout", "patient_ref")}
+
+
+def test_school_exclusions_are_located_at_the_school_and_no_pupil_number_leaves():
+    schema = BY_DATASET["school_exclusion"]
+    fields = _fields(schema)
+    assert fields["pupil_ref"]["sanitise"] == "drop" and "pseudonym_domain" not in fields["pupil_ref"]
+    assert not [f for f in fields.values() if f["sanitise"] == "pseudonymise"], "nothing linkable to a pupil leaves"
+    assert not [f for f in fields.values() if f["sanitise"] == "address"], "the pupil's home address is gone"
+    for name in ("postcode", "easting", "northing"):
+        assert "of the excluding school" in fields[name]["doc"], f"{name} locates the school"
+    assert "non_residential" in fields["location_type"]["doc"]
+    # The natural key still names the record in the originator's system (the sanitiser tokenises it).
+    for name in schema["natural_key"]:
+        assert name in fields and not _is_optional(fields[name]["type"]), name

@@ -9,12 +9,12 @@
                                               exactly the records above
 
 Values are driven by each field's schema type and sanitise rule, with a few names recognised
-(addresses, postcodes, coordinates, dates of birth, names, references, ages), so a dataset added
-to the catalogue later gets records without touching this module. Nothing here is real data:
-postcodes come from the (synthetic) gazetteer, names from short made-up lists, and the
-identifiers planted in free text (an NHS number with a valid modulus-11 check digit, a phone
-number in Ofcom's drama range, an e-mail at example.com) exist only to show the sanitiser
-scrubbing them.
+(addresses, postcodes and postcode districts, coordinates, dates of birth, names, references,
+ages), so a dataset added to the catalogue later gets records without touching this module.
+Nothing here is real data: postcodes come from the (synthetic) gazetteer, names from short
+made-up lists, and the identifiers planted in free text (an NHS number with a valid modulus-11
+check digit, a phone number in Ofcom's drama range, an e-mail at example.com) exist only to show
+the sanitiser scrubbing them.
 
 The same (dataset, gazetteer, n, seed, today) always gives the same records. Reference numbers
 depend only on the seed, the pseudonym domain and the row index, so row i of police_crime_offence,
@@ -63,12 +63,13 @@ _FREE_TEXT = {
                     "Rubbish bags dumped on verge", "Verbal abuse towards staff", "Windows damaged"),
     "assault_location_name": ("Outside a takeaway on the high street", "Town centre taxi rank", "Pub car park",
                               "Near the bus station", "In the park by the play area"),
+    "weapon": ("Knife", "Fist", "Feet, kicked while on the ground", "Broken bottle", "Glass", "Head butt",
+               "Blunt instrument", "Bat"),
 }
 _GENERIC_FREE_TEXT = ("Reported by a member of the public", "Attended, no further action",
                       "Details passed to partner agency", "Repeat location, patrol requested")
 
 _VOCABULARY: dict[str, tuple[str, ...]] = {
-    "weapon": ("Knife", "Bottle", "Blunt instrument", "Bat"),
     "assault_place_type": ("Street", "Licensed premises", "Home", "Park", "Shop"),
     "call_category": ("Category 1", "Category 2", "Category 3", "Category 4"),
     "dispatch_code": ("AMPDS 04-D-1", "AMPDS 23-C-3", "AMPDS 17-B-1", "AMPDS 26-A-1"),
@@ -126,23 +127,32 @@ _VOCABULARY: dict[str, tuple[str, ...]] = {
     "quantity": ("Single bag", "Car boot load", "Small van load", "Tipper lorry load"),
     "site_type": ("Scrap metal yard", "Skip hire", "Waste transfer station", "Vehicle dismantler"),
     "notes": ("Monthly IOM review", "Engaging well with services", "Breach proceedings pending"),
+    "occupation": ("Unemployed", "Labourer", "Scaffolder", "Warehouse operative", "Care assistant", "Student",
+                   "Self-employed mechanic", "Not known"),
 }
+# Makes and models of abandoned vehicles (council_asb), so a record never pairs a make with another's model.
+_VEHICLES = {"Ford": ("Fiesta", "Focus", "Transit"), "Vauxhall": ("Corsa", "Astra"), "Volkswagen": ("Golf", "Polo"),
+             "Renault": ("Clio", "Megane"), "Peugeot": ("206", "307")}
+_VEHICLE_FIELDS = ("vehicle_make", "vehicle_model", "vehicle_age_years", "vehicle_registered_postcode_district")
 
 _REF_PREFIX = {"crime_ref": "CR", "person_ref": "PN", "incident_ref": "INC", "episode_ref": "EP", "pupil_ref": "UPN",
-               "stop_search_ref": "SS", "drug_test_ref": "DT"}
+               "stop_search_ref": "SS", "drug_test_ref": "DT", "patient_ref": "PT"}
 _NAME_FIELDS = {"surname": "surname", "forename": "forename", "alias": "alias", "suspect_name": "full",
                 "operator_name": "company", "offender_manager": "full", "case_worker": "full"}
 # Dates other than the event date, as (earliest, latest) days relative to the event date
-# (always capped at `today`: validation refuses dates in the future).
+# (capped at `today`, as an export of what has happened would be, except the planned dates below).
 _DATE_OFFSETS = {
     "committed_to_date": (0, 1), "assault_date": (-1, 0), "incident_date": (-3, 0), "report_date": (0, 2),
     "triage_date": (0, 7), "treatment_start_date": (3, 21), "discharge_date": (20, 120),
     "committed_from_date": (-90, 0), "deselection_date": (30, 365), "last_inspection_date": (-400, -30),
-    "licence_end_date": (30, 400), "supervision_end_date": (30, 400),
+    "licence_end_date": (30, 400), "supervision_end_date": (30, 400), "planned_discharge_date": (28, 180),
 }
+_MAY_LIE_AHEAD = frozenset({"planned_discharge_date"})  # a plan: validation lets it be in the future
 _DOB_YEARS_DEFAULT = (12, 80)
 _DOB_YEARS_BY_DATASET = {"drug_treatment_young": (12, 17), "yos_assessment": (12, 17), "school_exclusion": (12, 16),
                          "yoi_release": (15, 20)}
+# Datasets whose location is always premises that are not a dwelling (an exclusion is located at the school).
+_PREMISES_ONLY = {"school_exclusion"}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -265,7 +275,7 @@ def _date_of_birth(dataset: Dataset, rng: random.Random, event: dt.date) -> dt.d
 def _other_date(name: str, rng: random.Random, event: dt.date, today: dt.date) -> dt.date:
     low, high = _DATE_OFFSETS.get(name, (-7, 0))
     value = event + dt.timedelta(days=rng.randint(low, high))
-    return min(value, today)
+    return value if name in _MAY_LIE_AHEAD else min(value, today)
 
 
 def _string(dataset: Dataset, policy: FieldPolicy, rng: random.Random, *, seed: int, index: int,
@@ -316,7 +326,7 @@ def _string(dataset: Dataset, policy: FieldPolicy, rng: random.Random, *, seed: 
 
 
 def _int(name: str, rng: random.Random, event: dt.date, dob: dt.date | None) -> int:
-    if name == "age":
+    if name == "age" or name in ("offender_age", "victim_age"):
         return rng.randint(12, 80)
     if name == "year_group":
         if dob is not None:  # the school year the pupil is in on the event date
@@ -324,7 +334,8 @@ def _int(name: str, rng: random.Random, event: dt.date, dob: dt.date | None) -> 
         return rng.randint(7, 11)
     ranges = {"number_of_assailants": (1, 3), "casualties": (0, 2), "length_sessions": (1, 10), "ogrs_score": (0, 99),
               "mappa_level": (1, 3), "sentence_length_days": (28, 1460), "length_of_stay_days": (0, 14),
-              "total_score": (0, 48)}
+              "total_score": (0, 48), "damage_value": (20, 5000), "vehicle_age_years": (3, 25),
+              "planned_supervision_months": (6, 36)}
     if name.startswith("score_"):
         return rng.randint(0, 4)
     low, high = ranges.get(name, (0, 10))
@@ -335,7 +346,8 @@ def _record(dataset: Dataset, rng: random.Random, places: _Places, *, seed: int,
             today: dt.date) -> dict[str, Any]:
     event = today - dt.timedelta(days=rng.randint(1, EVENT_WINDOW_DAYS))
     location = _location_fields(dataset)
-    non_addressable = rng.random() < 0.1
+    premises_only = dataset.id in _PREMISES_ONLY
+    non_addressable = not premises_only and rng.random() < 0.1
     place = places.place(rng, non_addressable) if location else {}
     person = (rng.choice(_FORENAMES), rng.choice(_SURNAMES))
     dob = None
@@ -362,8 +374,10 @@ def _record(dataset: Dataset, rng: random.Random, places: _Places, *, seed: int,
             record[name] = place["northing"]
         elif name.endswith("_address") and kind == "string":
             record[name] = places.place(rng, False)["address"]
+        elif name.endswith("_postcode_district") and kind == "string":  # the outward code only ("NX1")
+            record[name] = places.place(rng, False)["postcode"].split()[0]
         elif name == "location_type":
-            record[name] = "non_addressable" if non_addressable else \
+            record[name] = "non_residential" if premises_only else "non_addressable" if non_addressable else \
                 ("non_residential" if rng.random() < 0.1 else "addressable")
         elif logical == "date":
             record[name] = dob if (policy.rule == "dob_to_age" or name == "date_of_birth") else \
@@ -384,22 +398,31 @@ def _record(dataset: Dataset, rng: random.Random, places: _Places, *, seed: int,
             if not policy.nullable:
                 raise ValueError(f"{dataset.id}.{name}: cannot synthesise a value of type {kind!r}")
             record[name] = None
-    _make_consistent(dataset, record, today)
+    _make_consistent(dataset, record, today, rng)
     return record
 
 
-def _make_consistent(dataset: Dataset, record: dict[str, Any], today: dt.date) -> None:
-    """Cross-field rules an export would satisfy: date orders, and no future dates."""
+def _make_consistent(dataset: Dataset, record: dict[str, Any], today: dt.date, rng: random.Random) -> None:
+    """Cross-field rules an export would satisfy: date orders, no future dates, and vehicle details only on
+    reports of abandoned vehicles (with a model of the make)."""
     start, end = record.get("committed_from_date"), record.get("committed_to_date")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         record["committed_to_date"] = start
     for name, value in list(record.items()):
-        if isinstance(value, dt.date) and value > today:
+        if isinstance(value, dt.date) and value > today and name not in _MAY_LIE_AHEAD:
             record[name] = today
     for key in ("discharge_date", "treatment_start_date"):
         triage = record.get("triage_date")
         if isinstance(record.get(key), dt.date) and isinstance(triage, dt.date) and record[key] < triage:
             record[key] = triage
+    if "asb_type" in record and any(name in record for name in _VEHICLE_FIELDS):
+        if record["asb_type"] != "Abandoned vehicle":
+            record.update({name: None for name in _VEHICLE_FIELDS if name in record})
+        else:
+            make = rng.choice(sorted(_VEHICLES))
+            for name, value in (("vehicle_make", make), ("vehicle_model", rng.choice(_VEHICLES[make]))):
+                if record.get(name) is not None:
+                    record[name] = value
 
 
 # -- public API ------------------------------------------------------------------------------
