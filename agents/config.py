@@ -1,5 +1,6 @@
-"""The agent's mapping file (TOML): which signatory it speaks for, which dataset, and how the
-agency's export columns and date formats map onto the dataset schema."""
+"""The agent's mapping file (TOML): which signatory it speaks for, which dataset, how the
+agency's export columns and date formats map onto the dataset schema, and (optionally) which
+columns carry per-record handling and withdrawals."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ class AgentConfig:
     formats: Formats = field(default_factory=Formats)
     caveats: str | None = None
     encoding: str = "utf-8"
+    depersonalised_marking: str | None = None
+    handling_column: str | None = None  # per-record "not for dissemination" / "sub judice"
+    sub_judice_recipients: tuple[str, ...] = ()
+    withdrawal_column: str | None = None  # a status column ...
+    withdrawal_values: frozenset[str] = frozenset()  # ... whose values (any case) withdraw the record
 
     @classmethod
     def load(cls, path: str | Path) -> AgentConfig:
@@ -57,6 +63,12 @@ class AgentConfig:
             supplier_contact=agent.supplier_contact,
             caveats=agent.caveats,
             encoding=agent.encoding,
+            depersonalised_marking=agent.depersonalised_marking,
+            handling_column=checked.handling.column if checked.handling else None,
+            sub_judice_recipients=tuple(checked.handling.sub_judice_recipients) if checked.handling else (),
+            withdrawal_column=checked.withdrawal.column if checked.withdrawal else None,
+            withdrawal_values=frozenset(v.strip().lower() for v in checked.withdrawal.values)
+            if checked.withdrawal else frozenset(),
             columns=dict(checked.columns),
             formats=Formats(
                 dates=tuple(formats.dates) if formats.dates is not None else _DEFAULT_FORMATS.dates,

@@ -80,14 +80,54 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
         config, Path(csv_file), partnership=partnership, dataset=dataset, keys=keys,
         settings=KafkaSettings.from_environment(bootstrap), give_up_after=give_up_after,
         on_progress=_progress("published"), on_wait=_on_wait))
+    _emit_report(report, as_json)
+
+
+@command.command("withdraw")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The agent's mapping file (TOML): its column names name the key columns.")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@BOOTSTRAP_OPTION
+@click.option("--give-up-after", default=300.0, show_default=True,
+              help="Seconds to keep retrying an unavailable broker; what is unsent stays in the outbox.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True)
+def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, as_json: bool,
+             verbose: bool) -> None:
+    """Withdraw records this agency supplied (no-crimed, cancelled, entered in error): every
+    subscriber deletes them, and the deletion is audited at the sanitiser and at each feed.
+
+    CSV_FILE holds one row per record with the dataset's natural-key columns, named as in the
+    export (for police crime: the crime reference). A record withdrawn and later supplied again
+    is sent again. Rows naming no valid key go to FILE.quarantine.csv; exit status 1 then."""
+    from agents.agent import withdraw as run_withdraw
+    from agents.config import AgentConfig
+    from exchange.core.partnership import load_partnership
+    from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import load_keypair
+    from exchange.transport.kafka import KafkaSettings
+
+    setup_logging(verbose)
+    config = AgentConfig.load(config_path)
+    report = asyncio.run(run_withdraw(
+        config, Path(csv_file), partnership=load_partnership(config.partnership), dataset=catalogue()[config.dataset],
+        keys=load_keypair(config.key_file), settings=KafkaSettings.from_environment(bootstrap),
+        give_up_after=give_up_after, on_wait=_on_wait))
+    _emit_report(report, as_json)
+
+
+def _emit_report(report, as_json: bool) -> None:
     data = {
         "file": str(report.source), "rows": report.rows, "accepted": report.accepted, "rejected": report.rejected,
-        "already_submitted": report.already_submitted, "published": report.published, "waiting": report.waiting,
+        "already_submitted": report.already_submitted, "withdrawn": report.withdrawn,
+        "already_withdrawn": report.already_withdrawn, "published": report.published, "waiting": report.waiting,
         "quarantine": str(report.quarantine) if report.quarantine else None,
     }
     text = (f"{report.source}: {report.rows} rows, {report.accepted} accepted, {report.rejected} rejected, "
-            f"{report.already_submitted} already submitted; {report.published} message(s) published, "
-            f"{report.waiting} waiting in the outbox")
+            f"{report.already_submitted} already submitted")
+    if report.withdrawn or report.already_withdrawn:
+        text += f", {report.withdrawn} withdrawn ({report.already_withdrawn} withdrawn before)"
+    text += f"; {report.published} message(s) published, {report.waiting} waiting in the outbox"
     if report.quarantine:
         text += f"\nrejected rows and reasons: {report.quarantine}"
     emit(data, as_json, text)

@@ -107,6 +107,25 @@ class AgentTable(_Strict):
     supplier_contact: str = ""
     caveats: str | None = None
     encoding: Literal["utf-8", "windows-1252"] = "utf-8"  # what the agency's system writes its exports in
+    # The marking this originator declares its depersonalised form may carry (lower than `marking`
+    # only by this decision, which travels with every record and is audited at the sanitiser).
+    depersonalised_marking: Text | None = None
+
+
+class HandlingTable(_Strict):
+    """A column of the export carrying per-record handling: "not for dissemination" (withheld from
+    everyone) or "sub judice" (released only to `sub_judice_recipients`)."""
+
+    column: Text
+    sub_judice_recipients: list[PartyId] = []
+
+
+class WithdrawalTable(_Strict):
+    """A status column whose values mark a row as withdrawn (no-crimed, cancelled): such a row
+    withdraws its record from every subscriber instead of supplying it."""
+
+    column: Text
+    values: list[Text] = Field(min_length=1)
 
 
 class FormatsTable(_Strict):
@@ -118,6 +137,8 @@ class AgentFile(_Strict):
     agent: AgentTable
     columns: dict[str, Text] = {}
     formats: FormatsTable = FormatsTable()
+    handling: HandlingTable | None = None
+    withdrawal: WithdrawalTable | None = None
 
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -16,7 +16,8 @@ from exchange.core.schemas import Dataset, FieldPolicy, base_type
 from exchange.errors import InvalidPostcode, RowInvalid
 
 __all__ = [
-    "EASTING_RANGE", "FALSE_WORDS", "NORTHING_RANGE", "TRUE_WORDS", "cross_field_checks", "Formats", "validate_row",
+    "EASTING_RANGE", "FALSE_WORDS", "NORTHING_RANGE", "TRUE_WORDS", "cross_field_checks", "Formats",
+    "parse_restriction", "validate_key", "validate_row",
 ]
 
 # British National Grid extent (EPSG:27700 bounds for Great Britain).
@@ -109,6 +110,44 @@ def validate_row(dataset: Dataset, row: Mapping[str, str | None], formats: Forma
     if reasons:
         raise RowInvalid(reasons)
     return record
+
+
+def validate_key(dataset: Dataset, row: Mapping[str, str | None], formats: Formats = Formats()) -> dict[str, Any]:
+    """The typed natural key of a row (a withdrawal names a record by it alone); RowInvalid
+    listing every reason. Other fields may be empty."""
+    reasons: list[str] = []
+    key: dict[str, Any] = {}
+    for name in dataset.natural_key:
+        text = (row.get(name) or "").strip()
+        if not text:
+            reasons.append(f"{name}: required but empty (it identifies the record)")
+            continue
+        try:
+            key[name] = _convert(dataset.field(name), text, formats)
+        except ValueError as exc:
+            reasons.append(f"{name}: {exc}")
+    if reasons:
+        raise RowInvalid(reasons)
+    return key
+
+
+# What agencies write in a handling column (ISP 4.6, APP's "not for dissemination" and "sub
+# judice"), normalised to lower case with spaces: anything else refuses the row, never passes.
+RESTRICTION_WORDS = {
+    "": None, "none": None, "n/a": None, "na": None,
+    "not for dissemination": "NOT_FOR_DISSEMINATION", "nfd": "NOT_FOR_DISSEMINATION",
+    "do not disseminate": "NOT_FOR_DISSEMINATION", "not for onward dissemination": "NOT_FOR_DISSEMINATION",
+    "sub judice": "SUB_JUDICE", "sj": "SUB_JUDICE",
+}
+
+
+def parse_restriction(text: str | None) -> str | None:
+    """A handling column's value as NOT_FOR_DISSEMINATION, SUB_JUDICE or None (nothing to say)."""
+    words = " ".join((text or "").replace("_", " ").replace("-", " ").lower().split())
+    if words not in RESTRICTION_WORDS:
+        raise ValueError(f"{(text or '')[:40]!r} is not a handling instruction: write 'not for dissemination', "
+                         "'sub judice', or leave it empty")
+    return RESTRICTION_WORDS[words]
 
 
 def cross_field_checks(dataset: Dataset, record: Mapping[str, Any], today: dt.date) -> list[str]:

@@ -61,6 +61,11 @@ class KeyPair:
             raise KeyFileError(f"key file of {self.name!r} holds no pseudonym secret (only the sanitiser's does)")
         return self._pseudonym_secret
 
+    def local_secret(self, purpose: str) -> bytes:
+        """A secret for this party's own bookkeeping (an HMAC key), derived from its signing key
+        under a purpose label: nothing more to keep or lose, and never the signing key itself."""
+        return primitives.keyed_digest(bytes(self._signing_key), b"csp-exchange/local-secret/v1\x00" + purpose.encode())
+
     # Only exchange.crypto.envelope uses these two.
     @property
     def box_key(self) -> primitives.BoxPrivateKey:

@@ -8,7 +8,7 @@ the same way.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +58,12 @@ def _not_utf8(text: str) -> bool:
 
 
 @contextmanager
-def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], *,
-                encoding: str = "utf-8") -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
-    """Open an export; yield (header, rows). `columns` maps schema field -> export column.
+def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], *, encoding: str = "utf-8",
+                extra_columns: Mapping[str, str] | None = None,
+                required: Iterable[str] | None = None) -> Iterator[tuple[list[str], Iterator[ExportRow]]]:
+    """Open an export; yield (header, rows). `columns` maps schema field -> export column;
+    `extra_columns` names further columns the mapping uses (purpose -> column, e.g. the handling
+    column); `required` the fields whose columns must be there (default: every required field).
 
     The delimiter (comma, semicolon, tab or vertical bar) is the one the header row uses. An
     unreadable header, one that is not in `encoding`, one lacking a required column, or one
@@ -92,11 +95,14 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], *,
                               f"{_ENCODING_NAMES[encoding]}")
         read_as = f" (read as {_delimiter_name(delimiter)}-separated)"
         unmapped = [f"{column} (mapped to {name})" for name, column in columns.items() if column not in header]
+        unmapped += [f"{column} (the {purpose} column)" for purpose, column in (extra_columns or {}).items()
+                     if column not in header]
         if unmapped:
             raise ConfigError(f"{path}: header lacks column(s) the mapping names: {', '.join(unmapped)}{read_as}")
+        needed = set(required) if required is not None else {
+            p.name for p in dataset.fields if not p.nullable and base_type(p.avro_type) != "boolean"}
         absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
-                  if columns.get(p.name, p.name) not in header and not p.nullable
-                  and base_type(p.avro_type) != "boolean"]
+                  if p.name in needed and columns.get(p.name, p.name) not in header]
         if absent:
             raise ConfigError(f"{path}: header lacks required column(s) of {dataset.id}: {', '.join(absent)}"
                               f"{read_as}")

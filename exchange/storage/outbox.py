@@ -3,6 +3,10 @@
 A sealed message is written here, in one transaction with its siblings, before anything is sent;
 it leaves only once the broker has acknowledged it, and its id then moves to `published`, which
 is how a re-submitted file is recognised. The outbox holds only sealed (encrypted) bytes.
+
+`record_epochs` counts the withdrawals of each record, under a keyed token of its natural key (the
+agent's own secret, so the file holds no reference in clear): a record supplied again after its
+withdrawal gets a new message id, so it is sent again rather than recognised as already sent.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ CREATE TABLE IF NOT EXISTS published (
     message_id TEXT PRIMARY KEY,
     topic TEXT NOT NULL,
     published_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS record_epochs (
+    record_token TEXT PRIMARY KEY,
+    epoch INTEGER NOT NULL,
+    withdrawn INTEGER NOT NULL
 );
 """
 
@@ -66,13 +75,32 @@ class Outbox(SqliteFile):
                     known.update([row[0] async for row in cur])
         return known
 
-    async def enqueue(self, items: Iterable[tuple[str, str, bytes, bool]]) -> int:
-        """Add (message_id, topic, value, is_key_grant) in order, atomically; ignore known ids."""
+    async def record_epochs(self, tokens: Iterable[str]) -> dict[str, tuple[int, bool]]:
+        """(epoch, withdrawn now) of each record token that was ever withdrawn."""
+        tokens = list(tokens)
+        found: dict[str, tuple[int, bool]] = {}
+        for start in range(0, len(tokens), 500):
+            chunk = tokens[start:start + 500]
+            async with self.db.execute(f"SELECT record_token, epoch, withdrawn FROM record_epochs WHERE record_token "
+                                       f"IN ({','.join('?' * len(chunk))})", chunk) as cur:
+                found.update({row[0]: (row[1], bool(row[2])) async for row in cur})
+        return found
+
+    async def enqueue(self, items: Iterable[tuple[str, str, bytes, bool]], *,
+                      withdrawn: Iterable[str] = (), resupplied: Iterable[str] = ()) -> int:
+        """Add (message_id, topic, value, is_key_grant) in order, atomically; ignore known ids. In
+        the same transaction, the records these messages withdraw (tokens) move to their next
+        epoch, and those supplied again after a withdrawal stop being withdrawn."""
         now = time.time()
         rows = [(mid, topic, value, int(grant), now) for mid, topic, value, grant in items]
         await self.db.executemany(
             "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, created_at) "
             "VALUES (?,?,?,?,?)", rows)
+        await self.db.executemany(
+            "INSERT INTO record_epochs VALUES (?, 1, 1) ON CONFLICT(record_token) DO UPDATE SET "
+            "epoch = epoch + 1, withdrawn = 1", [(token,) for token in withdrawn])
+        await self.db.executemany("UPDATE record_epochs SET withdrawn = 0 WHERE record_token = ?",
+                                  [(token,) for token in resupplied])
         await self.db.commit()
         return len(rows)
 
