@@ -112,6 +112,11 @@ def check(config: AgentConfig, source: Path, *, partnership: Partnership,
     marking = parse_marking(config.marking, partnership.legacy_markings)  # refuse above OFFICIAL here already
     if config.depersonalised_marking is not None:
         parse_marking(config.depersonalised_marking, partnership.legacy_markings)
+    for name in config.withhold_free_text:
+        if name not in {f.name for f in dataset.fields_with("free_text") if f.nullable}:
+            raise ConfigError(f"{config.path}: agent.withhold_free_text names {name!r}, which is not an optional "
+                              f"free-text field of {dataset.id} (those are: "
+                              f"{', '.join(f.name for f in dataset.fields_with('free_text') if f.nullable)})")
     unknown = [p for p in config.sub_judice_recipients if p not in partnership.signatories]
     if unknown:
         raise ConfigError(f"{config.path}: handling.sub_judice_recipients names no signatory: {', '.join(unknown)}")
@@ -125,12 +130,19 @@ async def submit(config: AgentConfig, source: Path, *, partnership: Partnership,
                  on_progress: Callable[[int], None] | None = None,
                  on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
     result, marking, quarantine = check(config, source, partnership=partnership, dataset=dataset)
-    records = [({**a.record, ORIGINATOR_HANDLING: originator_handling(config, a.restriction)},
-                dataset.natural_key_of(a.record)) for a in result.accepted]
+    records = records_to_send(config, dataset, result)
     metadata = _metadata(config, dataset, source, list(result.accepted), len(result.rejected))
     return await _send(config, source, result, marking, quarantine, records, metadata, partnership=partnership,
                        dataset=dataset, keys=keys, settings=settings, give_up_after=give_up_after,
                        on_progress=on_progress, on_wait=on_wait)
+
+
+def records_to_send(config: AgentConfig, dataset: Dataset, result: IngestResult) -> list[tuple[dict, str]]:
+    """Each accepted record as sealed (free text the originator withholds emptied, its handling
+    instructions attached), with its natural key."""
+    withheld = dict.fromkeys(config.withhold_free_text)  # the originator's choice: never sent at all
+    return [({**a.record, **withheld, ORIGINATOR_HANDLING: originator_handling(config, a.restriction)},
+             dataset.natural_key_of(a.record)) for a in result.accepted]
 
 
 async def withdraw(config: AgentConfig, source: Path, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,

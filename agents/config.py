@@ -30,6 +30,7 @@ class AgentConfig:
     caveats: str | None = None
     encoding: str = "utf-8"
     depersonalised_marking: str | None = None
+    withhold_free_text: tuple[str, ...] = ()  # free-text fields emptied at the agent, never sent
     handling_column: str | None = None  # per-record "not for dissemination" / "sub judice"
     sub_judice_recipients: tuple[str, ...] = ()
     withdrawal_column: str | None = None  # a status column ...
@@ -64,6 +65,7 @@ class AgentConfig:
             caveats=agent.caveats,
             encoding=agent.encoding,
             depersonalised_marking=agent.depersonalised_marking,
+            withhold_free_text=tuple(agent.withhold_free_text),
             handling_column=checked.handling.column if checked.handling else None,
             sub_judice_recipients=tuple(checked.handling.sub_judice_recipients) if checked.handling else (),
             withdrawal_column=checked.withdrawal.column if checked.withdrawal else None,

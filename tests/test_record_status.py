@@ -121,3 +121,21 @@ def test_the_agent_config_tables_are_checked(demo_files, tmp_path):
     bad.write_text(text + '\n[withdrawal]\ncolumn = "Status"\nvalues = []\n')
     with pytest.raises(ConfigError, match=r"withdrawal\.values"):
         AgentConfig.load(bad)
+
+
+def test_an_originator_may_withhold_a_free_text_field_instead_of_having_it_scrubbed(config, demo_files, gazetteer,
+                                                                                     partnership, tmp_path):
+    from agents.agent import check, records_to_send
+
+    path = tmp_path / "export.csv"
+    police_offence_export(gazetteer, path, rows=40, bad_rows=0)
+    withholding = dataclasses.replace(config, handling_column=None, withdrawal_column=None,
+                                      withhold_free_text=("method_of_entry",))
+    result, _, _ = check(withholding, path, partnership=partnership, dataset=OFFENCE)
+    assert any(a.record["method_of_entry"] for a in result.accepted), "the export has text to withhold"
+    sent = records_to_send(withholding, OFFENCE, result)
+    assert {record["method_of_entry"] for record, _ in sent} == {None}
+    assert any(record["property_stolen"] for record, _ in sent), "only the named field is withheld"
+    wrong = dataclasses.replace(withholding, withhold_free_text=("crime_ref",))
+    with pytest.raises(ConfigError, match="not an optional free-text field"):
+        check(wrong, path, partnership=partnership, dataset=OFFENCE)

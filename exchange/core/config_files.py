@@ -110,6 +110,9 @@ class AgentTable(_Strict):
     # The marking this originator declares its depersonalised form may carry (lower than `marking`
     # only by this decision, which travels with every record and is audited at the sanitiser).
     depersonalised_marking: Text | None = None
+    # Free-text fields this originator withholds instead of having them scrubbed: emptied at the
+    # agent, so their text never leaves the agency.
+    withhold_free_text: list[Text] = []
 
 
 class HandlingTable(_Strict):
