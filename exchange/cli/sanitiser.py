@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 import click
 
 from exchange.cli._common import (
@@ -35,10 +37,18 @@ def command() -> None:
                    "the config alone. Default: $EXCHANGE_REGISTRY.")
 @click.option("--refresh", "refresh_every", type=float, default=1.0, show_default=True,
               help="Seconds between re-reads of the registry: a suspension takes effect within this time.")
+@click.option("--aggregates", "tallies_path", envvar="EXCHANGE_SANITISER_AGGREGATES", default=None,
+              type=click.Path(dir_okay=False),
+              help="SQLite file of aggregate counts (month, postcode sector, category per released record; no "
+                   "record content). When given, the tables are published, small numbers suppressed, to the "
+                   "signatories the config's [aggregates] names.")
+@click.option("--aggregate-every", type=float, default=3600.0, show_default=True,
+              help="Seconds between publications of the aggregate tables that changed.")
 @BOOTSTRAP_OPTION
 @click.option("-v", "--verbose", is_flag=True)
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
-        registry_path: str | None, refresh_every: float, bootstrap: str, verbose: bool) -> None:
+        registry_path: str | None, refresh_every: float, tallies_path: str | None, aggregate_every: float,
+        bootstrap: str, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -51,6 +61,7 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
     from exchange.services.sanitiser_core import SanitiserCore
     from exchange.storage.audit import AuditLog
     from exchange.storage.gazetteer import Gazetteer
+    from exchange.storage.tallies import TallyStore
     from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
@@ -68,8 +79,11 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
     core = SanitiserCore(partnership, catalogue(), load_keypair(key_file), Gazetteer.open(gazetteer_path))
 
     async def service(stop):
-        async with AuditLog(audit_path) as audit:
+        async with AsyncExitStack() as files:
+            audit = await files.enter_async_context(AuditLog(audit_path))
+            tallies = await files.enter_async_context(TallyStore(tallies_path)) if tallies_path else None
             await SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
-                                   partnership_source=source, refresh_every=refresh_every).run(stop)
+                                   partnership_source=source, refresh_every=refresh_every, tallies=tallies,
+                                   aggregate_every=aggregate_every).run(stop)
 
     run_until_signal(service)

@@ -18,6 +18,8 @@ allow.everyone.if.no.acl.found=false):
   in force today                                  restricted.<d>, keys.restricted.<d> for a
                                                   personal dataset (tier 1 only)
                                  READ             group feed.<id> (literal) and feed.<id>.* (prefixed)
+  active recipient of aggregates READ             shared.aggregates, keys.shared.aggregates (literal),
+  ([aggregates] recipients)                       and its feed groups as above
 
 A proposed, suspended or withdrawn signatory gets nothing; so do expired or revoked grants, a
 tier-2 signatory for a personal dataset and a tier-3 signatory for any record-level dataset. The
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.core.names import (
+    AGGREGATES_TOPIC,
     DEADLETTER_TOPIC,
     FEED_GROUP_PREFIX,
     SANITISER_GROUP,
@@ -229,6 +232,10 @@ def desired_bindings(partnership: Partnership, catalogue: Catalogue, today: dt.d
                 out = shared_topic(dataset.id, personal=dataset.personal)
                 for topic in (out, key_topic(out)):
                     bindings |= _allow(who, ResourceType.TOPIC, PatternType.LITERAL, topic, Operation.READ)
+        if any(s.id == signatory.id for s in partnership.aggregates_for()):
+            receives = True
+            for topic in (AGGREGATES_TOPIC, key_topic(AGGREGATES_TOPIC)):
+                bindings |= _allow(who, ResourceType.TOPIC, PatternType.LITERAL, topic, Operation.READ)
         if receives:
             bindings |= _allow(who, ResourceType.GROUP, PatternType.LITERAL, feed_group(signatory.id), Operation.READ)
             if "." not in signatory.id:  # otherwise feed.<id>. could prefix another signatory's group

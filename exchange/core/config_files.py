@@ -86,6 +86,14 @@ class LinkageEntry(_Strict):
     legal_basis: Text
 
 
+class AggregatesTable(_Strict):
+    """Who receives the aggregate tables (counts by month, postcode sector and category, small
+    numbers suppressed): scrutiny (tier 3) members, and any other signatory the partnership names."""
+
+    recipients: list[PartyId] = []
+    threshold: int = Field(default=5, ge=2, le=100)  # counts below it are shown as "<threshold"
+
+
 class PartnershipFile(_Strict):
     partnership: PartnershipTable
     sanitiser: KeyPairEntry
@@ -95,6 +103,7 @@ class PartnershipFile(_Strict):
     linkage: list[LinkageEntry] = []
     # Each originator's retention policy (ISP 13), in days, per dataset it supplies.
     retention: dict[PartyId, dict[DatasetId, Annotated[int, Field(ge=1, le=36500)]]] = {}
+    aggregates: AggregatesTable = AggregatesTable()
 
 
 class AgentTable(_Strict):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from exchange.core.aggregates import Tally
 from exchange.core.audit_events import AuditEvent
 
 __all__ = ["Handled", "Incoming", "Outgoing", "Stored"]
@@ -36,6 +37,7 @@ class Handled:
     outputs: tuple[Outgoing, ...] = ()
     audit: tuple[AuditEvent, ...] = ()
     processed: tuple[str, str] | None = None  # (input id, content hash) to remember once acknowledged
+    tallies: tuple[Tally, ...] = ()  # what it changes in the aggregate counts (exchange.core.aggregates)
 
 
 class Stored(StrEnum):

@@ -3,6 +3,7 @@
     raw.<dataset>               sealed by a supplier's agent for the sanitiser
     shared.<dataset>            depersonalised, re-sealed for each granted subscriber
     restricted.<dataset>        a personal dataset, for tier-1 grantees only
+    shared.aggregates           aggregate tables (counts, small numbers suppressed) for scrutiny
     keys.<topic>                the signed key grants of the data keys used on <topic>
     deadletter.sanitiser        what the sanitiser refused, with the reason
     group exchange-sanitiser    the sanitiser's consumer group
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE", "SANITISER_GROUP",
+    "AGGREGATES_TOPIC", "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE", "SANITISER_GROUP",
     "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic", "shared_topic",
 ]
 
@@ -22,6 +23,7 @@ SANITISER_ID = "sanitiser"  # the sanitiser's party id: producer of every shared
 SANITISER_GROUP = "exchange-sanitiser"
 FEED_GROUP_PREFIX = "feed."
 DEADLETTER_TOPIC = "deadletter.sanitiser"
+AGGREGATES_TOPIC = "shared.aggregates"  # no dataset is called "aggregates" (schemas/avro holds none)
 
 # What an id may look like wherever it comes from outside (an envelope header, a config, the
 # command line): checked before it is used in a log line, an audit event, a key or a file name.

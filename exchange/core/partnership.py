@@ -131,6 +131,8 @@ class Partnership:
     retention_policies: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # pseudonym domain -> the originators whose references in it link (declared with a legal basis)
     linkage_domains: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    aggregate_recipients: tuple[str, ...] = ()  # who receives the aggregate tables ([aggregates])
+    aggregate_threshold: int = 5
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -170,6 +172,11 @@ class Partnership:
             return refuse("grant_conditions_missing",
                           f"grant of personal dataset {dataset} lacks a purpose or legal basis")
         return allow(live[0].purpose)
+
+    def aggregates_for(self) -> tuple[Signatory, ...]:
+        """Who receives the aggregate tables today: the active signatories [aggregates] names."""
+        named = (self.signatories.get(s) for s in sorted(self.aggregate_recipients))
+        return tuple(s for s in named if s is not None and s.active)
 
     def recipients(self, dataset: str, *, personal: bool, today: dt.date) -> tuple[Signatory, ...]:
         """Everyone who may open the shared form of a dataset today, in id order."""
@@ -238,6 +245,9 @@ class Partnership:
                 keys=PublicKeys.from_config(entry.x25519, entry.ed25519, owner=where),
                 supplies=frozenset(entry.supplies), liaison_officer=entry.liaison_officer,
             )
+        unknown = [r for r in checked.aggregates.recipients if r not in signatories]
+        if unknown:
+            raise ConfigError(f"{origin}: aggregates.recipients names unknown signatory {unknown[0]!r}")
         grants = []
         for index, item in enumerate(checked.grant, start=1):
             if item.signatory not in signatories:
@@ -275,6 +285,7 @@ class Partnership:
             retention_policies={(originator, dataset_id): days for originator, datasets in checked.retention.items()
                                 for dataset_id, days in datasets.items()},
             linkage_domains={entry.domain: frozenset(entry.originators) for entry in checked.linkage},
+            aggregate_recipients=tuple(checked.aggregates.recipients), aggregate_threshold=checked.aggregates.threshold,
         )
 
 

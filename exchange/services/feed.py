@@ -59,8 +59,8 @@ class FeedService:
         return await self.core.enforce_retention()
 
     async def run(self, stop: asyncio.Event, *, until_idle: float | None = None) -> FeedStats:
-        if not self.datasets:
-            log.warning("%s holds no grant: nothing to receive", self.signatory.id)
+        if not self.topics():
+            log.warning("%s holds no grant and receives no aggregates: nothing to receive", self.signatory.id)
             return self.stats
         for warning in self.core.partnership.warnings:
             log.warning("%s", warning)

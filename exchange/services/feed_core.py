@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
 from exchange.core.messages import Handled, Incoming, Stored
-from exchange.core.names import SANITISER_ID, shared_topic
+from exchange.core.names import AGGREGATES_TOPIC, SANITISER_ID, shared_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
 from exchange.crypto.envelope import Header, Opener, read_header
@@ -36,6 +36,7 @@ class FeedStats:
     stored: int = 0
     superseded: int = 0
     withdrawn: int = 0
+    aggregates: int = 0
     duplicates: int = 0
     supplies: int = 0
     refused: int = 0
@@ -47,6 +48,8 @@ class RecordStore(Protocol):
 
     async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored: ...
     async def withdraw(self, dataset: str, record_key: str, originator: str) -> int: ...
+    async def add_aggregate(self, message_id: str, dataset: str, month: str, marking: str,
+                            table: dict[str, Any]) -> None: ...
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None: ...
     async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None, code: str,
                           reason: str) -> None: ...
@@ -78,8 +81,13 @@ class FeedCore:
         self.stats = FeedStats()
         self._today = today
 
+    @property
+    def receives_aggregates(self) -> bool:
+        return any(s.id == self.signatory.id for s in self.partnership.aggregates_for())
+
     def topics(self) -> list[str]:
-        return [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
+        topics = [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
+        return topics + ([AGGREGATES_TOPIC] if self.receives_aggregates else [])
 
     async def handle(self, message: Incoming) -> Handled:
         message_id = None
@@ -98,6 +106,8 @@ class FeedCore:
                 return Handled()
             if header.kind == "WITHDRAWAL":
                 return await self._withdraw(header, dataset.id, opened.payload)
+            if header.kind == "AGGREGATE":
+                return await self._aggregate(header, dataset.id, opened.payload)
             if header.schema_fingerprint != dataset.shared_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {message_id}: not the shared schema of {dataset.id}")
             record = dataset.shared_codec.decode(opened.payload)
@@ -135,6 +145,20 @@ class FeedCore:
                                          recipients=(self.signatory.id,), marking=header.marking,
                                          detail=f"{notice['originator']} withdrew a record: "
                                                 f"{'deleted' if deleted else 'not held here'}"),))
+
+    async def _aggregate(self, header: Header, dataset: str, payload: bytes) -> Handled:
+        table_codec = codec("aggregate_table")
+        if header.schema_fingerprint != table_codec.fingerprint:
+            raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {header.message_id}: not an aggregate table")
+        table = table_codec.decode(payload)
+        if table["dataset"] != dataset:
+            raise Refused(ReasonCode.DATASET_MISMATCH, f"message {header.message_id}: a table of {table['dataset']!r} "
+                                                       f"under dataset {dataset!r}")
+        await self.store.add_aggregate(header.message_id, dataset, table["month"], header.marking, table)
+        self.stats.aggregates += 1
+        return Handled(audit=(AuditEvent("delivery", dataset, header.message_id, header.producer,
+                                         recipients=(self.signatory.id,), marking=header.marking,
+                                         detail=f"aggregate table for {table['month']}"),))
 
     async def settle(self, handled: Sequence[Handled]) -> None:
         """The batch is handled: commit the store, then audit what it delivered and refused."""

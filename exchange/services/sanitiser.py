@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from exchange.core.names import (
+    AGGREGATES_TOPIC,
     DEADLETTER_TOPIC,
     SANITISER_GROUP,
     key_topic,
@@ -20,7 +21,9 @@ from exchange.core.names import (
     shared_topic,
 )
 from exchange.core.partnership import Partnership
+from exchange.services.aggregates import AggregatePublisher
 from exchange.services.sanitiser_core import Ledger, SanitiserCore, SanitiserStats
+from exchange.storage.tallies import TallyStore
 from exchange.transport.kafka import (
     KafkaSettings,
     ensure_topics,
@@ -40,10 +43,16 @@ class SanitiserService:
     def __init__(self, core: SanitiserCore, settings: KafkaSettings, *, datasets: list[str] | None = None,
                  report_every: float = 5.0, group_id: str = GROUP_ID,
                  partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
-                 ledger: Ledger | None = None, key_reader: KeyTopicReader | None = None):
+                 ledger: Ledger | None = None, key_reader: KeyTopicReader | None = None,
+                 tallies: TallyStore | None = None, aggregate_every: float = 3600.0):
         self.core = core
         if ledger is not None:
             core.ledger = ledger
+        # With a tally store the sanitiser keeps aggregate counts and publishes the tables.
+        self.aggregates = AggregatePublisher(core, tallies, today=core.today) if tallies is not None else None
+        if tallies is not None:
+            core.tallies = tallies
+        self._aggregate_every = aggregate_every
         self.settings = settings
         self.group_id = group_id
         # Where the live ISP state comes from (the governance registry); re-read before a batch
@@ -68,6 +77,8 @@ class SanitiserService:
             dataset = self.core.catalogue[dataset_id]
             out = shared_topic(dataset_id, personal=dataset.personal)
             topics += [raw_topic(dataset_id), key_topic(raw_topic(dataset_id)), out, key_topic(out)]
+        if self.aggregates is not None:
+            topics += [AGGREGATES_TOPIC, key_topic(AGGREGATES_TOPIC)]
         return topics
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -81,8 +92,15 @@ class SanitiserService:
         await consumer.start()
         await self.key_reader.start()
         log.info("sanitiser consuming %s", ", ".join(raw_topics))
+        chores = [(self._report_every, self._report)]
+        if self.aggregates is not None:
+            publisher = self.aggregates
+
+            async def publish_aggregates() -> None:
+                await publisher.publish(producer)
+            chores.append((self._aggregate_every, publish_aggregates))
         loop = ConsumeLoop(consumer, self.core, producer=producer, before_batch=self._refresh_partnership,
-                           every=[(self._report_every, self._report)], name="sanitiser")
+                           every=chores, name="sanitiser")
         try:
             await loop.run(stop)
         finally:

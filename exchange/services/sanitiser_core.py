@@ -17,6 +17,7 @@ a crash.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -25,12 +26,14 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from exchange.core.aggregates import Tally, contribution
 from exchange.core.audit_events import AuditEvent
 from exchange.core.avro import Codec, codec
 from exchange.core.depersonalise import GazetteerLike
 from exchange.core.marking import Marking, parse_marking
 from exchange.core.messages import Handled, Incoming, Outgoing
 from exchange.core.names import (
+    AGGREGATES_TOPIC,
     DEADLETTER_TOPIC,
     SANITISER_ID,
     key_topic,
@@ -52,10 +55,16 @@ from exchange.errors import (
 )
 
 __all__ = [
-    "Ledger", "Release", "SanitiserCore", "SanitiserStats", "dead_letter", "output_message_id",
+    "Ledger", "Release", "SanitiserCore", "SanitiserStats", "TallySink", "dead_letter", "output_message_id",
 ]
 
 log = logging.getLogger("exchange.sanitiser")
+
+
+class TallySink(Protocol):
+    """Where the aggregate counts are kept (exchange.storage.tallies.TallyStore)."""
+
+    async def apply(self, tallies: Iterable[Tally]) -> None: ...
 
 
 class Ledger(Protocol):
@@ -96,6 +105,7 @@ class Release:
     received_marking: str = ""
     marking_reason: str = ""
     restriction: str | None = None  # the originator's handling instruction, when it limited the recipients
+    tally: Tally | None = None  # what it changes in the aggregate counts
 
 
 def replay_key(header: Header) -> str:
@@ -113,7 +123,7 @@ def output_message_id(producer: str, input_id: str) -> str:
 class SanitiserCore:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, gazetteer: GazetteerLike,
                  *, today: Callable[[], dt.date] = dt.date.today, max_records_per_key: int = 1000,
-                 ledger: Ledger | None = None,
+                 ledger: Ledger | None = None, tallies: TallySink | None = None,
                  fetch_keys: Callable[[], Awaitable[int]] | None = None):
         self.partnership = partnership
         self.catalogue = catalogue
@@ -125,6 +135,7 @@ class SanitiserCore:
         self.records = RecordSanitiser(partnership, catalogue, gazetteer, Pseudonymiser(keys.pseudonym_secret))
         self.opener = Opener(me=SANITISER_ID, keys=keys, producers=partnership.producers())
         self.ledger = ledger
+        self.tallies = tallies
         self.fetch_keys = fetch_keys
         self.stats = SanitiserStats()
         self._batch_seen: dict[str, str] = {}
@@ -159,7 +170,7 @@ class SanitiserCore:
         today = self.today()
         recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
         label = f"message {header.message_id}"
-        restriction = None
+        restriction, tally = None, None
 
         if header.kind == "METADATA":
             metadata_codec = self._codec("dataset_metadata", header, label)
@@ -178,6 +189,7 @@ class SanitiserCore:
             payload = notice_codec.encode({"record_key": record_key, "originator": header.producer})
             fingerprint, moved, redactions = notice_codec.fingerprint, False, 0
             marking, why = self.records.release_marking(dataset, header.producer, received)
+            tally = Tally(dataset.id, record_key, None, str(marking))
         else:
             if header.schema_fingerprint != dataset.raw_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN,
@@ -192,9 +204,13 @@ class SanitiserCore:
                 recipients = ()
             elif restriction == "SUB_JUDICE":
                 recipients = tuple(s for s in recipients if s.id in sanitised.release_to)
+            elif not dataset.personal:  # a restricted record is not counted either: the originator said so
+                tally = Tally(dataset.id, sanitised.record["handling"]["record_key"],
+                              contribution(dataset, sanitised.record), str(marking))
 
-        return self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
-                          redactions, restriction)
+        release = self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
+                             redactions, restriction)
+        return dataclasses.replace(release, tally=tally)
 
     def _seal(self, header: Header, dataset: Dataset, recipients: Sequence[Signatory], payload: bytes,
               fingerprint: str, marking: Marking, received: Marking, why: str, moved: bool, redactions: int,
@@ -214,6 +230,23 @@ class SanitiserCore:
         outputs.append(Outgoing(out_topic, out_id.encode(), sealed.envelope))
         return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
                        str(marking), moved, redactions, str(received), why, restriction)
+
+    def seal_aggregate(self, dataset_id: str, month: str, payload: bytes, marking: str) -> tuple[Outgoing, ...]:
+        """An aggregate table (exchange.core.aggregates), sealed for everyone [aggregates] names:
+        its key grant first when the data key is new, then the table."""
+        recipients = self.partnership.aggregates_for()
+        if not recipients:
+            return ()
+        table_codec = codec("aggregate_table")
+        message_id = hashlib.sha256(f"aggregate\x00{dataset_id}\x00{month}\x00".encode() + payload).hexdigest()[:32]
+        sealer = self._sealer(AGGREGATES_TOPIC, {s.id: s.keys.x25519 for s in recipients})
+        sealed = sealer.seal(payload, message_id=message_id, dataset=dataset_id,
+                             schema_fingerprint=table_codec.fingerprint, marking=marking, kind="AGGREGATE")
+        outputs = []
+        if sealed.key_grant is not None:
+            outputs.append(Outgoing(key_topic(AGGREGATES_TOPIC), sealed.header.key_id.encode(), sealed.key_grant, True))
+        outputs.append(Outgoing(AGGREGATES_TOPIC, message_id.encode(), sealed.envelope))
+        return tuple(outputs)
 
     def _codec(self, name: str, header: Header, label: str) -> Codec:
         found = codec(name)
@@ -320,7 +353,8 @@ class SanitiserCore:
                                      marking=release.marking, reason_code=code,
                                      detail=f"originator's handling: {release.restriction}" if release.restriction
                                      else ""))
-        return Handled(release.outputs, tuple(events), (replay_key(header), digest))
+        return Handled(release.outputs, tuple(events), (replay_key(header), digest),
+                       (release.tally,) if release.tally else ())
 
     async def settle(self, handled: Sequence[Handled]) -> None:
         """Everything the batch produced is acknowledged: audit it and remember it, in one
@@ -328,6 +362,9 @@ class SanitiserCore:
         self._batch_seen = {}
         processed = [h.processed for h in handled if h.processed]
         events = [event for h in handled for event in h.audit]
+        if self.tallies is not None:
+            # First: idempotent writes, so a crash before the ledger commit replays to the same counts.
+            await self.tallies.apply(t for h in handled for t in h.tallies)
         if self.ledger is not None:
             await self.ledger.append_many(events, processed=processed)
 

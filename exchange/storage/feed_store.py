@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS retired (
     why TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS aggregates (
+    dataset TEXT NOT NULL,
+    month TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    marking TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    aggregate_table TEXT NOT NULL,
+    PRIMARY KEY (dataset, month)
+);
 CREATE TABLE IF NOT EXISTS supplies (
     message_id TEXT PRIMARY KEY,
     dataset TEXT NOT NULL,
@@ -149,6 +158,24 @@ class FeedStore(SqliteFile):
         found = await self.first("SELECT versions FROM records WHERE dataset = ? AND record_key = ?",
                                (dataset, record_key))
         return int(found[0]) if found else 0
+
+    async def add_aggregate(self, message_id: str, dataset: str, month: str, marking: str,
+                            table: dict[str, Any]) -> None:
+        """Keep the latest table of a dataset and month (a newer one replaces it). Caller commits."""
+        await self.db.execute(
+            "INSERT INTO aggregates VALUES (?,?,?,?,?,?) ON CONFLICT(dataset, month) DO UPDATE SET "
+            "message_id = excluded.message_id, marking = excluded.marking, received_at = excluded.received_at, "
+            "aggregate_table = excluded.aggregate_table",
+            (dataset, month, message_id, marking, time.time(), json.dumps(to_json(table))))
+
+    async def aggregates(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        """The aggregate tables held, by dataset and month, each with its marking."""
+        query = "SELECT marking, aggregate_table FROM aggregates"
+        args: tuple[Any, ...] = ()
+        if dataset:
+            query, args = query + " WHERE dataset = ?", (dataset,)
+        async with self.db.execute(query + " ORDER BY dataset, month", args) as cur:
+            return [{"marking": marking, **json.loads(table)} async for marking, table in cur]
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
         await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) "

@@ -137,6 +137,7 @@ class MemoryFeedStore:
         self.supplies: dict[str, tuple[str, dict[str, Any]]] = {}
         self.refusals: list[tuple[str, int, int, str | None, str, str]] = []
         self.retired: set[str] = set()
+        self.aggregates: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         self.commits = 0
         self._pending: dict[str, tuple[str, str, dict[str, Any]] | None] = {}  # None: deleted at commit
 
@@ -164,6 +165,10 @@ class MemoryFeedStore:
             self.retired.add(old)
             self._pending[old] = None
         return len(held)
+
+    async def add_aggregate(self, message_id: str, dataset: str, month: str, marking: str,
+                            table: dict[str, Any]) -> None:
+        self.aggregates[(dataset, month)] = (marking, table)
 
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
         self.supplies[message_id] = (dataset, metadata)
