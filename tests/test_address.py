@@ -205,3 +205,89 @@ def test_house_name_before_a_court_named_street_is_removed():
 ])
 def test_a_house_name_before_a_court_goes_and_the_court_stays_as_the_street(address, expected):
     assert strip_address(address) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# House names by position and form, whatever the name (issue 14, part 5)
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("Rose Cottage, 4 High Street", "High Street"),
+    ("Dunroamin, 12 Mill Lane, Upton", "Mill Lane, Upton"),
+    ("Ty Gwyn, Heol y Bont, Caerphilly", "Heol y Bont, Caerphilly"),  # Welsh: the type comes first
+    ("Meadow View, Station Approach, Upton", "Station Approach, Upton"),  # a weak type before a core one
+    ("Holly Bank, Broadway, Upton", "Broadway, Upton"),  # a one-word thoroughfare
+    ("Journey's End, Mill Court, Kings Hill, West Malling", "Mill Court, Kings Hill, West Malling"),
+    ("Sunnyside, The Avenue, Upton", "The Avenue, Upton"),
+    ("12 Acacia Court, Kings Hill", "Acacia Court, Kings Hill"),  # Kings Hill is a locality, the court the street
+    ("Hillside Close, Church Lane", "Hillside Close, Church Lane"),  # documented: may be a dependent thoroughfare
+])
+def test_house_names_go_by_position_and_form(address, expected):
+    assert strip_address(address) == expected
+
+
+# A house name made of letters no list holds, with or without "The" and a word a street may end in.
+invented_names = st.builds(
+    lambda the, word, tail: " ".join(p for p in (the, word, tail) if p),
+    st.sampled_from(["", "The"]),
+    st.text(alphabet="bcdfghklmnprstvwyaeiou", min_size=4, max_size=9).map(str.title),
+    st.sampled_from(["", "View", "Bank", "End", "House", "Cottage", "Lodge", "Orchard", "Rise"]),
+)
+street_elements = st.sampled_from([
+    "Mill Court", "Lower Foundry Court", "Church Lane", "4 High Street", "12a Station Road", "The Avenue",
+    "Broadway", "Station Approach", "Market Place", "Heron Way", "Orchard Close", "Heol y Bont", "12 Broadway",
+])
+localities = st.sampled_from(["", ", Upton", ", Nexford Town Centre", ", Kings Hill, West Malling", ", LEAMINGTON"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(invented_names, street_elements, localities, st.sampled_from(["", " CV32 4AB"]))
+def test_any_house_name_before_a_street_goes(name, street, locality, postcode):
+    out = strip_address(f"{name}, {street}{locality}{postcode}")
+    expected_street = street.split(" ", 1)[1] if street[0].isdigit() else street
+    assert out == f"{expected_street}{locality}"
+    assert name not in out
+
+
+# ---------------------------------------------------------------------------------------------
+# keep_premises_name: premises that are not dwellings keep their name (Home Office guidance 4.3.1)
+
+
+@pytest.mark.parametrize("address, kept, dropped", [
+    ("The Red Lion, 12 High Street, Warwick", "The Red Lion, High Street, Warwick", "High Street, Warwick"),
+    ("Tesco Express, Unit 4, Market Place, Nexford", "Tesco Express, Market Place, Nexford", "Market Place, Nexford"),
+    ("St Mary's Primary School, 3 Church Lane", "St Mary's Primary School, Church Lane", "Church Lane"),
+    ("The Crown Inn 12 High Street", "The Crown Inn High Street", "High Street"),
+    ("Flat 2, The Red Lion, 12 High Street, CV32 4AB", "The Red Lion, High Street", "High Street"),
+    ("Kwik Fit, 12-14 Mill Lane", "Kwik Fit, Mill Lane", "Mill Lane"),
+    ("Unit 7, Riverside Trading Estate, Mill Lane", "Riverside Trading Estate, Mill Lane", "Mill Lane"),
+    ("The Red Lion, Upton", "The Red Lion, Upton", "Upton"),
+    ("12 Acacia Avenue, Leamington", "Acacia Avenue, Leamington", "Acacia Avenue, Leamington"),
+])
+def test_keep_premises_name(address, kept, dropped):
+    assert strip_address(address, keep_premises_name=True) == kept
+    assert strip_address(address) == dropped
+    assert strip_address(address, keep_premises_name=False) == dropped
+
+
+def test_keep_premises_name_is_keyword_only():
+    with pytest.raises(TypeError):
+        strip_address("The Red Lion, 12 High Street", True)  # type: ignore[misc]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_keep_premises_name_never_keeps_a_number_or_a_postcode(text):
+    out = strip_address(text, keep_premises_name=True)
+    assert not contains_house_number(out)
+    assert POSTCODE_IN_TEXT_RE.search(out) is None
+    assert out == out.strip() and "  " not in out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["The Red Lion", "Tesco Express", "Kwik Fit", "The Crown Inn", "Greggs"]), premises, numbers,
+       streets, st.sampled_from(TOWNS), st.sampled_from(["", " CV32 4AB"]))
+def test_premises_name_kept_street_and_town_kept_numbers_gone(name, pre, number, street, town, postcode):
+    address = f"{name}, {pre}{number} {street}, {town}{postcode}"
+    assert strip_address(address, keep_premises_name=True) == f"{name}, {street}, {town}"
+    assert strip_address(address) == f"{street}, {town}"

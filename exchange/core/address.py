@@ -13,27 +13,39 @@ How ``strip_address`` reads an address (all heuristics, chosen to over-remove ra
 2. The comma-separated components are classified: a *street* (a word after the first ends with a
    street suffix such as Road, Street, Lane, Avenue, Close, Green, Hill...), a *building* (the last
    word is Court, House, Cottage, Farm, Lodge, Rectory, Mill, Tower, Mansions...), or *other*.
-3. The street component is the first street component; a component that carried a house number
-   ("12 Broadway") is the street if it comes first; a court ("12 Acacia Court", or "Mill Court" after
-   what sits where a house name does: "The Laurels, Mill Court") counts as a street only when no
-   street component follows and no flat descriptor precedes it (otherwise Court is a block name).
-   "X Town Centre" and "X City Centre" are localities, not premises.
-   A street-like component that does not end in a core suffix (Road, Street, Lane, Avenue, Close,
-   Drive, Way...) and is directly followed by one that does is a house name ("Meadow View, Acacia
-   Avenue"). Everything before the street component is a house or building name and is dropped;
-   localities and the town after it stay (a building component after it is dropped too). With no
-   street at all, building components and the first remaining component (which sits where a house
-   name would) are dropped.
+3. House names are recognised by position and form, not by a list of names: in a UK address the
+   premises name comes before the thoroughfare, so everything before the street component is a
+   house or building name and is dropped, whatever it says ("Meadow View", "The Laurels",
+   "Dunroamin", "Ty Gwyn"); localities and the town after the street stay (a building component
+   after it is dropped too). The street component is the first street component: one whose last
+   word (after the first) is a thoroughfare type, a one-word thoroughfare ("Broadway"), a Welsh
+   thoroughfare whose type comes first ("Heol y Bont"), or a classified road ("A46"); a component
+   that carried a house number ("12 Broadway") is the street if it comes first; a court ("12 Acacia
+   Court", or "Mill Court" after what sits where a house name does: "The Laurels, Mill Court")
+   counts as a street only when no street with a core type (below) follows and no flat descriptor
+   precedes it (otherwise Court is a block name: "Flat 3, Mill Court", "Riverside Court, Mill
+   Lane"). "X Town Centre" and "X City Centre" are localities, not premises.
+   Thoroughfare types that may also end a house name or a locality (View, Bank, End, Hill, Green,
+   Orchard...) are weak: such a component directly followed by a street with a core type (Road,
+   Street, Lane, Avenue, Close, Drive, Way, Place, Approach, Broadway...) or by a court is a house
+   name ("Meadow View, Station Approach", "Holly Bank, Mill Court"). With no street at all,
+   building components and the first remaining component (which sits where a house name would)
+   are dropped.
 4. Inside the street component, a house name written without a comma ("Rose Cottage Church Lane",
    "The Old Rectory Church Lane", "Meadow View Acacia Avenue", "The Laurels Acacia Avenue") is
    dropped when it ends with a building word, ends with a street-like word before a core suffix,
    or starts with "The".
 
+With ``keep_premises_name=True`` (premises that are not dwellings: pubs, shops, schools) nothing is
+dropped as a house name: the premises name, the street and the localities stay, without numbers,
+flat or unit descriptors and postcodes ("The Red Lion, 12 High Street" -> "The Red Lion, High
+Street").
+
 Not caught: a house name with no building word, no "The" and no comma in front of the street
 ("Greenacres Church Lane" stays whole); a house name that ends in a core suffix ("Hillside Close,
-Church Lane" keeps "Hillside Close", read as the street). Over-removal (the safe direction): an
-address with no street loses a genuine locality in first position, and a street name of two words
-or more after "The X" loses its first words.
+Church Lane" keeps "Hillside Close", read as the street: it may be a dependent thoroughfare).
+Over-removal (the safe direction): an address with no street loses a genuine locality in first
+position, and a street name of two words or more after "The X" loses its first words.
 """
 
 from __future__ import annotations
@@ -71,9 +83,15 @@ STREET_SUFFIXES: frozenset[str] = frozenset(
 CORE_STREET_SUFFIXES: frozenset[str] = frozenset(
     """
     road rd street st lane ln avenue ave av close cl drive dr way crescent cres cresc terrace terr
-    tce grove gr place pl gardens gdns square sq mews parade pde row walk boulevard blvd
+    tce grove gr place pl gardens gdns square sq mews parade pde row walk boulevard blvd approach
+    broadway circus embankment promenade esplanade causeway highway bypass wynd vennel twitten loke
     """.split()
 )
+
+# Thoroughfares written as one word ("Broadway", "The Parade" has two) and Welsh thoroughfares,
+# whose type comes first ("Heol y Bont", "Ffordd Las", "Stryd Fawr", "Lôn Goch").
+_ONE_WORD_STREETS = frozenset("broadway promenade embankment causeway esplanade strand parade boulevard".split())
+_PREFIX_STREET_TYPES = frozenset("heol ffordd stryd lon lôn rhodfa cilgant".split())
 
 # Words that end the name of a building (a house name or a named block of flats).
 BUILDING_WORDS: frozenset[str] = frozenset(
@@ -219,11 +237,20 @@ def _kind(component: str) -> str:
         return "building"
     if _last_strong_index(words) >= 1 or any(_ROAD_NUMBER_RE.match(w) for w in words):
         return "street"
+    if (len(words) == 1 and last in _ONE_WORD_STREETS) or (len(words) >= 2 and _norm(words[0]) in _PREFIX_STREET_TYPES):
+        return "street"
     return "other"
 
 
 def _ends_in_core_suffix(component: str) -> bool:
+    """The component names a thoroughfare by a type that only ends streets ("Acacia Avenue",
+    "Station Approach", "Broadway", "Heol y Bont"), not by one a house name or a locality may end
+    in too ("Meadow View", "Holly Bank", "Kings Hill")."""
     words = _words(component)
+    if len(words) == 1 and _norm(words[0]) in _ONE_WORD_STREETS:
+        return True
+    if len(words) >= 2 and _norm(words[0]) in _PREFIX_STREET_TYPES:
+        return True
     at = _last_strong_index(words)
     return at >= 1 and _norm(words[at]) in CORE_STREET_SUFFIXES
 
@@ -265,11 +292,17 @@ def _tidy(component: str) -> str:
     return component.strip(_EDGE_PUNCT)
 
 
-def strip_address(address: str) -> str:
+def strip_address(address: str, *, keep_premises_name: bool = False) -> str:
     """Return the address without house number, house name, flat/unit number or postcode.
 
     Components are joined with ", "; whitespace is collapsed; the result has no leading or
     trailing punctuation and is "" when nothing safe is left.
+
+    ``keep_premises_name``: for a place that is not a dwelling (a pub, shop, school: the caller
+    knows from the record's location type), keep the premises name before the street ("The Red
+    Lion, 12 High Street" -> "The Red Lion, High Street"); house, flat and unit numbers and
+    postcodes still go. Licensed-premises analysis of night-time violence needs the name (Home
+    Office guidance 4.3.1); a house name is personal data, a pub's name is not.
     """
     text = (address or "").replace(_MARK, " ")
     text = re.sub(r"[\r\n;|]+", ",", text)
@@ -299,7 +332,9 @@ def strip_address(address: str) -> str:
 
     street_at = -1
     for i, comp in enumerate(comps):
-        later_street = any(c["kind"] == "street" for c in comps[i + 1 :])
+        # A court is a block on a street only if a street named by a core type follows ("Riverside
+        # Court, Mill Lane"); "Kings Hill" after it is a locality ("Mill Court, Kings Hill").
+        later_street = any(c["kind"] == "street" and _ends_in_core_suffix(c["text"]) for c in comps[i + 1 :])
         kind = comp["kind"]
         if kind == "street":
             following = comps[i + 1] if i + 1 < len(comps) else None
@@ -332,7 +367,9 @@ def strip_address(address: str) -> str:
             street_at = i
             break
 
-    if street_at >= 0:
+    if keep_premises_name:
+        kept = [c["text"] for c in comps]  # the name of the premises, the street, what follows
+    elif street_at >= 0:
         kept = [_drop_inline_house_name(comps[street_at]["text"])]
         kept += [c["text"] for c in comps[street_at + 1 :] if c["kind"] not in ("building",)]
     else:

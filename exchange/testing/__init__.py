@@ -4,6 +4,7 @@
     records            typed records of every dataset, placed on the synthetic gazetteer
     gazetteer          the synthetic postcode area "NX"
     redaction_corpus   the labelled sentences the scrubber is measured on
+    redaction_labelled labelled sentences written independently of the scrubber's word lists (dev, held-out)
     fuzz               hostile inputs for the decoders and the ingest, and their checks
 """
 

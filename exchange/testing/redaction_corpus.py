@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 SEED = 20240611
-KINDS = ("email", "nhs_number", "ni_number", "phone", "postcode", "house_number", "name")
+KINDS = ("email", "nhs_number", "ni_number", "phone", "postcode", "house_number", "name", "vehicle_registration")
 
 
 @dataclass(frozen=True)
@@ -518,19 +518,31 @@ REGS = ["AB12 CDE", "WK19 XYZ", "FN68 OPL", "YC21 TRV", "BD70 HJK", "LR15 MNB"]
 REG_PARTS = ["AB12", "ending in XYZ", "WK19 X", "FN6"]
 
 
-def _clean(rng: random.Random) -> str:
+def _clean(rng: random.Random) -> tuple[str, list[Label]]:
+    """A sentence from CLEAN_TEMPLATES. Vehicle registrations were once counted as clean here; they
+    are identifiers now (the scrubber removes them), so a sentence that got one carries a label.
+    The random draws are the same as before, so every other sentence is unchanged."""
     template = rng.choice(CLEAN_TEMPLATES)
     s1, s2 = rng.sample(STREETS, 2)
-    return template.format(
+    town = rng.choice(TOWNS)
+    reg, regpart = rng.choice(REGS), rng.choice(REG_PARTS)
+    text = template.format(
         street=s1,
         street2=s2,
-        town=rng.choice(TOWNS),
-        reg=rng.choice(REGS),
-        regpart=rng.choice(REG_PARTS),
+        town=town,
+        reg=reg,
+        regpart=regpart,
         yy=rng.randrange(19, 25),
         log=f"{rng.randrange(1, 999):04d}",
         date=f"{rng.randrange(1, 29):02d}/{rng.randrange(1, 13):02d}/20{rng.randrange(19, 25)}",
     )
+    labels: list[Label] = []
+    for slot, value in (("{reg}", reg), ("{regpart}", regpart)):
+        if slot in template and not value.startswith("ending"):  # "ending in XYZ" identifies no vehicle
+            chars = r"\s*".join(re.escape(ch) for ch in value if ch != " ")
+            probe = r"(?i)(?<![A-Za-z0-9])" + chars + r"(?![A-Za-z0-9])"
+            labels.append(Label("vehicle_registration", value, probe, "full" if slot == "{reg}" else "partial"))
+    return text, labels
 
 
 GENERATORS: dict[str, Callable[[random.Random], tuple[str, Label]]] = {
@@ -550,7 +562,7 @@ def build_corpus(
     there are many forms), plus ``clean`` sentences with no identifier."""
     rng = random.Random(seed)
     samples: list[Sample] = []
-    for kind in KINDS:
+    for kind in KINDS[:7]:  # registrations come only from the clean templates (see _clean)
         for _ in range(names if kind == "name" else per_kind):
             if kind == "name":
                 text, label = _name(rng)
@@ -570,7 +582,8 @@ def build_corpus(
                 labels.append(label2)
             samples.append(Sample(text, tuple(labels)))
     for _ in range(clean):
-        samples.append(Sample(_clean(rng), ()))
+        text, labels = _clean(rng)
+        samples.append(Sample(text, tuple(labels)))
     return tuple(samples)
 
 
@@ -627,10 +640,10 @@ def measure(scrub: Callable[[str], object], corpus: tuple[Sample, ...] | None = 
 
 
 def format_table(result: dict) -> str:
-    lines = [f"{'kind':<14}{'labelled':>9}{'missed':>8}{'recall':>9}"]
+    lines = [f"{'kind':<22}{'labelled':>9}{'missed':>8}{'recall':>9}"]
     for kind in KINDS:
         lines.append(
-            f"{kind:<14}{result['labelled'][kind]:>9}{result['missed'][kind]:>8}{result['recall'][kind]:>9.3f}"
+            f"{kind:<22}{result['labelled'][kind]:>9}{result['missed'][kind]:>8}{result['recall'][kind]:>9.3f}"
         )
     lines.append("")
     lines.append("names by form (caught/total):")
