@@ -11,9 +11,10 @@ For each field, by its "sanitise" attribute:
                 coordinates, and a record that cannot be placed safely is refused
   coordinate    the centroid of that qualifying postcode; non-addressable places (a park, a car
                 park) keep their own coordinates
-  address       house number, house name and flat number removed; withheld altogether when the
-                record was moved to another postcode, since the street of a postcode with fewer
-                than k households can itself point at a household
+  address       house number, house name and flat number removed (the name of premises that are
+                not a dwelling, by the record's location type, stays); withheld altogether when
+                the record was moved to another postcode, since the street of a postcode with
+                fewer than k households can itself point at a household
   dob_to_age    age in whole years at the event date
   free_text     scrubbed of direct identifiers (exchange.core.redact)
 """
@@ -90,7 +91,9 @@ class Depersonaliser:
                 domain = policy.pseudonym_domain or policy.name  # schemas.py requires a domain for this rule
                 out[policy.name] = None if value in (None, "") else pseudonymise(domain, value)
             elif policy.rule == "address":
-                out[policy.name] = None if (value is None or moved) else (strip_address(value) or None)
+                # A pub, shop or school keeps its name (licensed-premises analysis needs it, guidance 4.3.1).
+                out[policy.name] = None if (value is None or moved) else (
+                    strip_address(value, keep_premises_name=self.dataset.is_premises(record)) or None)
             elif policy.rule == "dob_to_age":
                 out[policy.age_field or f"{policy.name}_age"] = (
                     age_at(value, event_date) if value and event_date else None)

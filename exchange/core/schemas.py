@@ -112,7 +112,7 @@ class FieldPolicy:
         return {
             "drop": "never forwarded",
             "pseudonymise": f"keyed pseudonym (domain {self.pseudonym_domain})",
-            "address": "house number, house name and flat number removed",
+            "address": "house number, house name and flat number removed (a non-dwelling keeps its premises name)",
             "postcode": "nearest postcode with at least k households",
             "coordinate": f"{self.axis} of the qualifying postcode's centroid (kept for non-addressable places)",
             "dob_to_age": f"age in whole years at the event, as {self.age_field}; the date itself never leaves",
