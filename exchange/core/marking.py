@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from exchange.errors import ReasonCode, Refused
 
@@ -79,10 +80,16 @@ def marking_is_above_official(text: str) -> bool:
 
 def parse_marking(text: str, legacy_map: Mapping[str, str] = DEFAULT_LEGACY_MAP) -> Marking:
     """Parse a marking as an agency sent it, mapping legacy GPMS markings. Refuses above OFFICIAL."""
-    normalised = _spelling(text or "")
+    # Every record carries a marking, and a supply uses one or two: remembered per spelling and table.
+    return _parse_cached(text or "", tuple(sorted(legacy_map.items())))
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str, legacy_map: tuple[tuple[str, str], ...]) -> Marking:
+    normalised = _spelling(text)
     if not normalised:
         raise Refused(ReasonCode.MARKING_UNMAPPED, "record carries no protective marking")
-    mapped = {k.upper(): v for k, v in legacy_map.items()}.get(normalised, normalised)
+    mapped = {k.upper(): v for k, v in legacy_map}.get(normalised, normalised)
     if marking_is_above_official(normalised) or marking_is_above_official(mapped):  # never mapped down
         raise Refused(ReasonCode.MARKING_ABOVE_OFFICIAL,
                       f"marking {text!r} is above OFFICIAL; the exchange is not accredited for it")

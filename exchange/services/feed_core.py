@@ -89,6 +89,9 @@ class FeedCore:
         topics = [shared_topic(d, personal=self.catalogue[d].personal) for d in self.datasets]
         return topics + ([AGGREGATES_TOPIC] if self.receives_aggregates else [])
 
+    async def prepare(self, messages: Sequence[Incoming]) -> None:
+        """Nothing to read ahead: the store answers per record inside the batch's transaction."""
+
     async def handle(self, message: Incoming) -> Handled:
         message_id = None
         value = message.value if message.value is not None else b""  # a null value is no envelope either

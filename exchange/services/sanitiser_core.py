@@ -71,7 +71,7 @@ class Ledger(Protocol):
     """What the sanitiser has processed, and its audit trail, in one store written in one
     transaction (exchange.storage.audit.AuditLog): a release is remembered exactly when audited."""
 
-    async def content_hash(self, key: str) -> str | None: ...
+    async def content_hashes(self, keys: Iterable[str]) -> dict[str, str]: ...
     async def append_many(self, events: Iterable[AuditEvent], *,
                           processed: Iterable[tuple[str, str]] = ()) -> Any: ...
 
@@ -138,7 +138,8 @@ class SanitiserCore:
         self.tallies = tallies
         self.fetch_keys = fetch_keys
         self.stats = SanitiserStats()
-        self._batch_seen: dict[str, str] = {}
+        self._batch_seen: dict[str, str] = {}  # what this batch processed, by replay key
+        self._ledger_seen: dict[str, str] = {}  # what the ledger held for this batch's keys, read at once
 
     def update_partnership(self, partnership: Partnership) -> None:
         """Adopt the live ISP state: from the next message on, suppliers, recipients (and so data
@@ -256,6 +257,18 @@ class SanitiserCore:
 
     # -- one message, and the batch it belongs to ---------------------------------------------
 
+    async def prepare(self, messages: Sequence[Incoming]) -> None:
+        """Read from the ledger, in one query, which of the batch's inputs were processed before
+        (unverified headers serve only as look-up keys here; `handle` trusts nothing until the
+        signature checks)."""
+        keys = []
+        for message in messages:
+            try:
+                keys.append(replay_key(read_header(message.value or b"")))
+            except ExchangeError:
+                continue  # handle() dead-letters it
+        self._ledger_seen = await self.ledger.content_hashes(keys) if self.ledger is not None and keys else {}
+
     async def handle(self, message: Incoming) -> Handled:
         """Everything one input message produces: its release, or one dead letter. Never raises on
         bad input; raises only when the broker itself fails (the offset then stays uncommitted)."""
@@ -299,9 +312,7 @@ class SanitiserCore:
 
     async def _seen_before(self, key: str, digest: str) -> bool:
         """True for a redelivery of bytes already processed; Refused for a replayed id."""
-        prior = self._batch_seen.get(key)
-        if prior is None and self.ledger is not None:
-            prior = await self.ledger.content_hash(key)
+        prior = self._batch_seen.get(key) or self._ledger_seen.get(key)
         if prior is None:
             self._batch_seen[key] = digest
             return False
@@ -359,7 +370,7 @@ class SanitiserCore:
     async def settle(self, handled: Sequence[Handled]) -> None:
         """Everything the batch produced is acknowledged: audit it and remember it, in one
         transaction, then forget the batch."""
-        self._batch_seen = {}
+        self._batch_seen, self._ledger_seen = {}, {}
         processed = [h.processed for h in handled if h.processed]
         events = [event for h in handled for event in h.audit]
         if self.tallies is not None:

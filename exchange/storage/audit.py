@@ -182,6 +182,16 @@ class AuditLog(SqliteFile):
             row = await cur.fetchone()
         return str(row[0]) if row else None
 
+    async def content_hashes(self, keys: Iterable[str]) -> dict[str, str]:
+        """`content_hash` of many keys in one query per 500 (a whole consumed batch at once)."""
+        keys, found = list(dict.fromkeys(keys)), {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            async with self.db.execute(f"SELECT message_id, content_sha256 FROM processed WHERE message_id IN "
+                                       f"({','.join('?' * len(chunk))})", chunk) as cur:
+                found.update({str(row[0]): str(row[1]) async for row in cur})
+        return found
+
     async def append_many(self, events: Iterable[AuditEvent], at: dt.datetime | None = None, *,
                           processed: Iterable[tuple[str, str]] = ()) -> list[int]:
         """Append events in one transaction (all or none), all stamped `at` (default now), with the
@@ -200,22 +210,22 @@ class AuditLog(SqliteFile):
                 await self.db.executemany("INSERT OR IGNORE INTO processed VALUES (?,?,?)",
                                           [(key, digest, time.time()) for key, digest in processed])
                 seq, prev_hash = await self._chain_tip()
-                seqs = []
-                for event in events:
+                first_seq, rows = seq + 1, []
+                for event in events:  # the chain is computed here, and written in one statement
                     seq += 1
                     values = _event_values(event)
                     digest = chain_hash(prev_hash, seq, at_text, values)
-                    row = (seq, at_text, *(values[c] if c != "recipients" else _recipients_json(event.recipients)
-                                            for c in _EVENT_COLUMNS), prev_hash, digest)
-                    try:
-                        await self.db.execute(
-                            f"INSERT INTO events ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})", row)
-                    except aiosqlite.IntegrityError as exc:
-                        raise AuditError(
-                            f"{self.path}: the head says the log ends at seq {seq - 1} but seq {seq} exists; "
-                            "the log has been altered (run `exchange audit verify`)") from exc
-                    seqs.append(seq)
+                    rows.append((seq, at_text, *(values[c] if c != "recipients" else _recipients_json(event.recipients)
+                                                 for c in _EVENT_COLUMNS), prev_hash, digest))
                     prev_hash = digest
+                try:
+                    await self.db.executemany(
+                        f"INSERT INTO events ({','.join(_COLUMNS)}) VALUES ({','.join('?' * len(_COLUMNS))})", rows)
+                except aiosqlite.IntegrityError as exc:
+                    raise AuditError(
+                        f"{self.path}: the head says the log ends at seq {first_seq - 1} but a later seq exists; "
+                        "the log has been altered (run `exchange audit verify`)") from exc
+                seqs = list(range(first_seq, seq + 1))
                 await self.db.execute("INSERT INTO head (id, seq, hash) VALUES (1, ?, ?) "
                                       "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                                       (seq, prev_hash))

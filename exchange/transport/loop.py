@@ -1,6 +1,7 @@
 """The one consume loop of the exchange's services (sanitiser and feed).
 
-    poll a batch  ->  handler.handle(message) for each, in order
+    poll a batch  ->  handler.prepare(batch)   (one look-up for the whole batch, say)
+                  ->  handler.handle(message) for each, in order
                   ->  publish what it produced (a key grant acknowledged before what follows it)
                   ->  wait for every acknowledgement
                   ->  handler.settle()   (store commit, audit, processed state)
@@ -37,6 +38,7 @@ class Producer(Protocol):
 
 
 class Handler(Protocol):
+    async def prepare(self, messages: Sequence[Incoming]) -> None: ...
     async def handle(self, message: Incoming) -> Handled: ...
     async def settle(self, handled: Sequence[Handled]) -> None: ...
 
@@ -81,6 +83,7 @@ class ConsumeLoop:
         """One partition's batch: handle, publish, settle, commit (module docstring)."""
         pending: list[Awaitable[Any]] = []
         results: list[Handled] = []
+        await self._handler.prepare(messages)
         for message in messages:
             handled = await self._handler.handle(message)
             failpoint(f"{self._name}.handled")

@@ -112,8 +112,8 @@ class MemoryAudit:
         self.events: list[AuditEvent] = []
         self.hashes: dict[str, str] = {}
 
-    async def content_hash(self, key: str) -> str | None:
-        return self.hashes.get(key)
+    async def content_hashes(self, keys: Iterable[str]) -> dict[str, str]:
+        return {key: self.hashes[key] for key in keys if key in self.hashes}
 
     async def append_many(self, events: Iterable[AuditEvent], *, processed: Iterable[tuple[str, str]] = ()) -> int:
         added = list(events)
