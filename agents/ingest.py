@@ -7,7 +7,6 @@ originator's restriction. A withdrawal file (`exchange agent withdraw`) holds ke
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -123,7 +122,11 @@ def read_withdrawals(path: Path, dataset: Dataset, columns: Mapping[str, str], f
 
 
 def write_quarantine(result: IngestResult) -> Path | None:
-    """Write the rejected rows (row number, reasons, original cells); remove a stale report."""
+    """Write the rejected rows (row number, reasons, original cells); remove a stale report.
+
+    The cells are the agency's own, so a cell (or column name) a spreadsheet would read as a
+    formula (=, +, -, @, tab, CR, LF first) is written with a leading single quote
+    (csvfiles.neutralise): the report is opened in a spreadsheet to fix the export."""
     target = result.quarantine_path()
     if not result.rejected:
         target.unlink(missing_ok=True)
@@ -132,7 +135,7 @@ def write_quarantine(result: IngestResult) -> Path | None:
     for item in result.rejected:
         columns.extend(c for c in item.row if c not in columns)
     with csvfiles.open_quarantine(target) as out:
-        writer = csv.writer(out)
+        writer = csvfiles.SafeCsvWriter(out)
         writer.writerow(["row", "reasons", *columns])
         for item in result.rejected:
             writer.writerow([item.row_number, "; ".join(item.reasons), *(item.row.get(c, "") for c in columns)])

@@ -61,7 +61,7 @@ def schema_named_copy(export: Path, columns: dict[str, str], out: Path) -> Path:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 

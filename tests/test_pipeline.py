@@ -244,7 +244,8 @@ def test_bad_messages_are_dead_lettered_with_reason_and_original_bytes(run):
 
 
 def test_export_csv_has_the_shared_fields_and_handling(run):
-    rows = list(csv.DictReader(open(run.export_csv)))
+    with open(run.export_csv, encoding="utf-8-sig", newline="") as handle:  # Excel needs the byte-order mark
+        rows = list(csv.DictReader(handle))
     assert len(rows) == len(run.records)
     assert "handling_marking" in rows[0] and "crime_ref" in rows[0]
 

@@ -9,10 +9,14 @@ import click
 
 from exchange.cli._common import (
     BOOTSTRAP_OPTION,
+    JSON_OPTION,
     ExchangeGroup,
     emit,
+    escape_controls,
+    parse_date,
     run_until_signal,
     setup_logging,
+    table,
 )
 
 
@@ -64,22 +68,68 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 
 
 @command.command("export")
-@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
 @click.option("--dataset", required=True)
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]), default=None,
+              help="csv (UTF-8 with a byte-order mark; handling in FILE.handling.txt), xlsx, geojson or gpkg. "
+                   "Default: from the suffix of --out (.csv .xlsx .geojson .json .gpkg), else csv.")
+@click.option("--since", type=str, callback=parse_date, default=None, metavar="YYYY-MM-DD",
+              help="Only records whose event date is on or after this day.")
+@click.option("--until", type=str, callback=parse_date, default=None, metavar="YYYY-MM-DD",
+              help="Only records whose event date is on or before this day.")
+@click.option("--crs", type=click.Choice(["4326", "27700"]), default=None,
+              help="Coordinates of geojson and gpkg: 4326 (WGS 84 lon/lat; the geojson default, RFC 7946) or "
+                   "27700 (British National Grid; the gpkg default).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
-def export(db_path: str, dataset: str, fmt: str, out: str) -> None:
-    """Export one dataset's stored records (shared form, handling caveats as columns)."""
+def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str | None, out: str) -> None:
+    """Export one dataset's stored records for analysts: the shared form with each code's name
+    beside it and the handling caveats as columns, carrying the marking (the highest of the
+    records), caveats and destroy-by date inside the file (csv: in FILE.handling.txt beside it)."""
     from exchange.core.schemas import catalogue
-    from exchange.services.exports import export_csv
+    from exchange.services.exports import export as write_export
+    from exchange.services.exports import format_for
     from exchange.storage.feed_store import FeedStore
+
+    chosen = fmt or format_for(out)
 
     async def run():
         async with FeedStore(db_path) as store:
-            return await export_csv(store, dataset, catalogue(), Path(out))
+            return await write_export(store, dataset, catalogue(), Path(out), fmt=chosen, since=since, until=until,
+                                      crs=int(crs) if crs else None, db_path=db_path)
 
-    count = asyncio.run(run())
-    click.echo(f"{count} record(s) of {dataset} written to {out}")
+    result = asyncio.run(run())
+    notes = [f"marked {result.marking}"]
+    if result.destroy_by:
+        notes.append(f"destroy by {result.destroy_by}")
+    if result.crs:
+        notes.append(f"EPSG:{result.crs}")
+    if result.without_geometry:
+        notes.append(f"{result.without_geometry} without coordinates (null geometry)")
+    if result.handling_file:
+        notes.append(f"handling in {result.handling_file}")
+    click.echo(f"{result.records} record(s) of {dataset} written to {out} as {chosen} ({'; '.join(notes)})")
+
+
+@command.command("supplies")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
+@click.option("--dataset", default=None, help="Only the supplies of this dataset.")
+@JSON_OPTION
+def supplies(db_path: str, dataset: str | None, as_json: bool) -> None:
+    """Every supply received, with its metadata (guidance 3.4): supplier, contact, dataset,
+    period, records, rejected, date supplied and caveats."""
+    from exchange.services.exports import list_supplies
+    from exchange.storage.feed_store import FeedStore
+
+    async def read():
+        async with FeedStore(db_path) as store:
+            return await list_supplies(store, dataset)
+
+    found = asyncio.run(read())
+    rows = [[s["supplier"], s["contact"] or "", s["dataset"], f"{s['period_start'] or '?'} to {s['period_end'] or '?'}",
+             s["records"], s["rejected"], s["date_supplied"] or "", s["caveats"] or ""] for s in found]
+    text = table(["supplier", "contact", "dataset", "period", "records", "rejected", "supplied", "caveats"],
+                 [[escape_controls(str(c)) for c in row] for row in rows]) if rows else "no supplies received"
+    emit(found, as_json, text)
 
 
 @command.command("status")

@@ -8,21 +8,22 @@ the same way.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from exchange.core.reference import offence_name
 from exchange.core.schemas import HANDLING_NAMES, Dataset, base_type
 from exchange.errors import ConfigError
 from exchange.storage._files import open_private
 from exchange.storage.feed_store import to_json
 
 __all__ = [
-    "DELIMITERS", "ENCODINGS", "HANDLING", "MAX_FIELD_BYTES", "NOT_UTF8_REASON", "QUARANTINE_ERRORS",
-    "REPLACEMENT_REASON", "ExportRow", "cell", "open_quarantine", "read_export", "shared_cells", "shared_columns",
-    "shared_names",
+    "CODE_NAMES", "DELIMITERS", "ENCODINGS", "FORMULA_TRIGGERS", "HANDLING", "MAX_FIELD_BYTES", "NOT_UTF8_REASON",
+    "QUARANTINE_ERRORS", "REPLACEMENT_REASON", "ExportRow", "SafeCsvWriter", "cell", "code_columns", "code_name",
+    "neutralise", "open_quarantine", "read_export", "shared_cells", "shared_columns", "shared_names",
 ]
 
 MAX_FIELD_BYTES = 32_768  # a longer cell is refused, not read into memory
@@ -136,19 +137,97 @@ def _rows(reader: csv.DictReader) -> Iterator[ExportRow]:
 QUARANTINE_ERRORS = "replace"  # a row's non-UTF-8 bytes become "?", so the report itself stays UTF-8
 
 
+# -- spreadsheet (CSV) injection ------------------------------------------------------------------
+
+# OWASP's CSV-injection advice: a cell a spreadsheet could read as a formula (or DDE call) begins
+# with one of these; prefixing a single quote makes Excel and LibreOffice show it as text. Line
+# feed is added to OWASP's list (some importers strip a leading newline and then see "=").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell as it is safe to write to a CSV a spreadsheet will open: text beginning with =, +, -,
+    @, tab, CR or LF gets a leading single quote; anything else is returned as it is.
+
+    The rule goes by type, not by look: only text is neutralised, and all text is, so "-2" typed
+    into a free-text field becomes "'-2", while a number (an int or float value of a numeric
+    field, which no one can make into a formula) is left alone. Text that looks like a number
+    is not trusted, because "-2+3" and "-1+cmd|..." look like numbers to a careless check."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+class SafeCsvWriter:
+    """csv.writer whose every text cell (header included) goes through neutralise()."""
+
+    def __init__(self, handle: Any, **kwargs: Any):
+        self._writer = csv.writer(handle, **kwargs)
+
+    def writerow(self, row: Iterable[Any]) -> Any:
+        return self._writer.writerow([neutralise(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
 def open_quarantine(path: Path, mode: str = "w"):
+    """The quarantine report, opened private; write it with SafeCsvWriter: its cells are the
+    agency's own, and a formula planted in an export must not come alive in the report."""
     return open_private(path, mode, newline="", encoding="utf-8", errors=QUARANTINE_ERRORS)
 
 
 # -- the shared form as CSV -------------------------------------------------------------------
 
+# Code lists whose names outputs print beside the code (schemas.CODE_LISTS lists the known ones).
+CODE_NAMES: dict[str, Callable[[str], str]] = {"home_office_offences": offence_name}
+
 
 def shared_names(dataset: Dataset) -> list[str]:
+    """The shared schema's field names, in order, without the handling record."""
     return [f["name"] for f in dataset.shared_schema()["fields"] if f["name"] != "handling"]
 
 
+_CODE_COLUMNS: dict[int, tuple[Dataset, dict[str, str]]] = {}  # by id(dataset): derived once per dataset
+
+
+def code_columns(dataset: Dataset) -> dict[str, str]:
+    """Field with a code list -> the column naming its code, beside it: offence_code -> offence_name,
+    trigger_offence_code -> trigger_offence_name (FIELD_name when that is taken or the field does
+    not end in _code)."""
+    held = _CODE_COLUMNS.get(id(dataset))
+    if held is not None and held[0] is dataset:
+        return held[1]
+    names = set(shared_names(dataset))
+    found = {}
+    for policy in dataset.fields:
+        if policy.code_list is None or policy.code_list not in CODE_NAMES or policy.name not in names:
+            continue
+        column = policy.name.removesuffix("_code") + "_name" if policy.name.endswith("_code") else ""
+        if not column or column in names:
+            column = f"{policy.name}_name"
+        found[policy.name] = column
+    _CODE_COLUMNS[id(dataset)] = (dataset, found)
+    return found
+
+
+def code_name(dataset: Dataset, field: str, code: Any) -> str | None:
+    """The name of a code in the field's code list (None for no code)."""
+    if code is None or code == "":
+        return None
+    return CODE_NAMES[dataset.field(field).code_list or ""](str(code))
+
+
 def shared_columns(dataset: Dataset) -> list[str]:
-    return shared_names(dataset) + [f"handling_{h}" for h in HANDLING]
+    """The columns of the shared form: each field (a code's name beside its code), then handling_<name>."""
+    codes = code_columns(dataset)
+    columns: list[str] = []
+    for name in shared_names(dataset):
+        columns.append(name)
+        if name in codes:
+            columns.append(codes[name])
+    return columns + [f"handling_{h}" for h in HANDLING]
 
 
 def cell(value: Any) -> str:
@@ -160,7 +239,15 @@ def cell(value: Any) -> str:
 
 
 def shared_cells(dataset: Dataset, record: Mapping[str, Any], *, names: list[str] | None = None) -> list[str]:
-    """One shared record as CSV cells, in shared_columns order (pass `names` to skip re-deriving them)."""
+    """One shared record as CSV cells, in shared_columns order (pass `names` to skip re-deriving
+    them). Text is neutralised against spreadsheet formulas (neutralise); numbers are not."""
     names = shared_names(dataset) if names is None else names
+    codes = code_columns(dataset)
     caveats = record.get("handling") or {}
-    return [cell(record.get(n)) for n in names] + [cell(caveats.get(h)) for h in HANDLING]
+    cells: list[str] = []
+    for name in names:
+        value = record.get(name)
+        cells.append(cell(neutralise(value)))
+        if name in codes:
+            cells.append(cell(neutralise(code_name(dataset, name, value))))
+    return cells + [cell(neutralise(caveats.get(h))) for h in HANDLING]
