@@ -26,7 +26,7 @@ from exchange.crypto.envelope import Sealed, Sealer
 from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import ConfigError
-from exchange.storage.outbox import Outbox
+from exchange.storage.outbox import Outbox, Queued
 from exchange.transport.kafka import KafkaSettings
 
 
@@ -190,21 +190,23 @@ async def _send(config: AgentConfig, source: Path, result: IngestResult, marking
         known = await outbox.known_ids([*encoded, *withdrawal_ids] + ([metadata_id] if metadata_id else []))
         sealer = Sealer(producer=config.signatory, keys=keys, topic=topic,
                         recipients={SANITISER_ID: partnership.sanitiser.x25519})
-        items: list[tuple[str, str, bytes, bool]] = []
+        items: list[Queued] = []
 
-        def add(sealed: Sealed) -> None:
+        def add(sealed: Sealed, natural_key: str | None = None) -> None:
             if sealed.key_grant is not None:
-                items.append((f"key-{sealed.header.key_id}", key_topic(topic), sealed.key_grant, True))
-            items.append((sealed.header.message_id, topic, sealed.envelope, False))
+                items.append(Queued(f"key-{sealed.header.key_id}", key_topic(topic), sealed.key_grant, True))
+            items.append(Queued(sealed.header.message_id, topic, sealed.envelope,
+                                partition_key=token(natural_key) if natural_key else None))
 
         fresh = {mid: item for mid, item in encoded.items() if mid not in known}
-        for mid, (payload, _) in fresh.items():
+        for mid, (payload, natural_key) in fresh.items():
             add(sealer.seal(payload, message_id=mid, dataset=dataset.id,
-                            schema_fingerprint=record_codec.fingerprint, marking=str(marking)))
+                            schema_fingerprint=record_codec.fingerprint, marking=str(marking)), natural_key)
         fresh_withdrawals = {mid: item for mid, item in withdrawal_ids.items() if mid not in known}
-        for mid, (_, key) in fresh_withdrawals.items():
+        for mid, (natural_key, key) in fresh_withdrawals.items():
             add(sealer.seal(withdrawal_codec.encode({"natural_key": key}), message_id=mid, dataset=dataset.id,
-                            schema_fingerprint=withdrawal_codec.fingerprint, marking=str(marking), kind="WITHDRAWAL"))
+                            schema_fingerprint=withdrawal_codec.fingerprint, marking=str(marking), kind="WITHDRAWAL"),
+                natural_key)
         if metadata is not None and metadata_id and (fresh or fresh_withdrawals) and metadata_id not in known:
             add(sealer.seal(metadata_codec.encode(metadata), message_id=metadata_id, dataset=dataset.id,
                             schema_fingerprint=metadata_codec.fingerprint, marking=str(marking), kind="METADATA"))

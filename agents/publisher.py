@@ -30,15 +30,13 @@ async def drain_once(outbox: Outbox, producer: AIOKafkaProducer, *, batch: int =
         in_flight: list[tuple[OutboxItem, asyncio.Future]] = []
         for item in items:
             if item.is_key_grant:
-                # Everything before the grant first, then the grant itself, acknowledged alone:
-                # no record may become visible before the key it needs.
-                sent += await _settle(outbox, in_flight)
-                in_flight = []
-                await (await producer.send(item.topic, item.value, key=item.message_id.encode()))
+                # The grant is acknowledged before anything sealed under it is sent, so no record
+                # becomes visible before the key it needs (what was sent before it may still fly).
+                await (await producer.send(item.topic, item.value, key=item.kafka_key))
                 await outbox.mark_published([item])
                 sent += 1
             else:
-                in_flight.append((item, await producer.send(item.topic, item.value, key=item.message_id.encode())))
+                in_flight.append((item, await producer.send(item.topic, item.value, key=item.kafka_key)))
                 failpoint("agent.sent")
         sent += await _settle(outbox, in_flight)
         if on_progress:

@@ -171,7 +171,7 @@ class SanitiserCore:
         today = self.today()
         recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
         label = f"message {header.message_id}"
-        restriction, tally = None, None
+        restriction, tally, record_key = None, None, None
 
         if header.kind == "METADATA":
             metadata_codec = self._codec("dataset_metadata", header, label)
@@ -205,17 +205,18 @@ class SanitiserCore:
                 recipients = ()
             elif restriction == "SUB_JUDICE":
                 recipients = tuple(s for s in recipients if s.id in sanitised.release_to)
-            elif not dataset.personal:  # a restricted record is not counted either: the originator said so
-                tally = Tally(dataset.id, sanitised.record["handling"]["record_key"],
-                              contribution(dataset, sanitised.record), str(marking))
+            record_key = sanitised.record["handling"]["record_key"]
+            if not dataset.personal:  # a restricted record is not counted (and a correction restricting it uncounts it)
+                tally = Tally(dataset.id, record_key, None if restriction else contribution(dataset, sanitised.record),
+                              str(marking))
 
         release = self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
-                             redactions, restriction)
+                             redactions, restriction, record_key)
         return dataclasses.replace(release, tally=tally)
 
     def _seal(self, header: Header, dataset: Dataset, recipients: Sequence[Signatory], payload: bytes,
               fingerprint: str, marking: Marking, received: Marking, why: str, moved: bool, redactions: int,
-              restriction: str | None) -> Release:
+              restriction: str | None, record_key: str | None) -> Release:
         out_id = output_message_id(header.producer, header.message_id)
         if not recipients:
             # Nobody may receive it: nothing is sealed or published (fail closed), but it is audited.
@@ -228,7 +229,8 @@ class SanitiserCore:
         outputs = []
         if sealed.key_grant is not None:
             outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
-        outputs.append(Outgoing(out_topic, out_id.encode(), sealed.envelope))
+        # Keyed by the record's token: every version of a record, and its withdrawal, on one partition.
+        outputs.append(Outgoing(out_topic, (record_key or out_id).encode(), sealed.envelope))
         return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
                        str(marking), moved, redactions, str(received), why, restriction)
 

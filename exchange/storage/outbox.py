@@ -14,10 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from exchange.storage._sqlite import SqliteFile
 
-__all__ = ["Outbox", "OutboxItem", "OutboxStats"]
+__all__ = ["Outbox", "OutboxItem", "OutboxStats", "Queued"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     value BLOB NOT NULL,
     is_key_grant INTEGER NOT NULL DEFAULT 0,
+    partition_key TEXT,
     created_at REAL NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
@@ -43,6 +45,18 @@ CREATE TABLE IF NOT EXISTS record_epochs (
 """
 
 
+class Queued(NamedTuple):
+    """A sealed message to put in the outbox."""
+
+    message_id: str
+    topic: str
+    value: bytes
+    is_key_grant: bool = False
+    # The Kafka message key: a keyed token of the record's natural key, so every version of a
+    # record (and its withdrawal) lands on one partition, in order; the message id otherwise.
+    partition_key: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     seq: int
@@ -50,6 +64,11 @@ class OutboxItem:
     topic: str
     value: bytes
     is_key_grant: bool
+    partition_key: str | None = None
+
+    @property
+    def kafka_key(self) -> bytes:
+        return (self.partition_key or self.message_id).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,14 @@ class OutboxStats:
 
 class Outbox(SqliteFile):
     SCHEMA = _SCHEMA
+
+    async def prepare(self) -> None:
+        # An outbox written before messages carried a partition key gains the column.
+        async with self.db.execute("PRAGMA table_info(outbox)") as cur:
+            columns = {row[1] async for row in cur}
+        if columns and "partition_key" not in columns:
+            await self.db.executescript("BEGIN; ALTER TABLE outbox ADD COLUMN partition_key TEXT; COMMIT;")
+        await super().prepare()
 
     async def known_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of these ids are waiting or already published."""
@@ -86,16 +113,18 @@ class Outbox(SqliteFile):
                 found.update({row[0]: (row[1], bool(row[2])) async for row in cur})
         return found
 
-    async def enqueue(self, items: Iterable[tuple[str, str, bytes, bool]], *,
+    async def enqueue(self, items: Iterable[Queued | tuple[str, str, bytes, bool]], *,
                       withdrawn: Iterable[str] = (), resupplied: Iterable[str] = ()) -> int:
-        """Add (message_id, topic, value, is_key_grant) in order, atomically; ignore known ids. In
+        """Add messages (Queued, or (message_id, topic, value, is_key_grant)) in order, atomically;
+        ignore known ids. In
         the same transaction, the records these messages withdraw (tokens) move to their next
         epoch, and those supplied again after a withdrawal stop being withdrawn."""
         now = time.time()
-        rows = [(mid, topic, value, int(grant), now) for mid, topic, value, grant in items]
+        queued = [Queued(*item) for item in items]
+        rows = [(q.message_id, q.topic, q.value, int(q.is_key_grant), q.partition_key, now) for q in queued]
         await self.db.executemany(
-            "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, created_at) "
-            "VALUES (?,?,?,?,?)", rows)
+            "INSERT OR IGNORE INTO outbox (message_id, topic, value, is_key_grant, partition_key, created_at) "
+            "VALUES (?,?,?,?,?,?)", rows)
         await self.db.executemany(
             "INSERT INTO record_epochs VALUES (?, 1, 1) ON CONFLICT(record_token) DO UPDATE SET "
             "epoch = epoch + 1, withdrawn = 1", [(token,) for token in withdrawn])
@@ -106,9 +135,10 @@ class Outbox(SqliteFile):
 
     async def pending(self, limit: int = 500) -> list[OutboxItem]:
         async with self.db.execute(
-            "SELECT seq, message_id, topic, value, is_key_grant FROM outbox ORDER BY seq LIMIT ?", (limit,)
+            "SELECT seq, message_id, topic, value, is_key_grant, partition_key FROM outbox ORDER BY seq LIMIT ?",
+            (limit,)
         ) as cur:
-            return [OutboxItem(r[0], r[1], r[2], bytes(r[3]), bool(r[4])) async for r in cur]
+            return [OutboxItem(r[0], r[1], r[2], bytes(r[3]), bool(r[4]), r[5]) async for r in cur]
 
     async def mark_published(self, items: Iterable[OutboxItem]) -> None:
         items = list(items)

@@ -15,7 +15,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-from exchange.core.names import key_topic
+from exchange.core.names import DEADLETTER_TOPIC, key_topic
+from exchange.errors import ConfigError
 
 __all__ = [
     "BOOTSTRAP_ENV", "KEY_TOPIC_CONFIG", "KafkaSettings", "ensure_topics", "make_consumer", "make_producer",
@@ -39,6 +40,10 @@ class KafkaSettings:
     sasl_password: str | None = None
     ssl_cafile: str | None = None
     idempotence: bool = False  # Apache Kafka only: aiokafka's idempotent producer cannot start on Tansu
+    # Partitions of each data topic the exchange creates (key topics and the dead letters keep one):
+    # more let several sanitiser processes share the work; messages are keyed by a record's token,
+    # so every version of a record stays on one partition, in order.
+    partitions: int = 1
 
     @classmethod
     def from_environment(cls, bootstrap: str | None = None) -> KafkaSettings:
@@ -54,6 +59,7 @@ class KafkaSettings:
             sasl_password=password,
             ssl_cafile=env.get("EXCHANGE_SSL_CAFILE"),
             idempotence=env.get("EXCHANGE_KAFKA_IDEMPOTENCE", "").lower() in ("1", "true", "yes"),
+            partitions=_positive_int(env.get("EXCHANGE_TOPIC_PARTITIONS", "1"), "EXCHANGE_TOPIC_PARTITIONS"),
         )
 
     def client_options(self) -> dict:
@@ -64,6 +70,16 @@ class KafkaSettings:
             options.update(sasl_mechanism=self.sasl_mechanism or "SCRAM-SHA-512",
                            sasl_plain_username=self.sasl_username, sasl_plain_password=self.sasl_password)
         return options
+
+
+def _positive_int(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise ConfigError(f"{name} must be a whole number from 1 to 256, not {text!r}")
+    return value
 
 
 def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
@@ -94,10 +110,12 @@ def topic_config(topic: str) -> dict[str, str]:
     return dict(KEY_TOPIC_CONFIG) if topic.startswith(key_topic("")) else {}
 
 
-async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partitions: int = 1) -> None:
-    """Create topics explicitly (Tansu would auto-create them with 4 partitions), key topics with
-    KEY_TOPIC_CONFIG; warn about an existing key topic that lacks it (it must be fixed on the
+async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partitions: int | None = None) -> None:
+    """Create topics explicitly (Tansu would auto-create them with 4 partitions): data topics with
+    `partitions` (default: the settings'), key topics and the dead letters with one, key topics
+    with KEY_TOPIC_CONFIG; warn about an existing key topic that lacks it (it must be fixed on the
     broker: kafka-configs.sh --alter --entity-type topics ...)."""
+    data_partitions = partitions or settings.partitions
     admin = AIOKafkaAdminClient(**settings.client_options())
     await admin.start()
     try:
@@ -105,7 +123,9 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partition
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if missing:
             try:
-                await admin.create_topics([NewTopic(t, partitions, 1, topic_configs=topic_config(t)) for t in missing])
+                await admin.create_topics([
+                    NewTopic(t, 1 if t.startswith(key_topic("")) or t == DEADLETTER_TOPIC else data_partitions, 1,
+                             topic_configs=topic_config(t)) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # another process created it first
         for topic in sorted(t for t in existing & set(topics) if topic_config(t)):
