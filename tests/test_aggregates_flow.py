@@ -143,3 +143,27 @@ def test_the_broker_lets_only_the_named_recipients_read_the_tables(world):
     # Tier 3 reads nothing record-level.
     panel = {b.resource_name for b in bindings if b.principal == f"User:{SCRUTINY}"}
     assert not [name for name in panel if name.startswith(("shared.police", "restricted."))]
+
+
+def test_the_recipient_reads_its_tables_with_the_suppressed_counts_shown(tmp_path):
+    from click.testing import CliRunner
+
+    from exchange.cli import main
+    from exchange.core.aggregates import aggregate_table
+    from exchange.core.schemas import catalogue
+    from exchange.storage.feed_store import FeedStore
+
+    table = aggregate_table(catalogue()[DATASET], "2026-10", {("NX1 1", "28/3"): 2, ("NX1 2", "28/3"): 9,
+                                                              ("NX1 2", "8/1"): 12, ("NX1 1", "8/1"): 7},
+                            {("NX1 1", "28/3"): 6}, 5)
+
+    async def store():
+        async with FeedStore(tmp_path / "panel.db") as feed:
+            await feed.add_aggregate("m1", DATASET, "2026-10", "OFFICIAL", table)
+            await feed.commit()
+    asyncio.run(store())
+    result = CliRunner().invoke(main, ["feed", "aggregates", "--db", str(tmp_path / "panel.db")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OFFICIAL") and result.output.rstrip().endswith("OFFICIAL")
+    assert "<5" in result.output and "police_crime_offence 2026-10" in result.output
+    assert "30" in result.output  # the grand total stays: nothing in it is small

@@ -132,6 +132,41 @@ def supplies(db_path: str, dataset: str | None, as_json: bool) -> None:
     emit(found, as_json, text)
 
 
+@command.command("aggregates")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The feed store (SQLite) of a signatory the partnership names for aggregates.")
+@click.option("--dataset", default=None, help="Only this dataset's tables.")
+@click.option("--json", "as_json", is_flag=True, help="The tables as JSON (suppressed counts are null).")
+def aggregates(db_path: str, dataset: str | None, as_json: bool) -> None:
+    """The aggregate tables received (scrutiny, tier 3): records per postcode sector and
+    category for each month, beside the same month a year earlier, small numbers shown as "<5"
+    (the rule is printed with each table), each table with its marking."""
+    from exchange.storage.feed_store import FeedStore
+
+    async def read():
+        async with FeedStore(db_path) as store:
+            return await store.aggregates(dataset)
+
+    tables = asyncio.run(read())
+    if as_json:
+        emit(tables, True, "")
+        return
+    blocks = []
+    for found in tables:
+        suppressed = f"<{found['threshold']}"
+
+        def shown(value, suppressed=suppressed) -> str:
+            return suppressed if value is None else str(value)
+        rows = [[escape_controls(c["area"]), escape_controls(c["category"]), shown(c["count"]), shown(c["last_year"])]
+                for c in found["cells"] if c["count"] != 0 or c["last_year"] != 0]
+        rows.append(["all", "all", shown(found["total"]), shown(found["total_last_year"])])
+        blocks.append(f"{found['marking']}\n{found['dataset']} {found['month']} (by {found['area_kind']} and "
+                      f"{found['category_field'] or 'category'}; a year earlier beside it)\n"
+                      + table(["area", "category", "records", "a year earlier"], rows) + f"\n{found['rule']}\n"
+                      + found["marking"])
+    emit(tables, False, "\n\n".join(blocks) or "no aggregate tables received")
+
+
 @command.command("status")
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
