@@ -6,7 +6,9 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
     validation       an export row -> a typed raw record, and cross-field checks
     postcode         UK postcodes: normalising, sectors
     address          address strings without house number, name or flat
-    redact           free-text scrubbing (word lists in _redact_words)
+    redact           free-text scrubbing: the public surface and the order of the passes; the rules in
+                     _redact_numbers, _redact_places, _redact_names (+ _redact_name_patterns,
+                     _redact_name_checks), the work area in _redact_work, word lists in _redact_words
     depersonalise    the Home Office Appendix 1 rules, field by field
     record_sanitiser one record through the sanitiser's rules: check, depersonalise, mark, caveats
     marking          Government Security Classifications, legacy markings

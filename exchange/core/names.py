@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "AGGREGATES_TOPIC", "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE", "SANITISER_GROUP",
-    "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic", "shared_topic",
+    "AGGREGATES_TOPIC", "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE",
+    "SANITISER_GROUP", "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic", "shared_topic",
 ]
 
 SANITISER_ID = "sanitiser"  # the sanitiser's party id: producer of every shared envelope
