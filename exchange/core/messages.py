@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from exchange.core.aggregates import Tally
 from exchange.core.audit_events import AuditEvent
 
-__all__ = ["Handled", "Incoming", "Outgoing", "Stored"]
+__all__ = ["DropRecord", "Handled", "Incoming", "KeepRecord", "Outgoing", "Stored"]
 
 
 class Incoming(Protocol):
@@ -47,3 +47,22 @@ class Stored(StrEnum):
     SUPERSEDED = "superseded"  # it replaced the earlier version of the same record
     DUPLICATE = "duplicate"  # this message was already held
     RETIRED = "retired"  # an old version, already replaced or withdrawn: ignored
+
+
+@dataclass(frozen=True, slots=True)
+class KeepRecord:
+    """A feed store's change: hold this shared record (new, or the next version of its key)."""
+
+    message_id: str
+    dataset: str
+    marking: str
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DropRecord:
+    """A feed store's change: delete the record its originator withdrew."""
+
+    dataset: str
+    record_key: str
+    originator: str

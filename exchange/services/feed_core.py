@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
-from exchange.core.messages import Handled, Incoming, Stored
+from exchange.core.messages import DropRecord, Handled, Incoming, KeepRecord, Stored
 from exchange.core.names import AGGREGATES_TOPIC, SANITISER_ID, shared_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
@@ -46,8 +46,7 @@ class FeedStats:
 class RecordStore(Protocol):
     """What the core writes to (exchange.storage.feed_store.FeedStore)."""
 
-    async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored: ...
-    async def withdraw(self, dataset: str, record_key: str, originator: str) -> int: ...
+    async def apply(self, changes: Sequence[KeepRecord | DropRecord]) -> list[Stored | int]: ...
     async def add_aggregate(self, message_id: str, dataset: str, month: str, marking: str,
                             table: dict[str, Any]) -> None: ...
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None: ...
@@ -80,6 +79,7 @@ class FeedCore:
         self.datasets = sorted(d for d in (datasets or granted) if d in catalogue)
         self.stats = FeedStats()
         self._today = today
+        self._changes: list[tuple[KeepRecord | DropRecord, Header]] = []  # the batch's, stored when it settles
 
     @property
     def receives_aggregates(self) -> bool:
@@ -114,20 +114,8 @@ class FeedCore:
             if header.schema_fingerprint != dataset.shared_codec.fingerprint:
                 raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {message_id}: not the shared schema of {dataset.id}")
             record = dataset.shared_codec.decode(opened.payload)
-            stored = await self.store.add_record(message_id, dataset.id, header.marking, record)
-            if stored in (Stored.DUPLICATE, Stored.RETIRED):
-                self.stats.duplicates += 1
-                return Handled()
-            events = [AuditEvent("delivery", dataset.id, message_id, header.producer,
-                                 recipients=(self.signatory.id,), marking=header.marking)]
-            if stored is Stored.SUPERSEDED:
-                self.stats.superseded += 1
-                events.append(AuditEvent("supersession", dataset.id, message_id, header.producer,
-                                         recipients=(self.signatory.id,), marking=header.marking,
-                                         detail="a corrected version replaced the record held with the same key"))
-            else:
-                self.stats.stored += 1
-            return Handled(audit=tuple(events))
+            self._changes.append((KeepRecord(message_id, dataset.id, header.marking, record), header))
+            return Handled()  # stored, with the rest of the batch, when it settles
         except (ExchangeError, AvroDecodeError) as exc:
             code = getattr(exc, "reason_code", ReasonCode.RECORD_INVALID)
             self.stats.refused += 1
@@ -142,12 +130,8 @@ class FeedCore:
         if header.schema_fingerprint != notice_codec.fingerprint:
             raise Refused(ReasonCode.SCHEMA_UNKNOWN, f"message {header.message_id}: not a withdrawal notice")
         notice = notice_codec.decode(payload)
-        deleted = await self.store.withdraw(dataset, notice["record_key"], notice["originator"])
-        self.stats.withdrawn += deleted
-        return Handled(audit=(AuditEvent("withdrawal", dataset, header.message_id, header.producer, count=deleted,
-                                         recipients=(self.signatory.id,), marking=header.marking,
-                                         detail=f"{notice['originator']} withdrew a record: "
-                                                f"{'deleted' if deleted else 'not held here'}"),))
+        self._changes.append((DropRecord(dataset, notice["record_key"], notice["originator"]), header))
+        return Handled()
 
     async def _aggregate(self, header: Header, dataset: str, payload: bytes) -> Handled:
         table_codec = codec("aggregate_table")
@@ -164,11 +148,40 @@ class FeedCore:
                                          detail=f"aggregate table for {table['month']}"),))
 
     async def settle(self, handled: Sequence[Handled]) -> None:
-        """The batch is handled: commit the store, then audit what it delivered and refused."""
-        await self.store.commit()
+        """The batch is handled: store its records and withdrawals (one batch of statements, in
+        order), commit the store, then audit what it delivered, superseded, withdrew and refused."""
+        changes, self._changes = self._changes, []
+        outcomes = await self.store.apply([change for change, _ in changes]) if changes else []
         events = [event for h in handled for event in h.audit]
+        for (change, header), outcome in zip(changes, outcomes, strict=True):
+            events += self._account(change, header, outcome)
+        await self.store.commit()
         if self.audit is not None and events:
             await self.audit.append_many(events)
+
+    def _account(self, change: KeepRecord | DropRecord, header: Header, outcome: Stored | int) -> list[AuditEvent]:
+        """The statistics and audit events of one stored change."""
+        me = (self.signatory.id,)
+        if isinstance(change, DropRecord):
+            deleted = int(outcome)
+            self.stats.withdrawn += deleted
+            return [AuditEvent("withdrawal", change.dataset, header.message_id, header.producer, count=deleted,
+                               recipients=me, marking=header.marking,
+                               detail=f"{change.originator} withdrew a record: "
+                                      f"{'deleted' if deleted else 'not held here'}")]
+        if outcome in (Stored.DUPLICATE, Stored.RETIRED):
+            self.stats.duplicates += 1
+            return []
+        events = [AuditEvent("delivery", change.dataset, change.message_id, header.producer, recipients=me,
+                             marking=header.marking)]
+        if outcome is Stored.SUPERSEDED:
+            self.stats.superseded += 1
+            events.append(AuditEvent("supersession", change.dataset, change.message_id, header.producer,
+                                     recipients=me, marking=header.marking,
+                                     detail="a corrected version replaced the record held with the same key"))
+        else:
+            self.stats.stored += 1
+        return events
 
     async def enforce_retention(self) -> int:
         """Delete records past their destroy-by date, and every record of a personal dataset whose

@@ -21,11 +21,12 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from exchange.core.messages import Stored
+from exchange.core.messages import DropRecord, KeepRecord, Stored
 from exchange.storage._sqlite import SqliteFile
 
 __all__ = ["FeedStore", "to_json"]
@@ -100,6 +101,26 @@ def _date_text(value: Any) -> str | None:
     return dt.date.fromisoformat(str(value)).isoformat()
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What a batch knows of the record held under one key, as it applies the batch's changes."""
+
+    message_id: str
+    originator: str
+    versions: int
+    stored: bool  # a row for the key is in the file (an UPDATE or a DELETE, not an INSERT)
+    row: tuple[Any, ...] | None = None  # the version to write, if the batch changed it
+    deleted: bool = False
+
+    def replaced(self, *, deleted: bool) -> _Held:
+        return _Held(self.message_id, self.originator, self.versions, self.stored, None, deleted)
+
+
+def _record_key(change: KeepRecord) -> str | None:
+    key = (change.record.get("handling") or {}).get("record_key")
+    return key if isinstance(key, str) else None
+
+
 class FeedStore(SqliteFile):
     SCHEMA = _SCHEMA
 
@@ -116,42 +137,108 @@ class FeedStore(SqliteFile):
         await self.db.commit()
 
     async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored:
-        """Store a record: new, or the next version of the record with its key (replacing it), or
-        nothing for a message already held or retired. Caller commits."""
-        handling = record.get("handling") or {}
-        record_key = handling.get("record_key")
-        if await self.first("SELECT 1 FROM retired WHERE message_id = ?", (message_id,)) is not None:
-            return Stored.RETIRED
-        held = await self.first("SELECT message_id FROM records WHERE dataset = ? AND record_key = ?",
-                                (dataset, record_key)) if isinstance(record_key, str) else None
-        values = (message_id, marking, handling.get("originator", ""), _date_text(handling.get("destroy_by")),
-                  time.time(), json.dumps(to_json(record)))
-        if held is None:
-            cursor = await self.db.execute(
-                "INSERT OR IGNORE INTO records (message_id, marking, originator, destroy_by, received_at, record, "
-                "dataset, record_key) VALUES (?,?,?,?,?,?,?,?)", (*values, dataset, record_key))
-            return Stored.NEW if cursor.rowcount == 1 else Stored.DUPLICATE
-        if held[0] == message_id:
-            return Stored.DUPLICATE
-        await self._retire([held[0]], dataset, str(record_key), "superseded")
-        await self.db.execute(
-            "UPDATE records SET message_id = ?, marking = ?, originator = ?, destroy_by = ?, received_at = ?, "
-            "record = ?, versions = versions + 1 WHERE dataset = ? AND record_key = ?", (*values, dataset, record_key))
-        return Stored.SUPERSEDED
+        """Store one record (see `apply`). Caller commits."""
+        outcome = (await self.apply([KeepRecord(message_id, dataset, marking, record)]))[0]
+        assert isinstance(outcome, Stored)
+        return outcome
 
     async def withdraw(self, dataset: str, record_key: str, originator: str) -> int:
-        """Delete the record its originator withdrew (0 if not held); its id is retired. Caller commits."""
-        async with self.db.execute("SELECT message_id FROM records WHERE dataset = ? AND record_key = ? "
-                                   "AND originator = ?", (dataset, record_key, originator)) as cur:
-            ids = [row[0] async for row in cur]
-        if ids:
-            await self._retire(ids, dataset, record_key, "withdrawn")
-            await self.db.executemany("DELETE FROM records WHERE message_id = ?", [(i,) for i in ids])
-        return len(ids)
+        """Delete the record its originator withdrew (see `apply`); how many went. Caller commits."""
+        return int((await self.apply([DropRecord(dataset, record_key, originator)]))[0])
 
-    async def _retire(self, message_ids: list[str], dataset: str, record_key: str, why: str) -> None:
-        await self.db.executemany("INSERT OR IGNORE INTO retired VALUES (?,?,?,?,?)",
-                                  [(m, dataset, record_key, why, time.time()) for m in message_ids])
+    async def apply(self, changes: Sequence[KeepRecord | DropRecord]) -> list[Stored | int]:
+        """A consumed batch's changes, in order, with a handful of statements for the whole batch
+        (not several per record). A record is stored new, or as the next version of the record
+        with its key (replacing it), or not at all when its message is held or retired; a
+        withdrawal deletes the originator's record with that key (its outcome: how many went).
+        Replaced and deleted message ids are retired. Caller commits."""
+        kept = [c for c in changes if isinstance(c, KeepRecord)]
+        ids = [c.message_id for c in kept]
+        retired = set(await self._column_in("SELECT message_id FROM retired WHERE message_id IN ", ids))
+        present = set(await self._column_in("SELECT message_id FROM records WHERE message_id IN ", ids))
+        keys = sorted({key for key in map(_record_key, kept) if key is not None} |
+                      {c.record_key for c in changes if isinstance(c, DropRecord)})
+        held: dict[tuple[str, str], _Held] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            async with self.db.execute("SELECT dataset, record_key, message_id, originator, versions FROM records "
+                                       f"WHERE record_key IN ({','.join('?' * len(chunk))})", chunk) as cur:
+                async for dataset, key, message_id, originator, versions in cur:
+                    held[(dataset, key)] = _Held(message_id, originator, versions, stored=True)
+        outcomes: list[Stored | int] = []
+        unkeyed: list[tuple[Any, ...]] = []
+        to_retire: list[tuple[str, str, str, str, float]] = []
+        touched: dict[tuple[str, str], _Held] = {}
+        now = time.time()
+        for change in changes:
+            if isinstance(change, DropRecord):
+                slot = (change.dataset, change.record_key)
+                current = held.get(slot)
+                if current is None or current.deleted or current.originator != change.originator:
+                    outcomes.append(0)
+                    continue
+                to_retire.append((current.message_id, change.dataset, change.record_key, "withdrawn", now))
+                retired.add(current.message_id)
+                present.discard(current.message_id)
+                held[slot] = touched[slot] = current.replaced(deleted=True)
+                outcomes.append(1)
+                continue
+            if change.message_id in retired:
+                outcomes.append(Stored.RETIRED)
+                continue
+            if change.message_id in present:
+                outcomes.append(Stored.DUPLICATE)
+                continue
+            handling = change.record.get("handling") or {}
+            row = (change.message_id, change.marking, handling.get("originator", ""),
+                   _date_text(handling.get("destroy_by")), now, json.dumps(to_json(change.record)))
+            present.add(change.message_id)
+            key = _record_key(change)
+            if key is None:
+                unkeyed.append((*row, change.dataset, None, 1))
+                outcomes.append(Stored.NEW)
+                continue
+            slot = (change.dataset, key)
+            current = held.get(slot)
+            if current is None or current.deleted:
+                held[slot] = touched[slot] = _Held(change.message_id, row[2], 1, current is not None and current.stored,
+                                                   row)
+                outcomes.append(Stored.NEW)
+                continue
+            to_retire.append((current.message_id, change.dataset, key, "superseded", now))
+            retired.add(current.message_id)
+            present.discard(current.message_id)
+            held[slot] = touched[slot] = _Held(change.message_id, row[2], current.versions + 1, current.stored, row)
+            outcomes.append(Stored.SUPERSEDED)
+        await self._write(unkeyed, to_retire, touched)
+        return outcomes
+
+    async def _write(self, unkeyed: list[tuple[Any, ...]], to_retire: list[tuple[str, str, str, str, float]],
+                     touched: dict[tuple[str, str], _Held]) -> None:
+        columns = "message_id, marking, originator, destroy_by, received_at, record, dataset, record_key, versions"
+        insert = f"INSERT OR IGNORE INTO records ({columns}) VALUES (?,?,?,?,?,?,?,?,?)"
+        deletes = [slot for slot, h in touched.items() if h.deleted and h.stored]
+        written = [(slot, h) for slot, h in touched.items() if h.row and not h.deleted]
+        updates = [(*h.row, h.versions, *slot) for slot, h in written if h.stored and h.row]
+        inserts = [(*h.row, *slot, h.versions) for slot, h in written if not h.stored and h.row]
+        if to_retire:
+            await self.db.executemany("INSERT OR IGNORE INTO retired VALUES (?,?,?,?,?)", to_retire)
+        if deletes:
+            await self.db.executemany("DELETE FROM records WHERE dataset = ? AND record_key = ?", deletes)
+        if updates:
+            await self.db.executemany(
+                "UPDATE records SET message_id = ?, marking = ?, originator = ?, destroy_by = ?, received_at = ?, "
+                "record = ?, versions = ? WHERE dataset = ? AND record_key = ?", updates)
+        if inserts or unkeyed:
+            await self.db.executemany(insert, inserts + unkeyed)
+
+    async def _column_in(self, query: str, values: list[str]) -> list[Any]:
+        found: list[Any] = []
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            async with self.db.execute(f"{query}({','.join('?' * len(chunk))})", chunk) as cur:
+                found += [row[0] async for row in cur]
+        return found
 
     async def versions(self, dataset: str, record_key: str) -> int:
         """How many versions of a record this store has held (0 if none is held now)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.core.audit_events import AuditEvent
-from exchange.core.messages import Stored
+from exchange.core.messages import KeepRecord, Stored
 from exchange.errors import EnvelopeError
 
 
@@ -157,6 +157,17 @@ class MemoryFeedStore:
             self._pending[old] = None
         self._pending[message_id] = (dataset, marking, record)
         return Stored.SUPERSEDED if held else Stored.NEW
+
+    async def apply(self, changes: list[Any]) -> list[Stored | int]:
+        """FeedStore.apply, one change at a time."""
+        outcomes: list[Stored | int] = []
+        for change in changes:
+            if isinstance(change, KeepRecord):
+                outcomes.append(await self.add_record(change.message_id, change.dataset, change.marking,
+                                                      change.record))
+            else:
+                outcomes.append(await self.withdraw(change.dataset, change.record_key, change.originator))
+        return outcomes
 
     async def withdraw(self, dataset: str, record_key: str, originator: str) -> int:
         held = [m for m in self._held(dataset, record_key)
