@@ -23,8 +23,12 @@ def test_demo_runs_the_whole_pipeline_and_prints_a_marked_briefing(tmp_path):
     assert re.search(r"northshire-victim-support: opened 0, refused \d+", out)
     briefing = out[out.index("=" * 25):].strip().splitlines()
     assert "OFFICIAL" in briefing[0] and "OFFICIAL" in [line for line in briefing if line.startswith("=")][-1]
+    assert "Daily partnership briefing: Northshire Community Safety Partnership" in out
+    assert re.search(r"northshire-police police_crime_offence: newest record .*, last supply ", out)
     page = (tmp_path / "run" / "briefing.html").read_text()
-    assert page.count('<div class="marking">OFFICIAL</div>') == 2
+    assert re.findall(r'<div class="marking (top|bottom)" data-marking="OFFICIAL">', page) == ["top", "bottom"]
+    assert "<h2>Police recorded crime: offences <small>(police_crime_offence)</small></h2>" in page
+    assert "Analysis Unit, Northshire Police" in page  # the supply's metadata: contact and caveats
     # Every process the demo started has stopped: nothing is left listening in its work tree.
     if shutil.which("pgrep"):
         leftover = subprocess.run(["pgrep", "-f", str(tmp_path / "run")], capture_output=True, text=True)

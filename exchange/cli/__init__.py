@@ -30,6 +30,7 @@ def _register() -> None:
         acl,
         agent,
         audit,
+        briefing,
         broker,
         demo,
         feed,
@@ -41,7 +42,7 @@ def _register() -> None:
         signatory,
     )
 
-    for module in (acl, agent, audit, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory):
+    for module in (acl, agent, audit, briefing, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory):
         main.add_command(module.command)
     main.add_command(gazetteer.gazetteer)
 

@@ -27,9 +27,9 @@ from exchange.errors import ExchangeError, UsageError
 
 __all__ = [
     "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
-    "EXIT_USAGE_ERROR", "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "OneLineFormatter", "emit",
-    "escape_controls", "governance_options", "parse_date", "parse_time", "report_sync", "run_until_signal",
-    "run_with_registry", "setup_logging", "table",
+    "EXIT_USAGE_ERROR", "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "OneLineFormatter", "briefing_options",
+    "emit", "escape_controls", "governance_options", "parse_areas", "parse_date", "parse_time", "report_sync",
+    "run_until_signal", "run_with_registry", "setup_logging", "table",
 ]
 
 EXIT_APPLICATION_ERROR = 1
@@ -114,6 +114,36 @@ def parse_date(ctx, param, value):
         return dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_areas(ctx, param, value):
+    """A click callback: postcode sectors ("NX1 2") or districts ("NX1"); anything else is a usage error."""
+    from exchange.core.briefing import parse_area
+
+    try:
+        return tuple(parse_area(v) for v in value or ())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def briefing_options(function):
+    """What a briefing is for (`exchange briefing` and `exchange briefing serve`): the day, the period,
+    the areas, and the partnership and subscriber to name on it."""
+    options = [
+        click.option("--date", "day", callback=parse_date, metavar="YYYY-MM-DD",
+                     help="The last day of the period. Default: yesterday (the last whole day)."),
+        click.option("--period", type=click.Choice(["day", "week", "month"]), default="day", show_default=True,
+                     help="day: the date; week: the 7 days ending on it; month: its calendar month up to it."),
+        click.option("--area", "areas", multiple=True, callback=parse_areas, metavar="SECTOR_OR_DISTRICT",
+                     help="Only records in this postcode sector ('NX1 2') or district ('NX1'); repeatable."),
+        click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help="The partnership's ISP config, to name the partnership on the page."),
+        click.option("--as", "signatory", default=None, metavar="ID",
+                     help="The subscribing signatory (named on the page as who it is prepared for; needs --config)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")

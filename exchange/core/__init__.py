@@ -16,7 +16,9 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
     governance       status transitions, approval and grant rules, registry records
     acl              the broker ACL bindings the partnership calls for, and the plan to get there
     risk             k-anonymity report over quasi-identifiers
-    briefing         the daily briefing from a feed's records
+    briefing         the briefing's figures: periods, baselines, exceedance, freshness
+    briefing_page    the briefing as one self-contained page (HTML, inline SVG) and as text
+    aggregates       counts for scrutiny by month, sector and category; suppression
     audit_events     the facts the audit trail records
     messages         what a service core takes in and gives out
     public_keys      public keys as the config shows them
@@ -25,7 +27,7 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
 """
 
 __all__ = [  # the public modules of this layer
-    "acl", "address", "audit_events", "avro", "briefing", "depersonalise", "governance", "marking", "messages",
-    "names", "partnership", "postcode", "public_keys", "record_sanitiser", "redact", "reference", "risk", "schemas",
-    "validation",
+    "acl", "address", "aggregates", "audit_events", "avro", "briefing", "briefing_page", "depersonalise",
+    "governance", "marking", "messages", "names", "partnership", "postcode", "public_keys", "record_sanitiser",
+    "redact", "reference", "risk", "schemas", "validation",
 ]

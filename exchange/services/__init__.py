@@ -5,10 +5,13 @@ thin service that runs it on the consume loop.
     feed_core / feed             a subscriber's near-real-time feed
     offline                      `exchange sanitise`: the sanitiser's rules on a CSV file
     exports                      what a feed holds, as files analysts open
+    briefings                    the briefing page from a feed store, written or served
+    aggregates                   publishing the aggregate tables (a chore of the sanitiser)
     governance                   ACL reconcile and the signatory dossier
     demo                         the whole pipeline on the embedded broker
 """
 
 __all__ = [  # the public modules of this layer
-    "demo", "exports", "feed", "feed_core", "governance", "offline", "sanitiser", "sanitiser_core",
+    "aggregates", "briefings", "demo", "exports", "feed", "feed_core", "governance", "offline", "sanitiser",
+    "sanitiser_core",
 ]

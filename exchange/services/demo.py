@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import datetime as dt
 import json
 import os
 import secrets
@@ -25,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from exchange.core.briefing import as_html, as_text, build_briefing
+from exchange.core.briefing_page import as_text
 from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
 from exchange.core.partnership import load_partnership
 from exchange.core.schemas import catalogue
 from exchange.crypto.keys import KeyPair
+from exchange.services.briefings import BriefingSpec, briefing_title, read_feed, write_briefing
 from exchange.services.feed import FeedService
 from exchange.storage._files import open_private, private_folder
 from exchange.storage.feed_store import FeedStore
@@ -206,8 +206,7 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0,
             processes.stop_all()
 
     say("[7/7] Daily briefing for the council")
-    summary.generalised, summary.briefing_text, summary.briefing_path = asyncio.run(
-        _briefing(files, council_db, workdir))
+    summary.generalised, summary.briefing_text, summary.briefing_path = _briefing(files, council_db, workdir)
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -223,14 +222,13 @@ async def _unauthorised_attempt(files, settings: KafkaSettings, workdir: Path) -
         return stats.stored, stats.refused
 
 
-async def _briefing(files, council_db: Path, workdir: Path):
-
+def _briefing(files, council_db: Path, workdir: Path) -> tuple[int, str, Path]:
+    """The council's daily briefing: yesterday (the last whole day) against the 28 days before, as a
+    page (briefing.html) and as text; and how many records held were moved to another postcode."""
     partnership = load_partnership(files.partnership)
-    async with FeedStore(council_db) as store:
-        records = [r async for r in store.records(DATASET)]
-    briefing = build_briefing(catalogue()[DATASET], records, partnership=partnership.name,
-                              prepared_for=partnership.signatory(COUNCIL).name, as_of=dt.date.today())
+    spec = BriefingSpec(period="day", title=briefing_title("day", partnership.name),
+                        prepared_for=partnership.signatory(COUNCIL).name)
     path = workdir / "briefing.html"
-    with open_private(path, "w", encoding="utf-8") as handle:
-        handle.write(as_html(briefing))
-    return briefing.generalised, as_text(briefing), path
+    briefing = write_briefing(council_db, path, spec)
+    generalised = sum(1 for r in read_feed(council_db).records if r.get("location_generalised") is True)
+    return generalised, as_text(briefing), path

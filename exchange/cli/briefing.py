@@ -1,0 +1,75 @@
+"""exchange briefing [serve]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from exchange.cli._common import ExchangeGroup, briefing_options, run_until_signal
+
+
+def _spec(day, period, areas, config_path, signatory):
+    from exchange.services.briefings import BriefingSpec, briefing_title
+
+    name, prepared_for = None, ""
+    if signatory and not config_path:
+        raise click.UsageError("--as needs --config (the partnership config naming the signatory)")
+    if config_path:
+        from exchange.core.partnership import load_partnership
+
+        partnership = load_partnership(config_path)
+        name = partnership.name
+        if signatory:
+            prepared_for = partnership.signatory(signatory).name
+    return BriefingSpec(day=day, period=period, areas=areas, title=briefing_title(period, name),
+                        prepared_for=prepared_for)
+
+
+@click.group("briefing", cls=ExchangeGroup, invoke_without_command=True)
+@click.option("--db", "db_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The feed store (SQLite), read only.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Where to write the page (HTML).")
+@briefing_options
+@click.pass_context
+def command(ctx: click.Context, db_path, out, day, period, areas, config_path, signatory) -> None:
+    """Write the partnership briefing (a NIM tasking product) for every dataset the feed store
+    holds, as one self-contained page: counts per dataset and category against the baseline with
+    significant changes flagged, every day, flagged incidents, a hotspot map, emerging issues, data
+    freshness per supplier, supply caveats, and the marking and handling at top and bottom.
+
+    `exchange briefing serve` serves the same page live on 127.0.0.1."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if db_path is None or out is None:
+        raise click.UsageError("--db and --out are required (or use `exchange briefing serve`)")
+    from exchange.services.briefings import write_briefing
+
+    briefing = write_briefing(Path(db_path), Path(out), _spec(day, period, areas, config_path, signatory))
+    click.echo(f"{briefing.marking}: briefing for {briefing.period.label()} ({briefing.in_period} records in the "
+               f"period, {len(briefing.emerging)} emerging issues) written to {out}")
+
+
+@command.command("serve")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
+              help="The feed store (SQLite), read only on every request; it need not exist yet.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port). The URL is printed.")
+@briefing_options
+def serve(db_path, port, day, period, areas, config_path, signatory) -> None:
+    """Serve the briefing on 127.0.0.1 only, rebuilt from the store on every request; the page
+    reloads itself within seconds of the feed storing a record. Runs until interrupted."""
+    from exchange.services.briefings import BriefingServer
+
+    spec = _spec(day, period, areas, config_path, signatory)
+    try:
+        server = BriefingServer(Path(db_path), spec, port=port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    with server:
+        click.echo(f"Serving the briefing of {db_path} at {server.url} (Ctrl-C to stop)")
+
+        async def wait(stop):
+            await stop.wait()
+
+        run_until_signal(wait)

@@ -1,0 +1,212 @@
+"""Briefings from a feed store: read it, build the figures (exchange.core.briefing), write the page
+(exchange.core.briefing_page) or serve it live on 127.0.0.1.
+
+The store is another process's file (the feed writes it), so it is only ever read, through a
+read-only SQLite connection opened per read (as FeedStore.count_from_outside does): the briefing
+can never change or lock what the feed writes, and a missing store reads as empty. The live page
+polls `/version` (the store's record count, newest write and supplies) and reloads when it changes,
+so a record the feed stores appears within about 2 seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from exchange.core.briefing import Briefing, build_briefing
+from exchange.core.briefing_page import as_html, content_security_policy
+from exchange.core.schemas import Catalogue, catalogue
+from exchange.storage._files import open_private
+
+__all__ = ["BriefingServer", "BriefingSpec", "FeedSnapshot", "briefing_title", "read_feed", "store_version",
+           "write_briefing"]
+
+
+@dataclass(frozen=True)
+class FeedSnapshot:
+    records: list[dict[str, Any]]
+    supplies: list[dict[str, Any]]
+    version: str
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+
+
+def _version(conn: sqlite3.Connection) -> str:
+    count, newest, versions = conn.execute("SELECT COUNT(*), MAX(received_at), TOTAL(versions) FROM records").fetchone()
+    supplies, last_supply = conn.execute("SELECT COUNT(*), MAX(received_at) FROM supplies").fetchone()
+    return f"{count}:{newest or 0}:{versions:.0f}:{supplies}:{last_supply or 0}"
+
+
+def store_version(path: Path) -> str:
+    """What changes whenever the feed stores, supersedes, withdraws or destroys a record or a supply."""
+    if not Path(path).exists():
+        return "none"
+    try:
+        with _connect(path) as conn:
+            return _version(conn)
+    except sqlite3.OperationalError:
+        return "none"  # not initialised yet
+
+
+def read_feed(path: Path) -> FeedSnapshot:
+    """Every record (shaped as FeedStore.records gives them) and supply in the store, read-only, in one
+    read transaction, with the store's version at that moment."""
+    if not Path(path).exists():
+        return FeedSnapshot([], [], "none")
+    try:
+        conn = _connect(path)
+    except sqlite3.OperationalError:
+        return FeedSnapshot([], [], "none")
+    try:
+        conn.execute("BEGIN")
+        version = _version(conn)
+        records = [{"message_id": message_id, "dataset": dataset, "marking": marking, **json.loads(record)}
+                   for message_id, dataset, marking, record in
+                   conn.execute("SELECT message_id, dataset, marking, record FROM records ORDER BY rowid")]
+        supplies = [{"dataset": dataset, **json.loads(metadata)} for dataset, metadata in
+                    conn.execute("SELECT dataset, metadata FROM supplies ORDER BY received_at")]
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return FeedSnapshot([], [], "none")
+        raise
+    finally:
+        conn.close()
+    return FeedSnapshot(records, supplies, version)
+
+
+def briefing_title(period: str, partnership: str | None = None) -> str:
+    """ "Daily partnership briefing: Northshire CSP" and the like."""
+    kind = {"day": "Daily", "week": "Weekly", "month": "Monthly"}.get(period, "Partnership")
+    return f"{kind} partnership briefing" + (f": {partnership}" if partnership else "")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+@dataclass(frozen=True)
+class BriefingSpec:
+    """What a briefing is for: the period ending on `day` (None: yesterday, the last whole day, at the
+    moment it is made), the areas, and the names on it."""
+
+    day: dt.date | None = None
+    period: str = "day"
+    areas: Sequence[str] = ()
+    title: str = "Partnership briefing"
+    prepared_for: str = ""
+    catalogue: Catalogue = field(default_factory=catalogue)
+
+    def build(self, snapshot: FeedSnapshot, now: dt.datetime) -> Briefing:
+        day = self.day or (now.date() - dt.timedelta(days=1))
+        return build_briefing(self.catalogue, snapshot.records, snapshot.supplies, day=day, period=self.period,
+                              areas=self.areas, now=now, title=self.title, prepared_for=self.prepared_for)
+
+
+def write_briefing(db: Path, out: Path, spec: BriefingSpec, *, now: dt.datetime | None = None) -> Briefing:
+    """Read the store, build the briefing and write the page to `out` (a private file)."""
+    briefing = spec.build(read_feed(db), now or _now())
+    with open_private(out, "w", encoding="utf-8") as handle:
+        handle.write(as_html(briefing))
+    return briefing
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "exchange-briefing"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # requests are not logged: the page is the product
+
+    def _allowed_host(self) -> bool:
+        host = (self.headers.get("Host") or "").lower()
+        port = self.server.server_address[1]
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    def _send(self, status: int, body: bytes, content_type: str, *, live: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Security-Policy", content_security_policy(live) + "; frame-ancestors 'none'")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        if not self._allowed_host():  # another site's page reaching 127.0.0.1 by DNS rebinding
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host\n", "text/plain; charset=utf-8")
+            return
+        path = self.path.split("?", 1)[0]
+        try:
+            if path == "/version":
+                body = json.dumps({"version": store_version(self.server.db)}).encode()
+                self._send(HTTPStatus.OK, body, "application/json")
+            elif path in ("/", "/index.html"):
+                snapshot = read_feed(self.server.db)
+                briefing = self.server.spec.build(snapshot, self.server.clock())
+                self._send(HTTPStatus.OK, as_html(briefing, live_version=snapshot.version).encode(),
+                           "text/html; charset=utf-8", live=True)
+            else:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+        except Exception as exc:  # the page says what failed, never a traceback or a record
+            message = f"briefing unavailable: {type(exc).__name__}\n".encode()
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, message, "text/plain; charset=utf-8")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], db: Path, spec: BriefingSpec, clock: Callable[[], dt.datetime]):
+        super().__init__(address, _Handler)
+        self.db, self.spec, self.clock = db, spec, clock
+
+
+class BriefingServer:
+    """The live briefing on 127.0.0.1:`port` (0: any free port), served from a thread.
+
+        with BriefingServer(db, spec, port=0) as server:
+            print(server.url)
+    """
+
+    def __init__(self, db: Path, spec: BriefingSpec, *, port: int = 0,
+                 clock: Callable[[], dt.datetime] = _now):
+        self._server = _Server(("127.0.0.1", port), Path(db), spec, clock)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="briefing-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def start(self) -> BriefingServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def __enter__(self) -> BriefingServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
