@@ -25,9 +25,6 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -37,6 +34,8 @@ from exchange.cli import main
 from exchange.core.briefing_page import LIVE_SCRIPT_CSP, as_text
 from exchange.services.briefings import BriefingSpec, read_feed, store_version, write_briefing
 from exchange.storage.feed_store import FeedStore
+from tests.support.pages import Tables
+from tests.support.pages import get as _get
 from tests.test_briefing_figures import NOW, D, crime, known_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,54 +66,6 @@ POLICE_SUPPLIES = [{"dataset": "police_crime_offence", "agency": "northshire-pol
                     "period_start": "2026-02-01", "period_end": f"2026-03-0{day - 1}", "file_format": "CSV",
                     "number_of_records": 30, "records_rejected": 2, "caveats": "Locations as recorded.",
                     "date_supplied": f"2026-03-0{day}T06:00:00+00:00"} for day in (2, 3, 4)]
-
-
-class Tables(HTMLParser):
-    """Every table of a page (nested ones too): its caption and its rows as lists of cell texts."""
-
-    def __init__(self, page: str):
-        super().__init__()
-        self.tables: list[dict] = []
-        self._stack: list[dict] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self._stack.append({"caption": "", "rows": [], "cell": None, "in_caption": False})
-        elif not self._stack:
-            return
-        elif tag == "tr":
-            self._stack[-1]["rows"].append([])
-        elif tag in ("td", "th"):
-            self._stack[-1]["cell"] = []
-        elif tag == "caption":
-            self._stack[-1]["in_caption"] = True
-
-    def handle_endtag(self, tag):
-        if not self._stack:
-            return
-        top = self._stack[-1]
-        if tag == "table":
-            self.tables.append(self._stack.pop())
-        elif tag in ("td", "th") and top["cell"] is not None:
-            top["rows"][-1].append(" ".join("".join(top["cell"]).split()))
-            top["cell"] = None
-        elif tag == "caption":
-            top["in_caption"] = False
-
-    def handle_data(self, data):
-        if not self._stack:
-            return
-        top = self._stack[-1]
-        if top["cell"] is not None:
-            top["cell"].append(data)
-        elif top["in_caption"]:
-            top["caption"] += data
-
-    def table(self, caption_starts: str) -> list[list[str]]:
-        found = [t for t in self.tables if " ".join(t["caption"].split()).startswith(caption_starts)]
-        assert found, f"no table captioned {caption_starts!r}: {[t['caption'][:40] for t in self.tables]}"
-        return found[0]["rows"]
 
 
 @pytest.fixture(scope="module")
@@ -291,15 +242,6 @@ def test_the_config_names_the_partnership_and_subscriber(tmp_path, demo_files):
 
 
 # --- live ---------------------------------------------------------------------------------------
-
-
-def _get(url: str, host: str | None = None) -> tuple[int, dict, str]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
 
 
 def _first_line(process: subprocess.Popen, timeout: float) -> str:
