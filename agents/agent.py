@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agents.config import AgentConfig
-from agents.ingest import IngestResult, RowStatus, Withdrawn, read_export, read_withdrawals, write_quarantine
+from agents.ingest import (
+    Accepted,
+    IngestResult,
+    Rejected,
+    RowStatus,
+    Withdrawn,
+    iter_export,
+    read_export,
+    read_withdrawals,
+    write_quarantine,
+)
 from agents.publisher import publish_with_retry
 from exchange._failpoints import failpoint
 from exchange.core.avro import codec
@@ -47,6 +58,9 @@ class SubmitReport:
     @property
     def ok(self) -> bool:
         return self.rejected == 0 and self.waiting == 0
+
+
+CHUNK = 2000  # rows read, sealed and queued at a time: memory stays bounded whatever the file's size
 
 
 def record_message_id(producer: str, dataset: str, encoded: bytes, epoch: int = 0) -> str:
@@ -83,16 +97,16 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _metadata(config: AgentConfig, dataset: Dataset, source: Path, accepted: list, rejected: int) -> dict:
-    dates = [a.record[dataset.event_date_field] for a in accepted if a.record.get(dataset.event_date_field)]
+def _metadata(config: AgentConfig, dataset: Dataset, source: Path, accepted: int, period: list[dt.date],
+              rejected: int) -> dict:
     return {
         "agency": config.signatory,
         "supplier_contact": config.supplier_contact,
         "dataset_name": dataset.id,
-        "period_start": min(dates) if dates else None,
-        "period_end": max(dates) if dates else None,
+        "period_start": period[0] if period else None,
+        "period_end": period[-1] if period else None,
         "file_format": "CSV",
-        "number_of_records": len(accepted),
+        "number_of_records": accepted,
         "records_rejected": rejected,
         "date_supplied": dt.datetime.now(dt.UTC),
         "datafields": [f.name for f in dataset.fields],
@@ -106,6 +120,15 @@ def check(config: AgentConfig, source: Path, *, partnership: Partnership,
     """What `submit` does before it seals anything: the supply is allowed, the marking carried,
     every row validated and the rejected ones written to the quarantine report. Nothing is sealed,
     stored or published (`exchange agent submit --check`)."""
+    marking = preflight(config, partnership=partnership, dataset=dataset)
+    result = read_export(source, dataset, config.columns, config.formats, encoding=config.encoding,
+                         status=row_status(config))
+    return result, marking, write_quarantine(result)
+
+
+def preflight(config: AgentConfig, *, partnership: Partnership, dataset: Dataset) -> Marking:
+    """What must hold before any row is read: the supply is allowed, the markings are ones the
+    exchange carries, the config's handling names what exists. Returns the supply's marking."""
     decision = partnership.may_supply(config.signatory, dataset.id)
     if not decision:
         raise ConfigError(f"{config.path}: {decision.reason}; the sanitiser would refuse this supply")
@@ -120,29 +143,54 @@ def check(config: AgentConfig, source: Path, *, partnership: Partnership,
     unknown = [p for p in config.sub_judice_recipients if p not in partnership.signatories]
     if unknown:
         raise ConfigError(f"{config.path}: handling.sub_judice_recipients names no signatory: {', '.join(unknown)}")
-    result = read_export(source, dataset, config.columns, config.formats, encoding=config.encoding,
-                         status=row_status(config))
-    return result, marking, write_quarantine(result)
+    return marking
 
 
 async def submit(config: AgentConfig, source: Path, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,
-                 settings: KafkaSettings, give_up_after: float = 300.0,
+                 settings: KafkaSettings, give_up_after: float = 300.0, chunk: int = CHUNK,
                  on_progress: Callable[[int], None] | None = None,
                  on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
-    result, marking, quarantine = check(config, source, partnership=partnership, dataset=dataset)
-    records = records_to_send(config, dataset, result)
-    metadata = _metadata(config, dataset, source, list(result.accepted), len(result.rejected))
-    return await _send(config, source, result, marking, quarantine, records, metadata, partnership=partnership,
-                       dataset=dataset, keys=keys, settings=settings, give_up_after=give_up_after,
-                       on_progress=on_progress, on_wait=on_wait)
+    """Validate, seal and publish one export, reading it `chunk` rows at a time, so a file of any
+    size is sent in bounded memory (each chunk sealed into the outbox in one transaction; a crash
+    part-way leaves the rest to a second run, which recognises what was sent)."""
+    marking = preflight(config, partnership=partnership, dataset=dataset)
+    rows = iter_export(source, dataset, config.columns, config.formats, encoding=config.encoding,
+                       status=row_status(config))
+    accepted, rejected = 0, []
+    period: list[dt.date] = []
+    async with Outbox(config.outbox) as outbox:
+        supply = _Supply(config, dataset, keys, partnership, marking, outbox)
+        for items in _chunks(rows, chunk):
+            taken = [i for i in items if isinstance(i, Accepted)]
+            rejected += [i for i in items if isinstance(i, Rejected)]
+            accepted += len(taken)
+            dates = [a.record[dataset.event_date_field] for a in taken if a.record.get(dataset.event_date_field)]
+            period = [min(period + dates), max(period + dates)] if dates else period
+            await supply.seal(records_to_send(config, dataset, taken), [i for i in items if isinstance(i, Withdrawn)])
+        result = IngestResult(source, (), tuple(rejected))
+        quarantine = write_quarantine(result)
+        await supply.seal_metadata(_metadata(config, dataset, source, accepted, period, len(rejected)))
+        return await supply.publish(settings, result, quarantine, accepted=accepted, give_up_after=give_up_after,
+                                    on_progress=on_progress, on_wait=on_wait)
 
 
-def records_to_send(config: AgentConfig, dataset: Dataset, result: IngestResult) -> list[tuple[dict, str]]:
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def records_to_send(config: AgentConfig, dataset: Dataset, accepted: Iterable[Accepted]) -> list[tuple[dict, str]]:
     """Each accepted record as sealed (free text the originator withholds emptied, its handling
     instructions attached), with its natural key."""
     withheld = dict.fromkeys(config.withhold_free_text)  # the originator's choice: never sent at all
     return [({**a.record, **withheld, ORIGINATOR_HANDLING: originator_handling(config, a.restriction)},
-             dataset.natural_key_of(a.record)) for a in result.accepted]
+             dataset.natural_key_of(a.record)) for a in accepted]
 
 
 async def withdraw(config: AgentConfig, source: Path, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,
@@ -155,80 +203,105 @@ async def withdraw(config: AgentConfig, source: Path, *, partnership: Partnershi
         raise ConfigError(f"{config.path}: {decision.reason}; the sanitiser would refuse this withdrawal")
     marking = parse_marking(config.marking, partnership.legacy_markings)
     result = read_withdrawals(source, dataset, config.columns, config.formats, encoding=config.encoding)
-    return await _send(config, source, result, marking, write_quarantine(result), [], None, partnership=partnership,
-                       dataset=dataset, keys=keys, settings=settings, give_up_after=give_up_after, on_wait=on_wait)
-
-
-async def _send(config: AgentConfig, source: Path, result: IngestResult, marking: Marking, quarantine: Path | None,
-                records: list[tuple[dict, str]], metadata: dict | None, *, partnership: Partnership,
-                dataset: Dataset, keys: KeyPair, settings: KafkaSettings, give_up_after: float,
-                on_progress: Callable[[int], None] | None = None,
-                on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
-    """Seal records, withdrawals and the supply's metadata into the outbox in one transaction,
-    then publish everything waiting there."""
-    topic = raw_topic(dataset.id)
-    record_codec, metadata_codec, withdrawal_codec = dataset.raw_codec, codec("dataset_metadata"), codec("withdrawal")
-    tokens = Pseudonymiser(keys.local_secret("outbox record tokens"))
-    withdrawals = _latest_per_key(dataset, result.withdrawn)
-
-    def token(natural_key: str) -> str:
-        return tokens(dataset.id, natural_key)
-
     async with Outbox(config.outbox) as outbox:
-        epochs = await outbox.record_epochs(token(k) for k in [key for _, key in records] + list(withdrawals))
+        supply = _Supply(config, dataset, keys, partnership, marking, outbox)
+        await supply.seal([], list(result.withdrawn))
+        return await supply.publish(settings, result, write_quarantine(result), accepted=0,
+                                    give_up_after=give_up_after, on_wait=on_wait)
+
+
+class _Supply:
+    """One supply being sealed into the outbox, chunk by chunk, then published: records (their
+    ids from content and the record's withdrawal epoch), withdrawals, and the metadata last."""
+
+    def __init__(self, config: AgentConfig, dataset: Dataset, keys: KeyPair, partnership: Partnership,
+                 marking: Marking, outbox: Outbox):
+        self.config, self.dataset, self.marking, self.outbox = config, dataset, str(marking), outbox
+        self.topic = raw_topic(dataset.id)
+        self.sealer = Sealer(producer=config.signatory, keys=keys, topic=self.topic,
+                             recipients={SANITISER_ID: partnership.sanitiser.x25519})
+        self._tokens = Pseudonymiser(keys.local_secret("outbox record tokens"))
+        self.fresh = self.already_submitted = self.withdrawn = self.already_withdrawn = self.queued = 0
+
+    def token(self, natural_key: str) -> str:
+        return self._tokens(self.dataset.id, natural_key)
+
+    async def seal(self, records: list[tuple[dict, str]], withdrawn: list[Withdrawn]) -> None:
+        """Seal what is new in this chunk and queue it, in one outbox transaction."""
+        config, dataset = self.config, self.dataset
+        withdrawals = _latest_per_key(dataset, withdrawn)
+        epochs = await self.outbox.record_epochs(self.token(k) for k in [k for _, k in records] + list(withdrawals))
+
+        def epoch(natural_key: str) -> tuple[int, bool]:
+            return epochs.get(self.token(natural_key), (0, False))
+
         encoded = {}
         for record, natural_key in records:
-            payload = record_codec.encode(record)
-            epoch = epochs.get(token(natural_key), (0, False))[0]
-            encoded[record_message_id(config.signatory, dataset.id, payload, epoch)] = (payload, natural_key)
-        withdrawal_ids = {withdrawal_message_id(config.signatory, dataset.id, natural_key,
-                                                epochs.get(token(natural_key), (0, False))[0]): (natural_key, key)
-                          for natural_key, key in withdrawals.items()
-                          if not epochs.get(token(natural_key), (0, False))[1]}  # not withdrawn already
-        metadata_id = ("meta-" + record_message_id(config.signatory, dataset.id,
-                                                   metadata["source_file_sha256"].encode())) if metadata else None
-        known = await outbox.known_ids([*encoded, *withdrawal_ids] + ([metadata_id] if metadata_id else []))
-        sealer = Sealer(producer=config.signatory, keys=keys, topic=topic,
-                        recipients={SANITISER_ID: partnership.sanitiser.x25519})
+            payload = dataset.raw_codec.encode(record)
+            encoded[record_message_id(config.signatory, dataset.id, payload, epoch(natural_key)[0])] = \
+                (payload, natural_key)
+        withdrawal_ids = {withdrawal_message_id(config.signatory, dataset.id, natural_key, epoch(natural_key)[0]):
+                          (natural_key, key) for natural_key, key in withdrawals.items()
+                          if not epoch(natural_key)[1]}  # not withdrawn already
+        known = await self.outbox.known_ids([*encoded, *withdrawal_ids])
         items: list[Queued] = []
-
-        def add(sealed: Sealed, natural_key: str | None = None) -> None:
-            if sealed.key_grant is not None:
-                items.append(Queued(f"key-{sealed.header.key_id}", key_topic(topic), sealed.key_grant, True))
-            items.append(Queued(sealed.header.message_id, topic, sealed.envelope,
-                                partition_key=token(natural_key) if natural_key else None))
-
         fresh = {mid: item for mid, item in encoded.items() if mid not in known}
         for mid, (payload, natural_key) in fresh.items():
-            add(sealer.seal(payload, message_id=mid, dataset=dataset.id,
-                            schema_fingerprint=record_codec.fingerprint, marking=str(marking)), natural_key)
+            self._add(items, self.sealer.seal(payload, message_id=mid, dataset=dataset.id, marking=self.marking,
+                                              schema_fingerprint=dataset.raw_codec.fingerprint), natural_key)
         fresh_withdrawals = {mid: item for mid, item in withdrawal_ids.items() if mid not in known}
+        withdrawal_codec = codec("withdrawal")
         for mid, (natural_key, key) in fresh_withdrawals.items():
-            add(sealer.seal(withdrawal_codec.encode({"natural_key": key}), message_id=mid, dataset=dataset.id,
-                            schema_fingerprint=withdrawal_codec.fingerprint, marking=str(marking), kind="WITHDRAWAL"),
-                natural_key)
-        if metadata is not None and metadata_id and (fresh or fresh_withdrawals) and metadata_id not in known:
-            add(sealer.seal(metadata_codec.encode(metadata), message_id=metadata_id, dataset=dataset.id,
-                            schema_fingerprint=metadata_codec.fingerprint, marking=str(marking), kind="METADATA"))
-        resupplied = [token(natural_key) for _, natural_key in fresh.values()
-                      if epochs.get(token(natural_key), (0, False))[1]]
-        await outbox.enqueue(items, withdrawn=[token(natural_key) for natural_key, _ in fresh_withdrawals.values()],
-                             resupplied=resupplied)
+            self._add(items, self.sealer.seal(withdrawal_codec.encode({"natural_key": key}), message_id=mid,
+                                              dataset=dataset.id, schema_fingerprint=withdrawal_codec.fingerprint,
+                                              marking=self.marking, kind="WITHDRAWAL"), natural_key)
+        resupplied = [self.token(natural_key) for _, natural_key in fresh.values() if epoch(natural_key)[1]]
+        await self.outbox.enqueue(items, resupplied=resupplied,
+                                  withdrawn=[self.token(natural_key) for natural_key, _ in fresh_withdrawals.values()])
+        self.fresh += len(fresh)
+        self.already_submitted += len(encoded) - len(fresh)
+        self.withdrawn += len(fresh_withdrawals)
+        self.already_withdrawn += len(withdrawals) - len(fresh_withdrawals)
+        self.queued += len(items)
+
+    async def seal_metadata(self, metadata: dict) -> None:
+        """The supply's metadata (guidance 3.4), once, and only when the supply sent anything new."""
+        metadata_id = "meta-" + record_message_id(self.config.signatory, self.dataset.id,
+                                                  metadata["source_file_sha256"].encode())
+        if not (self.fresh or self.withdrawn) or await self.outbox.known_ids([metadata_id]):
+            return
+        metadata_codec = codec("dataset_metadata")
+        items: list[Queued] = []
+        self._add(items, self.sealer.seal(metadata_codec.encode(metadata), message_id=metadata_id,
+                                          dataset=self.dataset.id, schema_fingerprint=metadata_codec.fingerprint,
+                                          marking=self.marking, kind="METADATA"))
+        await self.outbox.enqueue(items)
+        self.queued += len(items)
+
+    def _add(self, items: list[Queued], sealed: Sealed, natural_key: str | None = None) -> None:
+        if sealed.key_grant is not None:
+            items.append(Queued(f"key-{sealed.header.key_id}", key_topic(self.topic), sealed.key_grant, True))
+        items.append(Queued(sealed.header.message_id, self.topic, sealed.envelope,
+                            partition_key=self.token(natural_key) if natural_key else None))
+
+    async def publish(self, settings: KafkaSettings, result: IngestResult, quarantine: Path | None, *,
+                      accepted: int, give_up_after: float, on_progress: Callable[[int], None] | None = None,
+                      on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
         failpoint("agent.sealed")
-        published = await publish_with_retry(outbox, settings, give_up_after=give_up_after,
+        published = await publish_with_retry(self.outbox, settings, give_up_after=give_up_after,
                                              on_progress=on_progress, on_wait=on_wait)
         failpoint("agent.published")
-        stats = await outbox.stats()
+        stats = await self.outbox.stats()
+        withdrawals = self.withdrawn + self.already_withdrawn
+        return SubmitReport(
+            source=result.source, rows=accepted + len(result.rejected) + withdrawals, accepted=accepted,
+            rejected=len(result.rejected), already_submitted=self.already_submitted, queued=self.queued,
+            published=published, waiting=stats.waiting, quarantine=quarantine, withdrawn=self.withdrawn,
+            already_withdrawn=self.already_withdrawn,
+        )
 
-    return SubmitReport(
-        source=source, rows=len(result.accepted) + len(result.rejected) + len(result.withdrawn),
-        accepted=len(result.accepted), rejected=len(result.rejected), already_submitted=len(encoded) - len(fresh),
-        queued=len(items), published=published, waiting=stats.waiting, quarantine=quarantine,
-        withdrawn=len(fresh_withdrawals), already_withdrawn=len(withdrawals) - len(fresh_withdrawals),
-    )
 
-
-def _latest_per_key(dataset: Dataset, withdrawn: tuple[Withdrawn, ...]) -> dict[str, dict[str, str]]:
+def _latest_per_key(dataset: Dataset, withdrawn: Iterable[Withdrawn]) -> dict[str, dict[str, str]]:
     """Each withdrawn record once, by natural key, as the text map a withdrawal message carries."""
     out: dict[str, dict[str, str]] = {}
     for item in withdrawn:

@@ -8,7 +8,7 @@ originator's restriction. A withdrawal file (`exchange agent withdraw`) holds ke
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,23 +74,36 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], format
                 status: RowStatus = RowStatus()) -> IngestResult:
     """Validate every row; an export whose header lacks mapped columns is refused as a whole."""
     accepted, rejected, withdrawn = [], [], []
+    for item in iter_export(path, dataset, columns, formats, today=today, encoding=encoding, status=status):
+        if isinstance(item, Accepted):
+            accepted.append(item)
+        elif isinstance(item, Withdrawn):
+            withdrawn.append(item)
+        else:
+            rejected.append(item)
+    return IngestResult(path, tuple(accepted), tuple(rejected), tuple(withdrawn))
+
+
+def iter_export(path: Path, dataset: Dataset, columns: Mapping[str, str], formats: Formats,
+                *, today: dt.date | None = None, encoding: str = "utf-8",
+                status: RowStatus = RowStatus()) -> Iterator[Accepted | Rejected | Withdrawn]:
+    """Each row, validated, as it is read: a file of any size in bounded memory (the header is
+    checked before the first row is yielded)."""
     mapping = {p.name: columns.get(p.name, p.name) for p in dataset.fields}
     with csvfiles.read_export(path, dataset, columns, encoding=encoding, extra_columns=status.columns()) as (_, rows):
         for row in rows:
             if row.problem is not None:
-                rejected.append(Rejected(row.number, (row.problem,), row.cells))
+                yield Rejected(row.number, (row.problem,), row.cells)
                 continue
             fields = {name: row.cells.get(column) for name, column in mapping.items()}
             try:
                 if status.withdraws(row.cells):
-                    withdrawn.append(Withdrawn(row.number, validate_key(dataset, fields, formats)))
+                    yield Withdrawn(row.number, validate_key(dataset, fields, formats))
                     continue
                 record = validate_row(dataset, fields, formats, today=today)
-                restriction = _restriction(status, row.cells)
-                accepted.append(Accepted(row.number, record, restriction))
+                yield Accepted(row.number, record, _restriction(status, row.cells))
             except RowInvalid as exc:
-                rejected.append(Rejected(row.number, exc.reasons, row.cells))
-    return IngestResult(path, tuple(accepted), tuple(rejected), tuple(withdrawn))
+                yield Rejected(row.number, exc.reasons, row.cells)
 
 
 def _restriction(status: RowStatus, cells: Mapping[str, str]) -> str | None:

@@ -133,7 +133,7 @@ def test_an_originator_may_withhold_a_free_text_field_instead_of_having_it_scrub
                                       withhold_free_text=("method_of_entry",))
     result, _, _ = check(withholding, path, partnership=partnership, dataset=OFFENCE)
     assert any(a.record["method_of_entry"] for a in result.accepted), "the export has text to withhold"
-    sent = records_to_send(withholding, OFFENCE, result)
+    sent = records_to_send(withholding, OFFENCE, result.accepted)
     assert {record["method_of_entry"] for record, _ in sent} == {None}
     assert any(record["property_stolen"] for record, _ in sent), "only the named field is withheld"
     wrong = dataclasses.replace(withholding, withhold_free_text=("crime_ref",))
