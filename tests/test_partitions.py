@@ -56,7 +56,7 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
         dataset = catalogue()[DATASET]
         await ensure_topics(settings, [raw_topic(DATASET), shared_topic(DATASET)])
         sanitisers = [SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer),
-                                       settings) for _ in range(2)]
+                                       settings, scale_out=True) for _ in range(2)]
         stop = asyncio.Event()
         async with FeedStore(work / "council.db") as store:
             feed = FeedService(partnership, catalogue(), party_keys[COUNCIL], COUNCIL, settings, store)

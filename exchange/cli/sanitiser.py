@@ -44,11 +44,15 @@ def command() -> None:
                    "signatories the config's [aggregates] names.")
 @click.option("--aggregate-every", type=float, default=3600.0, show_default=True,
               help="Seconds between publications of the aggregate tables that changed.")
+@click.option("--scale-out", is_flag=True,
+              help="Join the consumer group so that several sanitiser processes (same config, keys, audit and "
+                   "aggregates files) share the partitions (EXCHANGE_TOPIC_PARTITIONS). Without it this process "
+                   "takes every partition itself and is consuming at once; run only one such process.")
 @BOOTSTRAP_OPTION
 @click.option("-v", "--verbose", is_flag=True)
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         registry_path: str | None, refresh_every: float, tallies_path: str | None, aggregate_every: float,
-        bootstrap: str, verbose: bool) -> None:
+        scale_out: bool, bootstrap: str, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -84,6 +88,6 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
             tallies = await files.enter_async_context(TallyStore(tallies_path)) if tallies_path else None
             await SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
                                    partnership_source=source, refresh_every=refresh_every, tallies=tallies,
-                                   aggregate_every=aggregate_every).run(stop)
+                                   aggregate_every=aggregate_every, scale_out=scale_out).run(stop)
 
     run_until_signal(service)

@@ -17,13 +17,14 @@ from exchange.crypto.keys import KeyPair
 from exchange.services.feed_core import FeedCore, FeedStats
 from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
-from exchange.transport.kafka import KafkaSettings, make_consumer
+from exchange.transport.kafka import KafkaSettings, assign_all, start_consumer
 from exchange.transport.loop import ConsumeLoop
 from exchange.transport.readers import KeyTopicReader
 
 __all__ = ["FeedService"]
 
 log = logging.getLogger("exchange.feed")
+ASSIGNMENT_EVERY = 10.0  # seconds between looks for topics or partitions created since the start
 
 
 class FeedService:
@@ -65,11 +66,16 @@ class FeedService:
         for warning in self.core.partnership.warnings:
             log.warning("%s", warning)
         topics = self.topics()
-        consumer = make_consumer(self.settings, *topics, group_id=feed_group(self.signatory.id))
-        await consumer.start()
+        # One feed process per subscriber: it takes every partition itself, ready at once (no group join).
+        consumer = await start_consumer(self.settings, topics, group_id=feed_group(self.signatory.id),
+                                        membership=False)
         await self.key_reader.start()
         log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
-        loop = ConsumeLoop(consumer, self.core, every=[(self._retention_every, self._retention)], name="feed")
+
+        async def follow_partitions() -> None:
+            await assign_all(consumer, topics)
+        loop = ConsumeLoop(consumer, self.core, name="feed", every=[(self._retention_every, self._retention),
+                                                                     (ASSIGNMENT_EVERY, follow_partitions)])
         try:
             await loop.run(stop, until_idle=until_idle)
         finally:

@@ -26,9 +26,10 @@ from exchange.services.sanitiser_core import Ledger, SanitiserCore, SanitiserSta
 from exchange.storage.tallies import TallyStore
 from exchange.transport.kafka import (
     KafkaSettings,
+    assign_all,
     ensure_topics,
-    make_consumer,
     make_producer,
+    start_consumer,
 )
 from exchange.transport.loop import ConsumeLoop
 from exchange.transport.readers import KeyTopicReader
@@ -37,6 +38,7 @@ __all__ = ["GROUP_ID", "SanitiserService"]
 
 log = logging.getLogger("exchange.sanitiser")
 GROUP_ID = SANITISER_GROUP
+ASSIGNMENT_EVERY = 10.0  # seconds between looks for partitions added since the start (one process)
 
 
 class SanitiserService:
@@ -44,7 +46,7 @@ class SanitiserService:
                  report_every: float = 5.0, group_id: str = GROUP_ID,
                  partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
                  ledger: Ledger | None = None, key_reader: KeyTopicReader | None = None,
-                 tallies: TallyStore | None = None, aggregate_every: float = 3600.0):
+                 tallies: TallyStore | None = None, aggregate_every: float = 3600.0, scale_out: bool = False):
         self.core = core
         if ledger is not None:
             core.ledger = ledger
@@ -53,6 +55,9 @@ class SanitiserService:
         if tallies is not None:
             core.tallies = tallies
         self._aggregate_every = aggregate_every
+        # scale_out: join the consumer group, so several sanitiser processes share the partitions;
+        # otherwise this one process takes every partition and is ready at once.
+        self.scale_out = scale_out
         self.settings = settings
         self.group_id = group_id
         # Where the live ISP state comes from (the governance registry); re-read before a batch
@@ -86,13 +91,16 @@ class SanitiserService:
             log.warning("%s", warning)
         await ensure_topics(self.settings, self.topics())
         raw_topics = [raw_topic(d) for d in self.datasets]
-        consumer = make_consumer(self.settings, *raw_topics, group_id=self.group_id)
         producer = make_producer(self.settings)
         await producer.start()
-        await consumer.start()
+        consumer = await start_consumer(self.settings, raw_topics, group_id=self.group_id, membership=self.scale_out)
         await self.key_reader.start()
         log.info("sanitiser consuming %s", ", ".join(raw_topics))
         chores = [(self._report_every, self._report)]
+        if not self.scale_out:
+            async def follow_partitions() -> None:
+                await assign_all(consumer, raw_topics)
+            chores.append((ASSIGNMENT_EVERY, follow_partitions))
         if self.aggregates is not None:
             publisher = self.aggregates
 

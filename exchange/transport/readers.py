@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from exchange.errors import EnvelopeError, TransportUnavailable
-from exchange.transport.kafka import KafkaSettings, make_reader
+from exchange.transport.kafka import KafkaSettings, existing_partitions, make_reader
 
 __all__ = ["KeyTopicReader", "assign_from_beginning", "read_topic", "read_until_quiet"]
 
@@ -85,10 +85,30 @@ class KeyTopicReader:
     async def start(self) -> None:
         self._consumer = make_reader(self._settings)
         await self._consumer.start()
-        partitions = await assign_from_beginning(self._consumer, self._topics)
+        await self._follow()
+
+    async def _follow(self) -> None:
+        """Take every partition of the key topics that exists now, new ones from their beginning.
+
+        A key topic may be created after this reader started (a feed started before the
+        sanitiser): only existing topics are assigned (asking for a missing one could have a
+        broker auto-create it, uncompacted), and each refresh looks again."""
+        consumer = self._consumer
+        assert consumer is not None
+        wanted = await existing_partitions(consumer, self._topics)
+        held = set(consumer.assignment())
+        if wanted == held:
+            return
+        positions = {tp: await consumer.position(tp) for tp in held & wanted}
+        consumer.assign(sorted(wanted))
+        for tp in wanted:
+            if tp in positions:
+                consumer.seek(tp, positions[tp])
+            else:
+                await consumer.seek_to_beginning(tp)
         # Paused between refreshes: a consumer's background fetch is a long poll on the broker
         # connection, and an end-offset request waits behind it (half a second on Tansu).
-        self._consumer.pause(*partitions)
+        consumer.pause(*wanted)
 
     async def stop(self) -> None:
         if self._consumer is not None:
@@ -99,6 +119,7 @@ class KeyTopicReader:
         assert self._consumer is not None, "start() first"
         consumer = self._consumer
         try:
+            await self._follow()
             ends = await consumer.end_offsets(list(consumer.assignment()))
             # Nothing new since the last read: answer at once, without a poll (this is the path an
             # envelope naming a key nobody announced takes, so it must cost next to nothing).
