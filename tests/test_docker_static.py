@@ -769,3 +769,334 @@ def test_readmes_document_deployment_and_secrets():
     assert "docker compose up" in deploy and "statically" in deploy
     for needle in ("openssl", "keytool", "make-secrets.sh", "SCRAM"):
         assert needle in secrets, needle
+
+
+# ----------------------------------------------------------------------------- verify-broker.sh
+#
+# docker/verify-broker.sh checks the live Apache Kafka (TLS required, SCRAM logins, the ACLs of each
+# role) with Kafka's own command-line tools. Here: it parses, its --help lists every check it runs,
+# it speaks the deployment's listener and topic names, and its decisions are right against stand-in
+# tools that answer as Kafka's do (a refusal by an ACL, a failed login, a closed connection).
+
+VERIFY_BROKER = DOCKER / "verify-broker.sh"
+# What the script must show on the real broker (issue 13), by check id.
+REQUIRED_BROKER_CHECKS = {
+    "no-credentials-refused", "plaintext-refused", "subscriber-foreign-denied", "subscriber-raw-denied",
+    "supplier-shared-write-denied", "sanitiser-reads-raw", "sanitiser-writes-shared",
+}
+KAFKA_TOOLS = ("kafka-topics.sh", "kafka-console-consumer.sh", "kafka-console-producer.sh", "kafka-acls.sh")
+
+
+def verify_broker_text() -> str:
+    return VERIFY_BROKER.read_text(encoding="utf-8")
+
+
+def declared_broker_checks() -> list[str]:
+    block = re.search(r"^CHECKS=\($(.*?)^\)$", verify_broker_text(), re.MULTILINE | re.DOTALL)
+    assert block, "verify-broker.sh declares no CHECKS=( ... ) list"
+    return re.findall(r'^\s*"([a-z-]+)\|[^"]+"\s*$', block.group(1), re.MULTILINE)
+
+
+def run_verify_broker(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})}
+    return subprocess.run([BASH, str(VERIFY_BROKER), *args], env=full_env, capture_output=True, text=True,
+                          timeout=120)
+
+
+@needs_bash
+def test_verify_broker_exists_is_strict_bash_and_parses():
+    text = verify_broker_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    commands = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[0] == "set -euo pipefail", "set -euo pipefail must come before any command"
+    result = subprocess.run([BASH, "-n", str(VERIFY_BROKER)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@needs_bash
+def test_verify_broker_help_lists_every_check_it_runs():
+    declared = declared_broker_checks()
+    assert len(declared) == len(set(declared)), "a check id is declared twice"
+    assert REQUIRED_BROKER_CHECKS <= set(declared), REQUIRED_BROKER_CHECKS - set(declared)
+    text = verify_broker_text()
+    calls = (r'^\s*(?:result (?:PASS|FAIL|SKIP)|reads (?:ALLOW|DENY)|writes (?:ALLOW|DENY)|refused) '
+             r'"?([a-z][a-z-]*[a-z])(?=["\s])')
+    ran = set(re.findall(calls, text, re.MULTILINE))
+    if '"connect-$role"' in text:  # one login check per role, in a loop
+        roles = re.search(r"^for role in ([a-z ]+); do$", text, re.MULTILINE)
+        assert roles
+        ran |= {f"connect-{role}" for role in roles.group(1).split()}
+    assert ran == set(declared), f"run but not declared: {ran - set(declared)}; declared, never run: " \
+                                 f"{set(declared) - ran}"
+    for flag in ("--help", "-h"):
+        result = run_verify_broker(flag)
+        assert result.returncode == 0, result.stderr
+        for check in declared:
+            assert re.search(rf"^\s+{re.escape(check)}\s+\S", result.stdout, re.MULTILINE), f"--help omits {check}"
+        for option in ("--bootstrap", "--ca", "--sanitiser", "--supplier", "--subscriber", "--acl-admin"):
+            assert option in result.stdout
+
+
+def test_verify_broker_speaks_the_deployment(compose, broker_properties):
+    from exchange.core.acl import Operation, PatternType, ResourceType, sanitiser_bindings
+    from exchange.core.names import DATASET_ID_RE
+
+    text = verify_broker_text()
+    for tool in KAFKA_TOOLS:
+        assert f"{tool} --bootstrap-server" in text or f" {tool} " in text, f"{tool} is not used"
+    # The client listener's protocol and mechanism, set whatever a role file says.
+    client = [name for name, (_, port) in listeners(broker_properties).items() if port == 9093][0]
+    assert protocol_map(broker_properties)[client] == "SASL_SSL"
+    assert enabled_mechanisms(broker_properties, client) == {"SCRAM-SHA-512"}
+    assert 'client_settings SASL_SSL' in text and 'echo "sasl.mechanism=SCRAM-SHA-512"' in text
+    assert 'echo "ssl.endpoint.identification.algorithm=https"' in text  # as the broker's own clients
+    # The dataset kafka-init makes topics for by default, and the topic names it makes.
+    default_datasets = environment(services(compose)["kafka-init"])["INIT_DATASETS"]
+    assert re.search(rf"^DATASET=\$\{{VERIFY_DATASET:-{re.escape(default_datasets.split(',')[0])}\}}$", text,
+                     re.MULTILINE)
+    for name in ('RAW_TOPIC=raw.$DATASET', 'SHARED_TOPIC=shared.$DATASET', 'restricted.$DATASET',
+                 '"keys.$RAW_TOPIC"', '"keys.$SHARED_TOPIC"', '"keys.$FOREIGN_TOPIC"'):
+        assert name in text, name
+    # The probe topic: inside the sanitiser's PREFIXED shared. rights, and no dataset can ever be called
+    # so (a hyphen), so no feed reads it and no grant covers it.
+    probe = re.search(r"^PROBE_TOPIC=\$\{VERIFY_PROBE_TOPIC:-([^}]+)\}$", text, re.MULTILINE).group(1)
+    assert probe.startswith("shared.") and not DATASET_ID_RE.fullmatch(probe.removeprefix("shared."))
+    rights = {(b.operation, b.pattern_type, b.resource_name) for b in sanitiser_bindings()
+              if b.resource_type is ResourceType.TOPIC}
+    assert {(Operation.WRITE, PatternType.PREFIXED, "shared."), (Operation.CREATE, PatternType.PREFIXED, "shared."),
+            (Operation.READ, PatternType.PREFIXED, "raw."),
+            (Operation.READ, PatternType.PREFIXED, "keys.raw.")} <= rights
+    # Reads never join or move a consumer group: a partition and an offset, no --group.
+    assert "--partition 0 --offset earliest" in text and "--group" not in text
+
+
+@needs_bash
+def test_verify_broker_refuses_a_wrong_command_line(tmp_path):
+    role = tmp_path / "role.properties"
+    role.write_text('sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required '
+                    'username="someone" password="not-printed-0123456789";\n')
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not a certificate\n")
+    no_login = tmp_path / "no-login.properties"
+    no_login.write_text("security.protocol=SASL_SSL\n")
+    base = ["--bootstrap", "kafka:9093", "--ca", str(ca), "--kafka-bin", str(tmp_path)]
+    for args, needle in (
+        ([], "bootstrap"),
+        (["--bogus"], "unknown argument"),
+        (["--bootstrap", "kafka"], "HOST:PORT"),
+        (["--bootstrap", "kafka:9093"], "CA"),
+        (base, "kafka-topics.sh"),
+    ):
+        result = run_verify_broker(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert needle in result.stderr, (args, result.stderr)
+    tools = stand_in_kafka_tools(tmp_path)
+    base = ["--bootstrap", "kafka:9093", "--ca", str(ca), "--kafka-bin", str(tools)]
+    for args, needle in (
+        (base + ["--sanitiser", str(role), "--supplier", str(role)], "--subscriber"),
+        (base + ["--sanitiser", str(no_login), "--supplier", str(role), "--subscriber", str(role)], "sasl.jaas.config"),
+        (base + ["--sanitiser", str(role), "--supplier", str(role), "--subscriber", str(role)], "own user"),
+        (base + ["--sanitiser", str(role), "--supplier", str(role), "--subscriber", str(role),
+                 "--probe-topic", "raw.x"], "shared."),
+    ):
+        result = run_verify_broker(*args)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert needle in result.stderr, (args, result.stderr)
+        assert "not-printed" not in result.stdout + result.stderr
+    assert not (tmp_path / "calls.log").exists(), "a usage error ran a Kafka tool"
+
+
+# Stand-ins for Kafka's tools: a broker set up as docker/ sets it up, with the ACLs `exchange acl
+# apply` gives the sanitiser, one supplier and one subscriber of police_crime_offence. Each answers
+# in the words Kafka's own tools print. FAKE_BROKEN names a misconfiguration to simulate.
+STAND_IN_KAFKA = r'''
+import os, re, sys
+from pathlib import Path
+
+tool, args = Path(sys.argv[1]).name, sys.argv[2:]
+broken = set(filter(None, os.environ.get("FAKE_BROKEN", "").split(",")))
+passwords = dict(pair.split(":", 1) for pair in os.environ["FAKE_USERS"].split(","))
+here = Path(__file__).parent
+with (here / "calls.log").open("a") as handle:
+    handle.write(f"{tool} {' '.join(args)}\n")
+
+
+def option(name):
+    return args[args.index(name) + 1] if name in args else None
+
+
+def answer(text, status):
+    print(text)
+    sys.exit(status)
+
+
+config = option("--command-config") or option("--consumer.config") or option("--producer.config")
+props = {}
+for line in Path(config).read_text().splitlines():
+    if line.strip() and not line.lstrip().startswith("#"):
+        key, _, value = line.partition("=")
+        props[key.strip()] = value.strip()
+
+protocol = props.get("security.protocol", "PLAINTEXT")
+if ((protocol == "PLAINTEXT" and "plaintext-open" not in broken)
+        or (protocol == "SSL" and "anonymous-open" not in broken)):
+    print("WARN [AdminClient clientId=adminclient-1] Bootstrap broker kafka:9093 (id: -1 rack: null) disconnected",
+          file=sys.stderr)
+    answer("Error while executing topic command : Timed out waiting for a node assignment. Call: listTopics", 1)
+if protocol in ("SSL", "SASL_SSL") and (
+        props.get("ssl.truststore.type") != "PEM" or props.get("ssl.truststore.location") != os.environ["FAKE_CA"]
+        or props.get("ssl.endpoint.identification.algorithm") != "https" or "ssl.truststore.password" in props):
+    answer("org.apache.kafka.common.errors.SslAuthenticationException: SSL handshake failed", 1)
+user = None
+if protocol == "SASL_SSL":
+    assert props.get("sasl.mechanism") == "SCRAM-SHA-512", props
+    login = re.search(r'username="([^"]*)" password="([^"]*)"', props.get("sasl.jaas.config", ""))
+    if (not login or passwords.get(login.group(1)) != login.group(2)) and "wrong-password-open" not in broken:
+        answer("ERROR org.apache.kafka.common.errors.SaslAuthenticationException: Authentication failed during "
+               "authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512", 1)
+    user = login.group(1)
+
+DATASET = "police_crime_offence"
+
+
+def allowed(operation, topic):
+    if operation == "READ":
+        return ((user == "sanitiser" and topic.startswith(("raw.", "keys.raw.")))
+                or (user == "northshire-council" and topic in (f"shared.{DATASET}", f"keys.shared.{DATASET}"))
+                or ("subscriber-reads-raw" in broken and user == "northshire-council" and topic.startswith("keys.raw."))
+                or ("subscriber-reads-foreign" in broken and user == "northshire-council"
+                    and topic.startswith("restricted."))
+                or ("supplier-reads-raw" in broken and user == "northshire-police" and topic.startswith("raw.")))
+    if user == "sanitiser" and topic.startswith(("shared.", "keys.shared.", "restricted.", "keys.restricted.")):
+        return "sanitiser-cannot-write" not in broken
+    return ((operation == "WRITE" and user == "northshire-police"
+             and topic in (f"raw.{DATASET}", f"keys.raw.{DATASET}"))
+            or ("supplier-writes-shared" in broken and user == "northshire-police" and topic.startswith("shared.")))
+
+
+topic = option("--topic")
+if tool == "kafka-topics.sh" and "--list" in args:
+    visible = [t for t in (f"raw.{DATASET}", f"shared.{DATASET}") if allowed("READ", t) or allowed("WRITE", t)]
+    answer("\n".join(visible), 0)
+if tool == "kafka-topics.sh" and "--create" in args:
+    if allowed("CREATE", topic):
+        answer(f"Created topic {topic}.", 0)
+    answer("Error while executing topic command : Authorization failed.\n"
+           "ERROR org.apache.kafka.common.errors.TopicAuthorizationException: Authorization failed.", 1)
+if tool == "kafka-console-consumer.sh":
+    assert option("--partition") == "0" and option("--offset") == "earliest" and "--group" not in args, args
+    error = ("org.apache.kafka.common.errors.TimeoutException" if allowed("READ", topic) else
+             f"org.apache.kafka.common.errors.TopicAuthorizationException: Not authorized to access topics: [{topic}]")
+    answer(f"ERROR Error processing message, terminating consumer process:\n{error}\n"
+           "Processed a total of 0 messages", 0)
+if tool == "kafka-console-producer.sh":
+    assert "--sync" in args and sys.stdin.read().strip()
+    if allowed("WRITE", topic):
+        answer("", 0)
+    answer("java.util.concurrent.ExecutionException: org.apache.kafka.common.errors.TopicAuthorizationException: "
+           f"Not authorized to access topics: [{topic}]", 1)
+if tool == "kafka-acls.sh":
+    if user != "acl-admin" and not (user == "northshire-council" and "subscriber-alters-acls" in broken):
+        answer("Error while executing ACL command: org.apache.kafka.common.errors.ClusterAuthorizationException: "
+               "Cluster authorization failed.", 1)
+    if "--list" in args:
+        wildcard = (" \t(principal=User:*, host=*, operation=READ, permissionType=ALLOW)\n"
+                    if "wildcard-acl" in broken else "")
+        answer("Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=raw., patternType=PREFIXED)`: \n"
+               f" \t(principal=User:sanitiser, host=*, operation=READ, permissionType=ALLOW)\n{wildcard}", 0)
+    answer("Adding ACLs for resource `ResourcePattern(resourceType=TOPIC, name=verify-broker-probe, "
+           "patternType=LITERAL)`", 0)
+answer(f"stand-in: unexpected call {tool} {args}", 3)
+'''
+
+STAND_IN_PASSWORDS = {"sanitiser": "sanitiser-password-0123456789", "northshire-police": "police-password-0123456789",
+                      "northshire-council": "council-password-0123456789", "acl-admin": "admin-password-0123456789"}
+
+
+def stand_in_kafka_tools(folder: Path) -> Path:
+    import sys
+
+    fake = folder / "stand_in_kafka.py"
+    fake.write_text(STAND_IN_KAFKA)
+    for name in KAFKA_TOOLS:
+        tool = folder / name
+        tool.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{fake}" "$0" "$@"\n')
+        tool.chmod(0o755)
+    return folder
+
+
+def stand_in_run(tmp_path: Path, broken: str = "", *,
+                 acl_admin: bool = True) -> tuple[subprocess.CompletedProcess, str]:
+    (tmp_path / "bin").mkdir()
+    tools = stand_in_kafka_tools(tmp_path / "bin")
+    roles = tmp_path / "roles"
+    roles.mkdir()
+    files = {}
+    for role, user in (("sanitiser", "sanitiser"), ("supplier", "northshire-police"),
+                       ("subscriber", "northshire-council"), ("acl-admin", "acl-admin")):
+        files[role] = roles / f"{role}.properties"
+        # Settings a role file may carry that would weaken or break the check: the script overrides them.
+        extra = "security.protocol=PLAINTEXT\nssl.truststore.type=JKS\nssl.truststore.password=truststore-secret-42\n" \
+            if role == "supplier" else ""
+        files[role].write_text(f"{extra}sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+                               f'required username="{user}" password="{STAND_IN_PASSWORDS[user]}";\n')
+    ca = roles / "ca.crt"
+    ca.write_text("the partnership CA\n")
+    args = ["--bootstrap", "kafka:9093", "--ca", str(ca), "--kafka-bin", str(tools), "--timeout", "2",
+            "--sanitiser", str(files["sanitiser"]), "--supplier", str(files["supplier"]),
+            "--subscriber", str(files["subscriber"])]
+    if acl_admin:
+        args += ["--acl-admin", str(files["acl-admin"])]
+    work = tmp_path / "tmp"
+    work.mkdir()
+    env = {"FAKE_BROKEN": broken, "FAKE_CA": str(ca), "TMPDIR": str(work),
+           "FAKE_USERS": ",".join(f"{user}:{password}" for user, password in STAND_IN_PASSWORDS.items())}
+    result = run_verify_broker(*args, env=env)
+    output = result.stdout + result.stderr
+    for secret in [*STAND_IN_PASSWORDS.values(), "truststore-secret-42"]:
+        assert secret not in output, "verify-broker.sh printed a password"
+    assert not list(work.iterdir()), "verify-broker.sh left its private copies behind"
+    return result, output
+
+
+def verdicts(output: str) -> dict[str, str]:
+    return {check: verdict for verdict, check in re.findall(r"^(PASS|FAIL|SKIP)\s+(\S+)", output, re.MULTILINE)}
+
+
+@needs_bash
+def test_verify_broker_passes_a_broker_set_up_as_docker_sets_it_up(tmp_path):
+    result, output = stand_in_run(tmp_path)
+    assert result.returncode == 0, output
+    assert verdicts(output) == dict.fromkeys(declared_broker_checks(), "PASS"), output
+    calls = (tmp_path / "bin" / "calls.log").read_text()
+    assert "--topic shared.verify-broker --sync" in calls  # the one write the script means to make
+    assert "--producer.config" in calls and "--topic shared.police_crime_offence --sync" in calls
+
+
+@needs_bash
+def test_verify_broker_skips_the_acl_listing_without_the_acl_administrator(tmp_path):
+    result, output = stand_in_run(tmp_path, acl_admin=False)
+    assert result.returncode == 0, output
+    assert verdicts(output)["no-wildcard-acl"] == "SKIP"
+    assert set(verdicts(output).values()) == {"PASS", "SKIP"}
+
+
+@needs_bash
+@pytest.mark.parametrize(("broken", "check"), [
+    ("plaintext-open", "plaintext-refused"),
+    ("anonymous-open", "no-credentials-refused"),
+    ("wrong-password-open", "wrong-password-refused"),
+    ("subscriber-reads-raw", "subscriber-raw-denied"),
+    ("subscriber-reads-foreign", "subscriber-foreign-denied"),
+    ("supplier-reads-raw", "supplier-raw-read-denied"),
+    ("supplier-writes-shared", "supplier-shared-write-denied"),
+    ("subscriber-alters-acls", "subscriber-acl-change-denied"),
+    ("sanitiser-cannot-write", "sanitiser-writes-shared"),
+    ("wildcard-acl", "no-wildcard-acl"),
+])
+def test_verify_broker_fails_the_check_a_misconfiguration_breaks(tmp_path, broken, check):
+    result, output = stand_in_run(tmp_path, broken)
+    assert result.returncode == 1, output
+    found = verdicts(output)
+    assert found[check] == "FAIL", output
+    assert [name for name, verdict in found.items() if verdict == "FAIL"] == [check], output
