@@ -10,7 +10,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from exchange.core.names import key_topic, raw_topic, shared_topic
-from exchange.transport.kafka import KEY_TOPIC_CONFIG, ensure_topics, topic_configs
+from exchange.transport.kafka import DATA_TOPIC_CONFIG, KEY_TOPIC_CONFIG, ensure_topics, topic_configs
 
 pytestmark = pytest.mark.broker
 
@@ -24,14 +24,15 @@ async def _configs(kafka, topics):
         await admin.close()
 
 
-def test_key_topics_are_created_compacted_and_kept_for_ever(kafka):
+def test_key_topics_are_created_compacted_and_kept_for_ever_data_topics_for_30_days(kafka):
     data = shared_topic("police_crime_offence")
     topics = [raw_topic("police_crime_offence"), key_topic(raw_topic("police_crime_offence")), data, key_topic(data)]
     asyncio.run(ensure_topics(kafka, topics))
     configs = asyncio.run(_configs(kafka, topics))
     for topic in topics:
-        expected = KEY_TOPIC_CONFIG if topic.startswith("keys.") else {}
-        assert {k: v for k, v in configs[topic].items() if k in KEY_TOPIC_CONFIG} == expected, topic
+        expected = KEY_TOPIC_CONFIG if topic.startswith("keys.") else DATA_TOPIC_CONFIG
+        assert {k: v for k, v in configs[topic].items() if k in expected} == expected, topic
+    assert DATA_TOPIC_CONFIG == {"retention.ms": str(30 * 24 * 3600 * 1000)}
 
 
 def test_an_existing_key_topic_without_compaction_is_reported(kafka, caplog):

@@ -94,7 +94,12 @@ for topic in "${topics[@]}"; do
         --partitions "$PARTITIONS" --replication-factor "$REPLICATION")
   # A key grant must outlive every record sealed under it: key topics are compacted (one grant per
   # key id, so compaction keeps them all) and never expire.
-  [[ $topic == keys.* ]] && args+=(--config cleanup.policy=compact --config retention.ms=-1)
+  # Data topics and the dead letters keep 30 days (exchange/transport/kafka.py says the same).
+  if [[ $topic == keys.* ]]; then
+    args+=(--config cleanup.policy=compact --config retention.ms=-1)
+  else
+    args+=(--config retention.ms=2592000000)
+  fi
   run "${args[@]}" -- "${args[@]}"
 done
 

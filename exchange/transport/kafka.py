@@ -19,8 +19,9 @@ from exchange.core.names import DEADLETTER_TOPIC, key_topic
 from exchange.errors import ConfigError
 
 __all__ = [
-    "BOOTSTRAP_ENV", "KEY_TOPIC_CONFIG", "KafkaSettings", "assign_all", "ensure_topics", "existing_partitions",
-    "make_consumer", "make_producer", "make_reader", "start_consumer", "topic_config", "topic_configs",
+    "BOOTSTRAP_ENV", "DATA_TOPIC_CONFIG", "KEY_TOPIC_CONFIG", "KafkaSettings", "assign_all", "ensure_topics",
+    "existing_partitions", "make_consumer", "make_producer", "make_reader", "start_consumer", "topic_config",
+    "topic_configs",
 ]
 
 log = logging.getLogger("exchange.kafka")
@@ -141,8 +142,14 @@ async def assign_all(consumer: AIOKafkaConsumer, topics: list[str], *, force: bo
 KEY_TOPIC_CONFIG = {"cleanup.policy": "compact", "retention.ms": "-1"}
 
 
+# Data topics and the dead letters keep 30 days, not the broker's default 7: a sanitiser or feed
+# down for a long weekend plus a week still finds what was sent. They hold only sealed records.
+DATA_TOPIC_RETENTION_DAYS = 30
+DATA_TOPIC_CONFIG = {"retention.ms": str(DATA_TOPIC_RETENTION_DAYS * 24 * 3600 * 1000)}
+
+
 def topic_config(topic: str) -> dict[str, str]:
-    return dict(KEY_TOPIC_CONFIG) if topic.startswith(key_topic("")) else {}
+    return dict(KEY_TOPIC_CONFIG) if topic.startswith(key_topic("")) else dict(DATA_TOPIC_CONFIG)
 
 
 async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partitions: int | None = None) -> None:
@@ -163,7 +170,7 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partition
                              topic_configs=topic_config(t)) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # another process created it first
-        for topic in sorted(t for t in existing & set(topics) if topic_config(t)):
+        for topic in sorted(t for t in existing & set(topics) if t.startswith(key_topic(""))):
             found = await topic_configs(admin, topic)
             wrong = {name for name, value in KEY_TOPIC_CONFIG.items() if found.get(name) != value}
             if wrong:
