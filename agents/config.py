@@ -1,6 +1,7 @@
 """The agent's mapping file (TOML): which signatory it speaks for, which dataset, how the
-agency's export columns and date formats map onto the dataset schema, and (optionally) which
-columns carry per-record handling and withdrawals."""
+agency's export columns and date formats map onto the dataset schema, (optionally) which
+columns carry per-record handling and withdrawals, and (optionally) the inbox folder that
+`exchange agent run` watches."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ from exchange.core.validation import Formats
 from exchange.errors import ConfigError
 
 _DEFAULT_FORMATS = Formats()
+
+
+@dataclass(frozen=True)
+class InboxSettings:
+    """The `[inbox]` table, its folders resolved against the config file's folder."""
+
+    folder: Path
+    processed: Path
+    failed: Path
+    pattern: str = "*.csv"
+    delete_after_acknowledged: bool = False
+    stable_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class AgentConfig:
     sub_judice_recipients: tuple[str, ...] = ()
     withdrawal_column: str | None = None  # a status column ...
     withdrawal_values: frozenset[str] = frozenset()  # ... whose values (any case) withdraw the record
+    inbox: InboxSettings | None = None  # the folder `exchange agent run` watches
 
     @classmethod
     def load(cls, path: str | Path) -> AgentConfig:
@@ -52,6 +66,18 @@ class AgentConfig:
         def resolve(value: str) -> Path:
             candidate = Path(value)
             return candidate if candidate.is_absolute() else (base / candidate)
+
+        inbox = None
+        if checked.inbox is not None:
+            folder = resolve(checked.inbox.folder)
+            inbox = InboxSettings(
+                folder=folder,
+                processed=resolve(checked.inbox.processed) if checked.inbox.processed else folder / "processed",
+                failed=resolve(checked.inbox.failed) if checked.inbox.failed else folder / "failed",
+                pattern=checked.inbox.pattern,
+                delete_after_acknowledged=checked.inbox.delete_after_acknowledged,
+                stable_seconds=checked.inbox.stable_seconds,
+            )
 
         return cls(
             path=path,
@@ -71,6 +97,7 @@ class AgentConfig:
             withdrawal_column=checked.withdrawal.column if checked.withdrawal else None,
             withdrawal_values=frozenset(v.strip().lower() for v in checked.withdrawal.values)
             if checked.withdrawal else frozenset(),
+            inbox=inbox,
             columns=dict(checked.columns),
             formats=Formats(
                 dates=tuple(formats.dates) if formats.dates is not None else _DEFAULT_FORMATS.dates,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from exchange.cli._common import BOOTSTRAP_OPTION, ExchangeGroup, emit, setup_logging
+from exchange.cli._common import BOOTSTRAP_OPTION, ExchangeGroup, emit, run_until_signal, setup_logging
 
 
 def _progress(label: str):
@@ -114,6 +114,52 @@ def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: flo
         keys=load_keypair(config.key_file), settings=KafkaSettings.from_environment(bootstrap),
         give_up_after=give_up_after, on_wait=_on_wait))
     _emit_report(report, as_json)
+
+
+@command.command("run")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The agent's mapping file (TOML), with an [inbox] table naming the folder to watch.")
+@BOOTSTRAP_OPTION
+@click.option("--poll", type=click.FloatRange(min=0.1), default=None, metavar="SECONDS",
+              help="Look at the inbox every SECONDS instead of being told of changes by the filesystem (inotify, "
+                   "through watchfiles): for folders where inotify sees nothing, such as network shares.")
+@click.option("--give-up-after", default=60.0, show_default=True,
+              help="Seconds one attempt keeps retrying an unavailable broker; the file then stays in the inbox "
+                   "and is tried again later.")
+@click.option("-v", "--verbose", is_flag=True)
+def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: float, verbose: bool) -> None:
+    """Run the agent as a service: watch the inbox folder of the config's [inbox] table and
+    submit each export that lands there once it is complete (renamed from NAME.part, or
+    unchanged for inbox.stable_seconds), then move it to the processed folder (with its
+    quarantine report) or, if it is refused or every row is rejected, to the failed folder with
+    NAME.error.txt saying why. A file waits in the inbox while the broker is away. Logs one line
+    per file; stops cleanly on SIGINT or SIGTERM."""
+    from agents.config import AgentConfig
+    from agents.inbox import Inbox
+    from exchange.core.partnership import load_partnership
+    from exchange.core.schemas import catalogue
+    from exchange.crypto.keys import load_keypair
+    from exchange.errors import ConfigError
+    from exchange.transport.kafka import KafkaSettings
+
+    setup_logging(verbose)
+    config = AgentConfig.load(config_path)
+    if config.inbox is None:
+        raise ConfigError(f"{config_path}: no [inbox] table: `exchange agent run` needs the folder to watch "
+                          "(inbox.folder; see the README, \"The agent as a service\")")
+    partnership = load_partnership(config.partnership)
+    dataset = catalogue()[config.dataset]
+    keys = load_keypair(config.key_file)
+    inbox = Inbox(config, partnership=partnership, dataset=dataset, keys=keys,
+                  settings=KafkaSettings.from_environment(bootstrap), poll=poll, give_up_after=give_up_after)
+
+    async def service(stop):
+        outcomes = await inbox.run(stop)
+        went = [outcome.went for outcome in outcomes]
+        click.echo(f"stopped: {went.count('processed') + went.count('deleted')} file(s) processed, "
+                   f"{went.count('failed')} failed", err=True)
+
+    run_until_signal(service)
 
 
 def _emit_report(report, as_json: bool) -> None:

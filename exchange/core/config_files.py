@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from exchange.errors import ConfigError
 
 __all__ = [
-    "K_MINIMUM", "AgentFile", "GrantEntry", "LinkageEntry", "MarkingTables", "PartnershipFile", "PartnershipTable",
-    "SignatoryEntry", "validated",
+    "K_MINIMUM", "AgentFile", "GrantEntry", "InboxTable", "LinkageEntry", "MarkingTables", "PartnershipFile",
+    "PartnershipTable", "SignatoryEntry", "validated",
 ]
 
 K_MINIMUM = 4  # the Home Office guidance's minimum households for a postcode to stand for a location
@@ -145,12 +145,29 @@ class FormatsTable(_Strict):
     times: list[Text] | None = None
 
 
+class InboxTable(_Strict):
+    """The folder `exchange agent run` watches for exports, and where it puts them afterwards.
+    `processed` and `failed` default to folders inside `folder`, and must be on its filesystem
+    (files are moved there by an atomic rename)."""
+
+    folder: Text
+    processed: Text | None = None  # default: <folder>/processed
+    failed: Text | None = None  # default: <folder>/failed
+    pattern: Text = "*.csv"  # which names in the folder are exports
+    # Overwrite and delete an export once every record of it is acknowledged by the broker,
+    # instead of keeping it in `processed`.
+    delete_after_acknowledged: bool = False
+    # A file not named *.part is taken as complete once its size and time have not changed for this long.
+    stable_seconds: float = Field(default=2.0, ge=0, le=3600)
+
+
 class AgentFile(_Strict):
     agent: AgentTable
     columns: dict[str, Text] = {}
     formats: FormatsTable = FormatsTable()
     handling: HandlingTable | None = None
     withdrawal: WithdrawalTable | None = None
+    inbox: InboxTable | None = None
 
 
 Model = TypeVar("Model", bound=BaseModel)
