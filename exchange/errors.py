@@ -6,6 +6,7 @@ The tree (each class names what went wrong; `reason_code` is its machine-readabl
     ├── UsageError                     the command line asks for something impossible (CLI exit 2)
     ├── ConfigError                    a configuration file is missing, malformed or inconsistent
     ├── KeyFileError                   a key file: wrong passphrase, damaged, not a key file
+    ├── StoreLocked                    a store sealed at rest, opened without (or with another) key
     ├── EnvelopeError                  a sealed message could not be accepted
     │   ├── MalformedEnvelope          not an envelope (or key grant) at all
     │   │   └── OversizedMessage       over the size limit, refused before any decoding
@@ -66,7 +67,7 @@ __all__ = [
     "AclBrokerError", "AclCreateFailed", "AclDeleteFailed", "AclsNotConfirmed", "AclsUnsupported",
     "AggregatesOnly", "ApprovalRefused", "AuditError", "AvroDecodeError", "BadSignature", "BrokerError",
     "ConfigError", "DecryptionFailed", "EnvelopeError", "ExchangeError", "GazetteerError", "GovernanceError",
-    "GrantConditionsMissing", "GrantRefused", "InvalidPostcode", "InvalidProposal", "KeyFileError",
+    "GrantConditionsMissing", "GrantRefused", "InvalidPostcode", "InvalidProposal", "KeyFileError", "StoreLocked",
     "MalformedEnvelope", "NoQualifyingPostcode", "NoSuchGrant", "NotARecipient", "OriginatorApprovalRequired",
     "OversizedMessage", "ReasonCode", "Refused", "RowInvalid", "SignatoryExists", "StatusChangeRefused",
     "TierNotPermitted", "TransportUnavailable", "UnknownDataKey", "UnknownPostcode", "UnknownProducer",
@@ -123,6 +124,12 @@ class KeyFileError(ExchangeError):
     """A key file cannot be read: wrong passphrase, damaged, or not a key file."""
 
     reason_code = "key_file"
+
+
+class StoreLocked(ExchangeError):
+    """A store whose records are sealed at rest was opened without its key, or with another one."""
+
+    reason_code = "store_locked"
 
 
 # --- envelope -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from exchange.core.schemas import catalogue
+from exchange.crypto.at_rest import AtRest
 from exchange.services.briefings import BriefingServer, BriefingSpec
 from exchange.services.feed import FeedService
 from exchange.services.sanitiser import SanitiserService
@@ -54,11 +55,13 @@ def delivered(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_fa
     return work / "council.db", asyncio.run(scenario())
 
 
-def test_the_served_page_counts_what_the_feed_stored(delivered):
+def test_the_served_page_counts_what_the_feed_stored(delivered, party_keys):
     db, records = delivered
+    keys = party_keys[COUNCIL]
     days = Counter(dt.date.fromisoformat(r["committed_from_date"]) for r in records)
     busiest = max(sorted(days), key=lambda d: days[d])
-    with BriefingServer(db, BriefingSpec(day=busiest, title="Daily briefing")) as server:
+    sealing = AtRest.for_keys(keys, "feed store")
+    with BriefingServer(db, BriefingSpec(day=busiest, title="Daily briefing"), sealing=sealing) as server:
         status, _, page = get(server.url)
     assert status == 200
     counts = Tables(page).table("Offence counts")

@@ -25,6 +25,7 @@ from exchange.core.briefing import Briefing, build_briefing
 from exchange.core.briefing_page import as_html, content_security_policy
 from exchange.core.schemas import Catalogue, catalogue
 from exchange.storage._files import open_private
+from exchange.storage.feed_store import Sealing, load_value
 
 __all__ = ["BriefingServer", "BriefingSpec", "FeedSnapshot", "briefing_title", "read_feed", "store_version",
            "write_briefing"]
@@ -58,7 +59,7 @@ def store_version(path: Path) -> str:
         return "none"  # not initialised yet
 
 
-def read_feed(path: Path) -> FeedSnapshot:
+def read_feed(path: Path, sealing: Sealing | None = None) -> FeedSnapshot:
     """Every record (shaped as FeedStore.records gives them) and supply in the store, read-only, in one
     read transaction, with the store's version at that moment."""
     if not Path(path).exists():
@@ -70,11 +71,12 @@ def read_feed(path: Path) -> FeedSnapshot:
     try:
         conn.execute("BEGIN")
         version = _version(conn)
-        records = [{"message_id": message_id, "dataset": dataset, "marking": marking, **json.loads(record)}
+        records = [{"message_id": message_id, "dataset": dataset, "marking": marking,
+                    **load_value(record, message_id, sealing)}
                    for message_id, dataset, marking, record in
                    conn.execute("SELECT message_id, dataset, marking, record FROM records ORDER BY rowid")]
-        supplies = [{"dataset": dataset, **json.loads(metadata)} for dataset, metadata in
-                    conn.execute("SELECT dataset, metadata FROM supplies ORDER BY received_at")]
+        supplies = [{"dataset": dataset, **load_value(metadata, message_id, sealing)} for message_id, dataset, metadata
+                    in conn.execute("SELECT message_id, dataset, metadata FROM supplies ORDER BY received_at")]
         conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
@@ -113,9 +115,10 @@ class BriefingSpec:
                               areas=self.areas, now=now, title=self.title, prepared_for=self.prepared_for)
 
 
-def write_briefing(db: Path, out: Path, spec: BriefingSpec, *, now: dt.datetime | None = None) -> Briefing:
+def write_briefing(db: Path, out: Path, spec: BriefingSpec, *, now: dt.datetime | None = None,
+                   sealing: Sealing | None = None) -> Briefing:
     """Read the store, build the briefing and write the page to `out` (a private file)."""
-    briefing = spec.build(read_feed(db), now or _now())
+    briefing = spec.build(read_feed(db, sealing), now or _now())
     with open_private(out, "w", encoding="utf-8") as handle:
         handle.write(as_html(briefing))
     return briefing
@@ -160,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
                 body = json.dumps({"version": store_version(self.server.db)}).encode()
                 self._send(HTTPStatus.OK, body, "application/json")
             elif path in ("/", "/index.html"):
-                snapshot = read_feed(self.server.db)
+                snapshot = read_feed(self.server.db, self.server.sealing)
                 briefing = self.server.spec.build(snapshot, self.server.clock())
                 self._send(HTTPStatus.OK, as_html(briefing, live_version=snapshot.version).encode(),
                            "text/html; charset=utf-8", live=True)
@@ -174,9 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], db: Path, spec: BriefingSpec, clock: Callable[[], dt.datetime]):
+    def __init__(self, address: tuple[str, int], db: Path, spec: BriefingSpec, clock: Callable[[], dt.datetime],
+                 sealing: Sealing | None):
         super().__init__(address, _Handler)
-        self.db, self.spec, self.clock = db, spec, clock
+        self.db, self.spec, self.clock, self.sealing = db, spec, clock, sealing
 
 
 class BriefingServer:
@@ -187,8 +191,8 @@ class BriefingServer:
     """
 
     def __init__(self, db: Path, spec: BriefingSpec, *, port: int = 0,
-                 clock: Callable[[], dt.datetime] = _now):
-        self._server = _Server(("127.0.0.1", port), Path(db), spec, clock)
+                 clock: Callable[[], dt.datetime] = _now, sealing: Sealing | None = None):
+        self._server = _Server(("127.0.0.1", port), Path(db), spec, clock, sealing)
         self._thread = threading.Thread(target=self._server.serve_forever, name="briefing-server", daemon=True)
 
     @property

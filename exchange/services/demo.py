@@ -28,6 +28,7 @@ from exchange.core.briefing_page import as_text
 from exchange.core.names import DEADLETTER_TOPIC, key_topic, raw_topic, shared_topic
 from exchange.core.partnership import load_partnership
 from exchange.core.schemas import catalogue
+from exchange.crypto.at_rest import AtRest
 from exchange.crypto.keys import KeyPair
 from exchange.services.briefings import BriefingSpec, briefing_title, read_feed, write_briefing
 from exchange.services.feed import FeedService
@@ -229,6 +230,8 @@ def _briefing(files, council_db: Path, workdir: Path) -> tuple[int, str, Path]:
     spec = BriefingSpec(period="day", title=briefing_title("day", partnership.name),
                         prepared_for=partnership.signatory(COUNCIL).name)
     path = workdir / "briefing.html"
-    briefing = write_briefing(council_db, path, spec)
-    generalised = sum(1 for r in read_feed(council_db).records if r.get("location_generalised") is True)
+    # The council's store is sealed at rest under its key file, as its feed wrote it.
+    sealing = AtRest.for_keys(KeyPair.load(files.keys[COUNCIL], (workdir / ".passphrase").read_text()), "feed store")
+    briefing = write_briefing(council_db, path, spec, sealing=sealing)
+    generalised = sum(1 for r in read_feed(council_db, sealing).records if r.get("location_generalised") is True)
     return generalised, as_text(briefing), path

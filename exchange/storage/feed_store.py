@@ -17,6 +17,7 @@ linger in free pages or in the write-ahead log. Records without a destroy-by dat
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import sqlite3
@@ -24,12 +25,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from exchange.core.messages import DropRecord, KeepRecord, Stored
+from exchange.errors import StoreLocked
 from exchange.storage._sqlite import SqliteFile
 
-__all__ = ["FeedStore", "to_json"]
+__all__ = ["FeedStore", "Sealing", "dump_value", "load_value", "to_json"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -45,6 +47,10 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_dataset ON records(dataset);
 CREATE INDEX IF NOT EXISTS records_destroy_by ON records(destroy_by);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS retired (
     message_id TEXT PRIMARY KEY,
     dataset TEXT NOT NULL,
@@ -121,8 +127,86 @@ def _record_key(change: KeepRecord) -> str | None:
     return key if isinstance(key, str) else None
 
 
+class Sealing(Protocol):
+    """What seals a store's records at rest (exchange.crypto.at_rest.AtRest)."""
+
+    def seal(self, plaintext: bytes, context: bytes) -> bytes: ...
+    def open(self, sealed: bytes, context: bytes) -> bytes: ...
+    def check_value(self) -> str: ...
+
+
+SEALED = "sealed:"  # a sealed value's prefix; a plain one is JSON and starts with "{"
+
+
+def dump_value(value: Any, context: str, sealing: Sealing | None) -> str:
+    """A record or supply as stored: JSON, sealed when the store is (bound to its row's id)."""
+    text = json.dumps(to_json(value))
+    if sealing is None:
+        return text
+    return SEALED + base64.b64encode(sealing.seal(text.encode(), context.encode())).decode("ascii")
+
+
+def load_value(text: str, context: str, sealing: Sealing | None) -> dict[str, Any]:
+    if not text.startswith(SEALED):
+        value: dict[str, Any] = json.loads(text)
+        return value
+    if sealing is None:
+        raise StoreLocked("this feed store's records are sealed at rest: open it with its signatory's key file "
+                          "(--keys)")
+    opened: dict[str, Any] = json.loads(sealing.open(base64.b64decode(text[len(SEALED):]), context.encode()))
+    return opened
+
+
 class FeedStore(SqliteFile):
+    """`FeedStore(path, sealing=AtRest...)`: records and supplies sealed at rest. Opened without a
+    sealing, a sealed store answers counts and refusals but no record (StoreLocked)."""
+
     SCHEMA = _SCHEMA
+
+    def __init__(self, path: str | Path, *, sealing: Sealing | None = None):
+        super().__init__(path)
+        self._sealing = sealing
+
+    async def seal_with(self, sealing: Sealing) -> None:
+        """From now on, seal records and supplies with `sealing`; a plain store is sealed at once,
+        rows and all; a store sealed under another key is refused (StoreLocked)."""
+        self._sealing = sealing
+        await self._check_sealing()
+
+    def _dump(self, value: Any, context: str) -> str:
+        return dump_value(value, context, self._sealing)
+
+    def _load(self, text: str, context: str) -> dict[str, Any]:
+        return load_value(text, context, self._sealing)
+
+    async def _check_sealing(self) -> None:
+        """The key must be the store's; a plain store given a key is sealed now, rows and all."""
+        found = await self.first("SELECT value FROM meta WHERE name = 'sealing'")
+        if self._sealing is None:
+            return
+        check = self._sealing.check_value()
+        if found is not None:
+            if found[0] != check:
+                raise StoreLocked(f"{self.path} is sealed under another key: open it with the key file of the "
+                                  "signatory whose feed wrote it")
+            return
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            async with self.db.execute("SELECT message_id, record FROM records") as cur:
+                records = [(self._dump(json.loads(record), message_id), message_id)
+                           async for message_id, record in cur if not record.startswith(SEALED)]
+            await self.db.executemany("UPDATE records SET record = ? WHERE message_id = ?", records)
+            async with self.db.execute("SELECT message_id, metadata FROM supplies") as cur:
+                supplies = [(self._dump(json.loads(metadata), message_id), message_id)
+                            async for message_id, metadata in cur if not metadata.startswith(SEALED)]
+            await self.db.executemany("UPDATE supplies SET metadata = ? WHERE message_id = ?", supplies)
+            await self.db.execute("INSERT INTO meta VALUES ('sealing', ?)", (check,))
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+        if records or supplies:
+            await self.reclaim_space()  # the plain rows must not linger in free pages or the WAL
 
     async def prepare(self) -> None:
         # A store written before records carried their key gains the columns (its rows keep a NULL
@@ -135,6 +219,7 @@ class FeedStore(SqliteFile):
         await super().prepare()
         await self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records(dataset, record_key)")
         await self.db.commit()
+        await self._check_sealing()
 
     async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored:
         """Store one record (see `apply`). Caller commits."""
@@ -191,7 +276,7 @@ class FeedStore(SqliteFile):
                 continue
             handling = change.record.get("handling") or {}
             row = (change.message_id, change.marking, handling.get("originator", ""),
-                   _date_text(handling.get("destroy_by")), now, json.dumps(to_json(change.record)))
+                   _date_text(handling.get("destroy_by")), now, self._dump(change.record, change.message_id))
             present.add(change.message_id)
             key = _record_key(change)
             if key is None:
@@ -267,7 +352,7 @@ class FeedStore(SqliteFile):
     async def add_supply(self, message_id: str, dataset: str, metadata: dict[str, Any]) -> None:
         await self.db.execute("INSERT OR IGNORE INTO supplies (message_id, dataset, received_at, metadata) "
                               "VALUES (?,?,?,?)",
-                              (message_id, dataset, time.time(), json.dumps(to_json(metadata))))
+                              (message_id, dataset, time.time(), self._dump(metadata, message_id)))
 
     async def add_refusal(self, topic: str, partition: int, offset: int, message_id: str | None,
                           reason_code: str, reason: str) -> None:
@@ -310,7 +395,7 @@ class FeedStore(SqliteFile):
             query, args = query + " WHERE dataset = ?", (dataset,)
         async with self.db.execute(query + " ORDER BY rowid", args) as cur:
             async for message_id, ds, marking, record in cur:
-                yield {"message_id": message_id, "dataset": ds, "marking": marking, **json.loads(record)}
+                yield {"message_id": message_id, "dataset": ds, "marking": marking, **self._load(record, message_id)}
 
     # --- retention ---------------------------------------------------------------------------
 
@@ -366,5 +451,5 @@ class FeedStore(SqliteFile):
             await cur.fetchall()
 
     async def supplies(self) -> list[dict[str, Any]]:
-        async with self.db.execute("SELECT dataset, metadata FROM supplies ORDER BY received_at") as cur:
-            return [{"dataset": ds, **json.loads(meta)} async for ds, meta in cur]
+        async with self.db.execute("SELECT message_id, dataset, metadata FROM supplies ORDER BY received_at") as cur:
+            return [{"dataset": ds, **self._load(meta, message_id)} async for message_id, ds, meta in cur]
