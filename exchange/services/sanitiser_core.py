@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,16 @@ class SanitiserStats:
     withdrawals: int = 0
     duplicates: int = 0
     dead_lettered: Counter = field(default_factory=Counter)
+    # For health and metrics (exchange.services.health): per producer whose signature verified, the
+    # messages received and when the last arrived (epoch seconds); the last unexpected error, as its
+    # class name and time, never its message (which could quote a value).
+    receipts: Counter = field(default_factory=Counter)
+    last_supply: dict[str, float] = field(default_factory=dict)
+    last_error: tuple[str, float] | None = None
+
+    def supplied_by(self, producer: str, at: float | None = None) -> None:
+        self.receipts[producer] += 1
+        self.last_supply[producer] = time.time() if at is None else at
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,12 +149,23 @@ class SanitiserCore:
         self.tallies = tallies
         self.fetch_keys = fetch_keys
         self.stats = SanitiserStats()
+        self._recipient_sets: dict[tuple[str, dt.date], tuple[Signatory, ...]] = {}
         self._batch_seen: dict[str, str] = {}  # what this batch processed, by replay key
         self._ledger_seen: dict[str, str] = {}  # what the ledger held for this batch's keys, read at once
+
+    def _recipients(self, dataset: Dataset, today: dt.date) -> tuple[Signatory, ...]:
+        """Who may open the dataset's shared form today: asked of the partnership once per dataset,
+        day and partnership state, not per record (it scans every grant of every signatory)."""
+        key = (dataset.id, today)
+        if key not in self._recipient_sets:
+            self._recipient_sets[key] = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
+        return self._recipient_sets[key]
 
     def update_partnership(self, partnership: Partnership) -> None:
         """Adopt the live ISP state: from the next message on, suppliers, recipients (and so data
         keys, which rotate when the recipient set changes) follow it."""
+        if partnership != self.partnership:
+            self._recipient_sets.clear()
         self.partnership = partnership
         self.records.partnership = partnership
         self.opener.set_producers(partnership.producers())
@@ -169,7 +191,7 @@ class SanitiserCore:
         dataset = self.catalogue[header.dataset]
         received = parse_marking(header.marking, self.partnership.legacy_markings)  # refuses above OFFICIAL
         today = self.today()
-        recipients = self.partnership.recipients(dataset.id, personal=dataset.personal, today=today)
+        recipients = self._recipients(dataset, today)
         label = f"message {header.message_id}"
         restriction, tally, record_key = None, None, None
 
@@ -285,6 +307,7 @@ class SanitiserCore:
             # a replay, so a forgery carrying a genuine message's id cannot get the genuine refused.
             opened = await self.opener.open_fetching(value, self.fetch_keys)
             verified = True
+            self.stats.supplied_by(header.producer)
             if await self._seen_before(replay_key(header), digest):
                 self.stats.duplicates += 1
                 return Handled((), (AuditEvent("receipt", header.dataset, header.message_id, header.producer,
@@ -297,6 +320,7 @@ class SanitiserCore:
             code, reason = exc.reason_code, str(exc)
         except Exception as exc:  # a defect must not stop the daemon; its message may quote content, so drop it
             code, reason = ReasonCode.INTERNAL_ERROR, f"{exc.__class__.__name__} at {_innermost_frame(exc)}"
+            self.stats.last_error = (exc.__class__.__name__, time.time())
             log.error("internal error on %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
         else:
             return self._released(header, release, digest)
