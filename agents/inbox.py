@@ -151,6 +151,9 @@ class Inbox:
         self._file_delays: dict[str, float] = {}  # name -> its next wait after another such error
         self._broker_back_at = 0.0  # no submission before: the broker was away
         self._retry_delay = FIRST_RETRY
+        # The last unexpected error (a submission or a move that failed): its class name and when
+        # (epoch seconds), for health and metrics (exchange.services.health); never its message.
+        self.last_error: tuple[str, float] | None = None
 
     # -- the decision ------------------------------------------------------------------------
 
@@ -325,6 +328,7 @@ class Inbox:
                 return self._settle(path, lambda: self._fail(path, refusal, None))
             # Not the file's fault as far as we know: keep it and try again later. Only the kind
             # of error is logged: a message could quote a value.
+            self.last_error = (exc.__class__.__name__, time.time())
             return Outcome(name, "waiting", reason=f"the submission failed ({exc.__class__.__name__}); tried again "
                                                    f"later (`exchange agent submit --check` shows what a file holds)")
         if report.waiting:
@@ -347,6 +351,7 @@ class Inbox:
         except OSError as exc:
             if not path.exists():
                 return Outcome(path.name, "gone")
+            self.last_error = (exc.__class__.__name__, time.time())
             return Outcome(path.name, "waiting", reason=f"cannot move it ({exc.strerror or exc.__class__.__name__}); "
                                                         f"tried again later")
 

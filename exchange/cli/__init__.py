@@ -40,9 +40,11 @@ def _register() -> None:
         sanitiser,
         schemas,
         signatory,
+        status,
     )
 
-    for module in (acl, agent, audit, briefing, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory):
+    for module in (acl, agent, audit, briefing, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory,
+                   status):
         main.add_command(module.command)
     main.add_command(gazetteer.gazetteer)
 

@@ -12,6 +12,7 @@ Exit statuses, for schedulers and scripts:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -27,9 +28,10 @@ from exchange.errors import ExchangeError, UsageError
 
 __all__ = [
     "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
-    "EXIT_USAGE_ERROR", "JSON_OPTION", "REGISTRY_OPTION", "ExchangeGroup", "OneLineFormatter", "briefing_options",
-    "emit", "escape_controls", "governance_options", "parse_areas", "parse_date", "parse_time", "report_sync",
-    "run_until_signal", "run_with_registry", "setup_logging", "table",
+    "EXIT_USAGE_ERROR", "JSON_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION", "ExchangeGroup",
+    "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
+    "parse_areas", "parse_date", "parse_time", "report_sync", "run_until_signal", "run_with_registry", "serve_health",
+    "setup_logging", "table",
 ]
 
 EXIT_APPLICATION_ERROR = 1
@@ -52,6 +54,13 @@ BY_OPTION = click.option(
     "--by", "actor", default=None, metavar="NAME",
     help="Who is making this change, as recorded in the history. Default: $EXCHANGE_ACTOR, else your login name.")
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
+METRICS_PORT_OPTION = click.option(
+    "--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="N",
+    help="Serve this daemon's state on 127.0.0.1:N only: JSON on /status (`exchange status --url`), Prometheus "
+         "metrics on /metrics. 0: any free port. The URL is printed on stderr. Default: off.")
+LOG_JSON_OPTION = click.option(
+    "--log-json", is_flag=True,
+    help="Log one JSON object per line (time, level, logger, message; an exception by its class only) instead of text.")
 
 
 def governance_options(function):
@@ -163,9 +172,25 @@ class OneLineFormatter(logging.Formatter):
         return escape_controls(super().format(record))
 
 
-def setup_logging(verbose: bool) -> None:
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors: time (ISO 8601, UTC), level, logger, message, and
+    an exception's class name (never its text or traceback, which could quote a value). JSON escapes
+    every control character, so a value cannot start a line of its own here either."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = record.exc_info[0].__name__
+        return json.dumps(entry, ensure_ascii=True)
+
+
+def setup_logging(verbose: bool, json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.setFormatter(JsonLineFormatter() if json_lines
+                         else OneLineFormatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
@@ -181,6 +206,19 @@ def run_until_signal(coroutine_factory: Callable[[asyncio.Event], Awaitable[Any]
         return await coroutine_factory(stop)
 
     return asyncio.run(main())
+
+
+def serve_health(health: Any, port: int | None) -> contextlib.AbstractContextManager[Any]:
+    """With `--metrics-port N`: serve `health` (exchange.services.health.Health) on 127.0.0.1:N and say
+    where on stderr; without, nothing. Call it inside the daemon's event loop; use as a context manager."""
+    if port is None:
+        return contextlib.nullcontext()
+    try:
+        server = health.serve(port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}") from None
+    click.echo(f"{health.name} status at {server.url}/status, metrics at {server.url}/metrics", err=True)
+    return server
 
 
 def emit(data: Any, as_json: bool, text: str) -> None:

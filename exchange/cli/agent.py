@@ -9,7 +9,16 @@ from pathlib import Path
 
 import click
 
-from exchange.cli._common import BOOTSTRAP_OPTION, ExchangeGroup, emit, run_until_signal, setup_logging
+from exchange.cli._common import (
+    BOOTSTRAP_OPTION,
+    LOG_JSON_OPTION,
+    METRICS_PORT_OPTION,
+    ExchangeGroup,
+    emit,
+    run_until_signal,
+    serve_health,
+    setup_logging,
+)
 
 
 def _progress(label: str):
@@ -126,23 +135,29 @@ def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: flo
 @click.option("--give-up-after", default=60.0, show_default=True,
               help="Seconds one attempt keeps retrying an unavailable broker; the file then stays in the inbox "
                    "and is tried again later.")
+@METRICS_PORT_OPTION
+@LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: float, verbose: bool) -> None:
+def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: float, metrics_port: int | None,
+        log_json: bool, verbose: bool) -> None:
     """Run the agent as a service: watch the inbox folder of the config's [inbox] table and
     submit each export that lands there once it is complete (renamed from NAME.part, or
     unchanged for inbox.stable_seconds), then move it to the processed folder (with its
     quarantine report) or, if it is refused or every row is rejected, to the failed folder with
     NAME.error.txt saying why. A file waits in the inbox while the broker is away. Logs one line
-    per file; stops cleanly on SIGINT or SIGTERM."""
+    per file; stops cleanly on SIGINT or SIGTERM. With --metrics-port, files by outcome and the
+    outbox (records waiting, the oldest's age) are served on 127.0.0.1 (/status, /metrics)."""
     from agents.config import AgentConfig
     from agents.inbox import Inbox
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
     from exchange.errors import ConfigError
+    from exchange.services.health import agent_health
+    from exchange.storage.outbox import Outbox
     from exchange.transport.kafka import KafkaSettings
 
-    setup_logging(verbose)
+    setup_logging(verbose, log_json)
     config = AgentConfig.load(config_path)
     if config.inbox is None:
         raise ConfigError(f"{config_path}: no [inbox] table: `exchange agent run` needs the folder to watch "
@@ -154,7 +169,13 @@ def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: flo
                   settings=KafkaSettings.from_environment(bootstrap), poll=poll, give_up_after=give_up_after)
 
     async def service(stop):
-        outcomes = await inbox.run(stop)
+        if metrics_port is None:
+            outcomes = await inbox.run(stop)
+        else:
+            async with Outbox(config.outbox) as outbox:  # read for its gauges; submissions open their own
+                health = agent_health(inbox, outbox.stats, signatory=config.signatory, dataset=config.dataset)
+                with serve_health(health, metrics_port):
+                    outcomes = await inbox.run(stop)
         went = [outcome.went for outcome in outcomes]
         click.echo(f"stopped: {went.count('processed') + went.count('deleted')} file(s) processed, "
                    f"{went.count('failed')} failed", err=True)

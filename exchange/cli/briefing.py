@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from exchange.cli._common import ExchangeGroup, briefing_options, run_until_signal
+from exchange.cli._common import METRICS_PORT_OPTION, ExchangeGroup, briefing_options, run_until_signal, serve_health
 
 
 def _spec(day, period, areas, config_path, signatory):
@@ -55,11 +55,14 @@ def command(ctx: click.Context, db_path, out, day, period, areas, config_path, s
               help="The feed store (SQLite), read only on every request; it need not exist yet.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
               help="Port on 127.0.0.1 (0: any free port). The URL is printed.")
+@METRICS_PORT_OPTION
 @briefing_options
-def serve(db_path, port, day, period, areas, config_path, signatory) -> None:
+def serve(db_path, port, metrics_port, day, period, areas, config_path, signatory) -> None:
     """Serve the briefing on 127.0.0.1 only, rebuilt from the store on every request; the page
-    reloads itself within seconds of the feed storing a record. Runs until interrupted."""
+    reloads itself within seconds of the feed storing a record. Runs until interrupted. With
+    --metrics-port, the records the store holds are served on another port (/status, /metrics)."""
     from exchange.services.briefings import BriefingServer
+    from exchange.services.health import briefing_health
 
     spec = _spec(day, period, areas, config_path, signatory)
     try:
@@ -70,6 +73,7 @@ def serve(db_path, port, day, period, areas, config_path, signatory) -> None:
         click.echo(f"Serving the briefing of {db_path} at {server.url} (Ctrl-C to stop)")
 
         async def wait(stop):
-            await stop.wait()
+            with serve_health(briefing_health(Path(db_path)), metrics_port):
+                await stop.wait()
 
         run_until_signal(wait)

@@ -10,11 +10,14 @@ import click
 from exchange.cli._common import (
     BOOTSTRAP_OPTION,
     JSON_OPTION,
+    LOG_JSON_OPTION,
+    METRICS_PORT_OPTION,
     ExchangeGroup,
     emit,
     escape_controls,
     parse_date,
     run_until_signal,
+    serve_health,
     setup_logging,
     table,
 )
@@ -36,19 +39,24 @@ def command() -> None:
 @click.option("--retention-every", type=float, default=3600.0, show_default=True,
               help="Seconds between destroy-by sweeps (also run at start).")
 @click.option("--until-idle", type=float, default=None, help="Stop after this many seconds with nothing new.")
+@METRICS_PORT_OPTION
+@LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True)
-def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle, verbose) -> None:
+def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle, metrics_port,
+        log_json, verbose) -> None:
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
     granted, open each record with its key, and store it once. Messages it cannot open are
-    recorded as refused with the reason."""
+    recorded as refused with the reason. With --metrics-port, records stored, superseded,
+    withdrawn and refused and the consumer lag are served on 127.0.0.1 (/status, /metrics)."""
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
     from exchange.services.feed import FeedService
+    from exchange.services.health import feed_health
     from exchange.storage.feed_store import FeedStore
     from exchange.transport.kafka import KafkaSettings
 
-    setup_logging(verbose)
+    setup_logging(verbose, log_json)
     partnership = load_partnership(config_path)
     keys = load_keypair(key_file)
 
@@ -60,7 +68,8 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
         async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
             feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap),
                                store, audit=audit, retention_every=retention_every)
-            stats = await feed.run(stop, until_idle=until_idle)
+            with serve_health(feed_health(feed), metrics_port):
+                stats = await feed.run(stop, until_idle=until_idle)
             click.echo(f"stored {stats.stored}, duplicates ignored {stats.duplicates}, supplies {stats.supplies}, "
                        f"refused {stats.refused}, destroyed at retention {stats.destroyed}", err=True)
 

@@ -8,8 +8,11 @@ import click
 
 from exchange.cli._common import (
     BOOTSTRAP_OPTION,
+    LOG_JSON_OPTION,
+    METRICS_PORT_OPTION,
     ExchangeGroup,
     run_until_signal,
+    serve_health,
     setup_logging,
 )
 
@@ -49,18 +52,22 @@ def command() -> None:
                    "aggregates files) share the partitions (EXCHANGE_TOPIC_PARTITIONS). Without it this process "
                    "takes every partition itself and is consuming at once; run only one such process.")
 @BOOTSTRAP_OPTION
+@METRICS_PORT_OPTION
+@LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True)
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         registry_path: str | None, refresh_every: float, tallies_path: str | None, aggregate_every: float,
-        scale_out: bool, bootstrap: str, verbose: bool) -> None:
+        scale_out: bool, bootstrap: str, metrics_port: int | None, log_json: bool, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
     to deadletter.sanitiser with the reason; it never stops on bad input. Prints counts every
-    few seconds."""
+    few seconds. With --metrics-port, its counts, dead letters by reason, last supply per producer
+    and consumer lag are served on 127.0.0.1 (/status, /metrics)."""
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
+    from exchange.services.health import sanitiser_health
     from exchange.services.sanitiser import SanitiserService
     from exchange.services.sanitiser_core import SanitiserCore
     from exchange.storage.audit import AuditLog
@@ -68,7 +75,7 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
     from exchange.storage.tallies import TallyStore
     from exchange.transport.kafka import KafkaSettings
 
-    setup_logging(verbose)
+    setup_logging(verbose, log_json)
     base = load_partnership(config_path)
     partnership, source = base, None
     if registry_path:
@@ -86,8 +93,10 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         async with AsyncExitStack() as files:
             audit = await files.enter_async_context(AuditLog(audit_path))
             tallies = await files.enter_async_context(TallyStore(tallies_path)) if tallies_path else None
-            await SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
-                                   partnership_source=source, refresh_every=refresh_every, tallies=tallies,
-                                   aggregate_every=aggregate_every, scale_out=scale_out).run(stop)
+            sanitiser = SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
+                                         partnership_source=source, refresh_every=refresh_every, tallies=tallies,
+                                         aggregate_every=aggregate_every, scale_out=scale_out)
+            files.enter_context(serve_health(sanitiser_health(sanitiser), metrics_port))
+            await sanitiser.run(stop)
 
     run_until_signal(service)

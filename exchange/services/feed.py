@@ -10,11 +10,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from aiokafka import AIOKafkaConsumer
+
 from exchange.core.names import feed_group, key_topic
 from exchange.core.partnership import Partnership
 from exchange.core.schemas import Catalogue
+from exchange.crypto.at_rest import AtRest
 from exchange.crypto.keys import KeyPair
 from exchange.services.feed_core import FeedCore, FeedStats
+from exchange.services.health import consumer_lag
 from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
 from exchange.transport.kafka import KafkaSettings, assign_all, start_consumer
@@ -34,16 +38,28 @@ class FeedService:
                  today: Callable[[], dt.date] = dt.date.today, key_reader: KeyTopicReader | None = None):
         self.core = FeedCore(partnership, catalogue, keys, signatory, store, datasets=datasets, audit=audit,
                              today=today)
+        # What the feed keeps is sealed at rest under a key derived from the signatory's key file.
+        self._sealing = AtRest.for_keys(keys, "feed store")
         self.settings = settings
         self.store = store
         self._retention_every = retention_every
         self.key_reader = key_reader or KeyTopicReader(settings, [key_topic(t) for t in self.core.topics()],
                                                        accept=self.core.opener.accept_key_grant)
         self.core.fetch_keys = self.key_reader.refresh
+        self._consumer: AIOKafkaConsumer | None = None
 
     @property
     def stats(self) -> FeedStats:
         return self.core.stats
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The consumer of the shared topics while `run` runs (for health: its lag), else None."""
+        return self._consumer
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Messages not yet stored, per (topic, partition) this feed consumes ({} when not running)."""
+        return await consumer_lag(self._consumer)
 
     @property
     def signatory(self):
@@ -65,10 +81,12 @@ class FeedService:
             return self.stats
         for warning in self.core.partnership.warnings:
             log.warning("%s", warning)
+        await self.store.seal_with(self._sealing)
         topics = self.topics()
         # One feed process per subscriber: it takes every partition itself, ready at once (no group join).
         consumer = await start_consumer(self.settings, topics, group_id=feed_group(self.signatory.id),
                                         membership=False)
+        self._consumer = consumer
         await self.key_reader.start()
         log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
 
@@ -80,6 +98,7 @@ class FeedService:
             await loop.run(stop, until_idle=until_idle)
         finally:
             await self.key_reader.stop()
+            self._consumer = None
             await consumer.stop()
         return self.stats
 

@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from aiokafka import AIOKafkaConsumer
+
 from exchange.core.names import (
     AGGREGATES_TOPIC,
     DEADLETTER_TOPIC,
@@ -22,6 +24,7 @@ from exchange.core.names import (
 )
 from exchange.core.partnership import Partnership
 from exchange.services.aggregates import AggregatePublisher
+from exchange.services.health import consumer_lag
 from exchange.services.sanitiser_core import Ledger, SanitiserCore, SanitiserStats
 from exchange.storage.tallies import TallyStore
 from exchange.transport.kafka import (
@@ -71,10 +74,20 @@ class SanitiserService:
         self.key_reader = key_reader or KeyTopicReader(settings, [key_topic(raw_topic(d)) for d in self.datasets],
                                                        accept=core.opener.accept_key_grant)
         core.fetch_keys = self.key_reader.refresh
+        self._consumer: AIOKafkaConsumer | None = None
 
     @property
     def stats(self) -> SanitiserStats:
         return self.core.stats
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The consumer of the raw topics while `run` runs (for health: its lag), else None."""
+        return self._consumer
+
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Messages not yet processed, per (topic, partition) this process consumes ({} when not running)."""
+        return await consumer_lag(self._consumer)
 
     def topics(self) -> list[str]:
         topics = [DEADLETTER_TOPIC]
@@ -94,6 +107,7 @@ class SanitiserService:
         producer = make_producer(self.settings)
         await producer.start()
         consumer = await start_consumer(self.settings, raw_topics, group_id=self.group_id, membership=self.scale_out)
+        self._consumer = consumer
         await self.key_reader.start()
         log.info("sanitiser consuming %s", ", ".join(raw_topics))
         chores = [(self._report_every, self._report)]
@@ -114,6 +128,7 @@ class SanitiserService:
         finally:
             self.report()
             await self.key_reader.stop()
+            self._consumer = None
             await consumer.stop()
             await producer.stop()
 
