@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -133,6 +134,30 @@ def parse_areas(ctx, param, value):
         return tuple(parse_area(v) for v in value or ())
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+
+
+STORE_KEYS_OPTION = click.option(
+    "--keys", "key_file", type=click.Path(exists=True, dir_okay=False), default=None, envvar="EXCHANGE_FEED_KEYS",
+    show_envvar=True,
+    help="The subscriber's key file: a feed store is sealed at rest under it (the passphrase as for every key "
+         "file: $EXCHANGE_KEY_PASSPHRASE_FILE, $EXCHANGE_KEY_PASSPHRASE or a prompt).")
+OUTPUT_AUDIT_OPTION = click.option(
+    "--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
+    help="The feed's audit log, where this output is recorded (default: beside --db, as `feed run` keeps it).")
+
+
+def store_sealing(key_file: str | None):
+    """What opens a sealed feed store (None without --keys: then only a plain store's records read)."""
+    if key_file is None:
+        return None
+    from exchange.crypto.at_rest import AtRest
+    from exchange.crypto.keys import load_keypair
+
+    return AtRest.for_keys(load_keypair(key_file), "feed store")
+
+
+def feed_audit_path(db_path: str, audit_path: str | None) -> Path:
+    return Path(audit_path) if audit_path else Path(db_path).with_suffix(".audit.db")
 
 
 def briefing_options(function):

@@ -12,13 +12,17 @@ from exchange.cli._common import (
     JSON_OPTION,
     LOG_JSON_OPTION,
     METRICS_PORT_OPTION,
+    OUTPUT_AUDIT_OPTION,
+    STORE_KEYS_OPTION,
     ExchangeGroup,
     emit,
     escape_controls,
+    feed_audit_path,
     parse_date,
     run_until_signal,
     serve_health,
     setup_logging,
+    store_sealing,
     table,
 )
 
@@ -90,21 +94,37 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
               help="Coordinates of geojson and gpkg: 4326 (WGS 84 lon/lat; the geojson default, RFC 7946) or "
                    "27700 (British National Grid; the gpkg default).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
-def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str | None, out: str) -> None:
+@STORE_KEYS_OPTION
+@OUTPUT_AUDIT_OPTION
+def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str | None, out: str,
+           key_file: str | None, audit_path: str | None) -> None:
     """Export one dataset's stored records for analysts: the shared form with each code's name
     beside it and the handling caveats as columns, carrying the marking (the highest of the
-    records), caveats and destroy-by date inside the file (csv: in FILE.handling.txt beside it)."""
+    records), caveats and destroy-by date inside the file (csv: in FILE.handling.txt beside it).
+    The export is recorded in the feed's audit log (what, how many, marking, file, who); a sealed
+    store needs its key file (--keys)."""
     from exchange.core.schemas import catalogue
     from exchange.services.exports import export as write_export
-    from exchange.services.exports import format_for
+    from exchange.services.exports import format_for, output_event
+    from exchange.storage.audit import AuditLog
     from exchange.storage.feed_store import FeedStore
 
     chosen = fmt or format_for(out)
+    sealing = store_sealing(key_file)
 
     async def run():
-        async with FeedStore(db_path) as store:
-            return await write_export(store, dataset, catalogue(), Path(out), fmt=chosen, since=since, until=until,
-                                      crs=int(crs) if crs else None, db_path=db_path)
+        async with FeedStore(db_path, sealing=sealing) as store:
+            result = await write_export(store, dataset, catalogue(), Path(out), fmt=chosen, since=since,
+                                        until=until, crs=int(crs) if crs else None, db_path=db_path)
+        period = f"event dates {since or 'any'} to {until or 'any'}"
+        try:
+            async with AuditLog(feed_audit_path(db_path, audit_path)) as audit:
+                await audit.append(output_event("export", dataset, result.records, str(result.marking),
+                                                f"{chosen} export of {dataset}, {period}", out))
+        except BaseException:
+            Path(out).unlink(missing_ok=True)  # an output the audit does not record must not exist
+            raise
+        return result
 
     result = asyncio.run(run())
     notes = [f"marked {result.marking}"]
@@ -123,14 +143,15 @@ def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str |
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
 @click.option("--dataset", default=None, help="Only the supplies of this dataset.")
 @JSON_OPTION
-def supplies(db_path: str, dataset: str | None, as_json: bool) -> None:
+@STORE_KEYS_OPTION
+def supplies(db_path: str, dataset: str | None, as_json: bool, key_file: str | None) -> None:
     """Every supply received, with its metadata (guidance 3.4): supplier, contact, dataset,
     period, records, rejected, date supplied and caveats."""
     from exchange.services.exports import list_supplies
     from exchange.storage.feed_store import FeedStore
 
     async def read():
-        async with FeedStore(db_path) as store:
+        async with FeedStore(db_path, sealing=store_sealing(key_file)) as store:
             return await list_supplies(store, dataset)
 
     found = asyncio.run(read())

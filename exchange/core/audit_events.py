@@ -15,7 +15,7 @@ from typing import Any, Protocol
 __all__ = ["DETAIL_LIMIT", "KINDS", "AuditEvent", "AuditSink", "content_hash"]
 
 KINDS = frozenset({"receipt", "sanitisation", "release", "rejection", "withheld", "retention", "delivery",
-                   "supersession", "withdrawal"})
+                   "supersession", "withdrawal", "export", "briefing"})
 DETAIL_LIMIT = 500
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
 import json
 import math
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exchange.core.audit_events import AuditEvent
 from exchange.core.marking import OFFICIAL, OFFICIAL_SENSITIVE_PERSONAL, Marking, parse_marking
 from exchange.core.schemas import HANDLING_FIELDS, HANDLING_NAMES, Catalogue, Dataset, base_type
 from exchange.errors import ConfigError, UsageError
@@ -53,7 +56,7 @@ from exchange.storage.feed_store import FeedStore
 
 __all__ = [
     "DEFAULT_CRS", "FORMATS", "SUFFIXES", "ExportResult", "Handling", "TableColumn", "export", "export_csv",
-    "format_for", "handling_path", "list_supplies", "supply_summary", "table_columns",
+    "format_for", "handling_path", "list_supplies", "output_event", "supply_summary", "table_columns",
 ]
 
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
@@ -378,6 +381,15 @@ async def export(store: FeedStore, dataset_id: str, catalogue: Catalogue, out: s
                 handle.write(handling.text())
     return ExportResult(dataset.id, fmt, out, handling.records, str(handling.final_marking), handling.destroy_by,
                         crs, without_geometry or 0, sidecar)
+
+
+def output_event(kind: str, dataset: str | None, count: int, marking: str | None, what: str,
+                 out: str | Path) -> AuditEvent:
+    """The audit's record of an export or briefing written from a feed store: what, how many
+    records, under which marking, to which file, by which account on which machine (outputs leave
+    the store's protection, so the guidance's "record your decision to share" applies to them too)."""
+    who = f"{getpass.getuser()}@{socket.gethostname()}"
+    return AuditEvent(kind, dataset, count=count, marking=marking, detail=f"{what}, written to {out} by {who}")
 
 
 async def export_csv(store: FeedStore, dataset_id: str, catalogue: Catalogue, out: Path, *,
