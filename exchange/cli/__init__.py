@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import click
 
-from exchange.cli._common import ExchangeGroup
+from exchange.cli._common import SITE_OPTION, ExchangeGroup, use_site
 
 __all__ = ["ExchangeGroup", "main"]
 
 
 @click.group(cls=ExchangeGroup)
-@click.version_option(package_name="csp-exchange")
-def main() -> None:
+@click.version_option(package_name="csp-exchange", help="Show the version and exit.")
+@SITE_OPTION
+@click.pass_context
+def main(ctx: click.Context, site_path: str | None) -> None:
     """Share crime, disorder and anti-social behaviour data within a Community Safety
     Partnership: agency agents publish sealed records, the sanitiser depersonalises and
     re-seals them for each authorised subscriber, and subscribers' feeds store what they
     may open.
 
     Start with `exchange demo`, which runs the whole pipeline on a local broker.
+
+    A site config (--site, $EXCHANGE_CONFIG or ./exchange.toml) gives the defaults of the
+    options every command shares: see config/exchange.toml.
     """
+    use_site(ctx, site_path)
 
 
 def _register() -> None:

@@ -31,8 +31,8 @@ __all__ = [
     "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
     "EXIT_USAGE_ERROR", "JSON_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION", "ExchangeGroup",
     "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
-    "parse_areas", "parse_date", "parse_time", "report_sync", "run_until_signal", "run_with_registry", "serve_health",
-    "setup_logging", "table",
+    "SITE_OPTION", "parse_areas", "parse_date", "parse_time", "report_sync", "run_until_signal", "run_with_registry",
+    "serve_health", "setup_logging", "site_defaults", "table", "use_site",
 ]
 
 EXIT_APPLICATION_ERROR = 1
@@ -48,9 +48,9 @@ CONFIG_OPTION = click.option(
     help="The partnership's ISP config (TOML). It seeds the registry: signatories and grants it declares that "
          "the registry has never held are added; decisions already in the registry are never overridden by it.")
 REGISTRY_OPTION = click.option(
-    "--registry", "registry_path", required=True, envvar="EXCHANGE_REGISTRY", type=click.Path(dir_okay=False),
-    help="The governance registry (an SQLite file; created from the config on first use). "
-         "Default: $EXCHANGE_REGISTRY.")
+    "--registry", "registry_path", required=True, envvar="EXCHANGE_REGISTRY", show_envvar=True,
+    type=click.Path(dir_okay=False),
+    help="The governance registry (an SQLite file; created from the config on first use).")
 BY_OPTION = click.option(
     "--by", "actor", default=None, metavar="NAME",
     help="Who is making this change, as recorded in the history. Default: $EXCHANGE_ACTOR, else your login name.")
@@ -248,6 +248,124 @@ def serve_health(health: Any, port: int | None) -> contextlib.AbstractContextMan
 
 def emit(data: Any, as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+# --- the site config: one file whose keys are the defaults of every command's options -----------
+
+SITE_ENV = "EXCHANGE_CONFIG"
+SITE_DEFAULT_FILE = "exchange.toml"
+SITE_OPTION = click.option(
+    "--site", "site_path", default=None, metavar="FILE", envvar=SITE_ENV, show_envvar=True,
+    help="This site's config (TOML): the defaults of every command's --config, --registry, --keys, --as, --db, "
+         "--audit, --bootstrap, and the broker security and passphrase settings. Default: ./exchange.toml if "
+         "it exists. An option on the command line, or its environment variable, beats it.")
+
+# Which site key an option takes its default from, by the option's parameter name. The one table.
+SITE_KEYS = {
+    "config_path": "partnership",
+    "registry_path": "registry",
+    "key_file": "key_file",
+    "signatory": "signatory",
+    "bootstrap": "bootstrap",
+    "db_path": "feed_db",
+    "audit_path": "audit",
+}
+# Where a parameter name means something else, by command path (a prefix): None means no default.
+SITE_KEY_EXCEPTIONS: dict[tuple[str, ...], dict[str, str | None]] = {
+    ("agent",): {"config_path": None},  # the agent's own mapping file, not the ISP config
+    ("audit",): {"db_path": "audit"},  # --db is the audit log there
+    ("sanitise",): {"key_file": None},  # the sanitiser's pseudonym key, not this site's
+    ("acl", "plan"): {"bootstrap": None},  # --bootstrap there asks to read the broker: left to the user
+    ("acl", "list"): {"bootstrap": None},
+}
+# Site keys applied as environment variables (only where the variable is not already set).
+SITE_ENVIRONMENT = {
+    "security_protocol": ("EXCHANGE_SECURITY_PROTOCOL",),
+    "sasl_mechanism": ("EXCHANGE_SASL_MECHANISM",),
+    "sasl_username": ("EXCHANGE_SASL_USERNAME",),
+    "sasl_password_file": ("EXCHANGE_SASL_PASSWORD_FILE", "EXCHANGE_SASL_PASSWORD"),
+    "ssl_cafile": ("EXCHANGE_SSL_CAFILE",),
+    "passphrase_file": ("EXCHANGE_KEY_PASSPHRASE_FILE", "EXCHANGE_KEY_PASSPHRASE"),
+}
+SITE_PATH_KEYS = frozenset({"partnership", "registry", "key_file", "feed_db", "audit", "sasl_password_file",
+                            "ssl_cafile", "passphrase_file"})
+
+
+def find_site(site_path: str | None) -> Path | None:
+    """--site (or $EXCHANGE_CONFIG, which click reads into it), else ./exchange.toml if it exists."""
+    if site_path:
+        return Path(site_path)
+    default = Path(SITE_DEFAULT_FILE)
+    return default if default.is_file() else None
+
+
+def load_site(path: Path) -> dict[str, str]:
+    """The site file's settings, paths resolved against its folder; ConfigError naming file and key."""
+    import tomllib
+
+    from exchange.core.config_files import SiteFile, validated
+    from exchange.errors import ConfigError
+
+    origin = f"site config {path}"
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{origin}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{origin}: cannot be read ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML ({exc})") from None
+    site = validated(SiteFile, document, origin=origin)
+    folder = path.resolve().parent
+    return {key: str(folder / value) if key in SITE_PATH_KEYS else value
+            for key, value in site.model_dump(exclude_none=True).items()}
+
+
+def site_defaults(group: click.Command, settings: dict[str, str]) -> dict[str, Any]:
+    """A click default_map for `group`'s whole command tree: each option whose parameter name is in
+    SITE_KEYS (less SITE_KEY_EXCEPTIONS) defaults to the site's value for that key."""
+
+    def keys_for(path: tuple[str, ...]) -> dict[str, str | None]:
+        keys: dict[str, str | None] = dict(SITE_KEYS)
+        for prefix, overrides in SITE_KEY_EXCEPTIONS.items():
+            if path[:len(prefix)] == prefix:
+                keys.update(overrides)
+        return keys
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> dict[str, Any]:
+        keys = keys_for(path)
+        found: dict[str, Any] = {}
+        for param in command.params:
+            site_key = keys.get(param.name or "") if isinstance(param, click.Option) else None
+            if path and site_key is not None and site_key in settings:
+                found[param.name or ""] = settings[site_key]
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                below = walk(sub, (*path, name))
+                if below:
+                    found[name] = below
+        return found
+
+    return walk(group, ())
+
+
+def use_site(ctx: click.Context, site_path: str | None) -> None:
+    """For the top-level group's callback: read the site file, keep it in ctx.obj["site"], make its
+    values the defaults of the commands' options (ctx.default_map) and set the broker security and
+    passphrase variables it names that are not already set."""
+    import os
+
+    path = find_site(site_path)
+    obj = ctx.ensure_object(dict)
+    obj["site"] = path
+    obj["site_settings"] = settings = load_site(path) if path else {}
+    if not settings:
+        return
+    defaults = site_defaults(ctx.command, settings)
+    ctx.default_map = {**defaults, **(ctx.default_map or {})}
+    for key, (variable, *alternatives) in SITE_ENVIRONMENT.items():
+        if key in settings and not any(name in os.environ for name in (variable, *alternatives)):
+            os.environ[variable] = settings[key]
 
 
 class ExchangeGroup(click.Group):

@@ -19,7 +19,7 @@ from exchange.cli._common import (
 
 SANITISER_OPTIONS = [
     click.option("--sanitiser-principal", default="User:sanitiser", show_default=True,
-                 envvar="EXCHANGE_SANITISER_PRINCIPAL", help="The sanitiser's broker user."),
+                 envvar="EXCHANGE_SANITISER_PRINCIPAL", show_envvar=True, help="The sanitiser's broker user."),
     click.option("--sanitiser-group", default="exchange-sanitiser", show_default=True,
                  help="The sanitiser's consumer group."),
 ]

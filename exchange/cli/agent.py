@@ -56,8 +56,8 @@ def command() -> None:
 @click.option("--check", is_flag=True,
               help="Validate only: write the quarantine report and say what would be sent; seal, store and "
                    "publish nothing (no key file or broker needed).")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, check: bool, as_json: bool,
            verbose: bool) -> None:
     """Submit one CSV export. Rejected rows go to FILE.quarantine.csv with row number and
@@ -99,8 +99,8 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
 @BOOTSTRAP_OPTION
 @click.option("--give-up-after", default=300.0, show_default=True,
               help="Seconds to keep retrying an unavailable broker; what is unsent stays in the outbox.")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: float, as_json: bool,
              verbose: bool) -> None:
     """Withdraw records this agency supplied (no-crimed, cancelled, entered in error): every
@@ -137,7 +137,7 @@ def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: flo
                    "and is tried again later.")
 @METRICS_PORT_OPTION
 @LOG_JSON_OPTION
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: float, metrics_port: int | None,
         log_json: bool, verbose: bool) -> None:
     """Run the agent as a service: watch the inbox folder of the config's [inbox] table and
@@ -202,8 +202,9 @@ def _emit_report(report, as_json: bool) -> None:
 
 
 @command.command("status")
-@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The agent's mapping file (TOML).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def status(config_path: str, as_json: bool) -> None:
     """How many sealed records wait in the outbox, and since when."""
     from agents.config import AgentConfig
@@ -223,9 +224,11 @@ def status(config_path: str, as_json: bool) -> None:
 
 
 @command.command("flush")
-@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The agent's mapping file (TOML).")
 @BOOTSTRAP_OPTION
-@click.option("--give-up-after", default=300.0, show_default=True)
+@click.option("--give-up-after", default=300.0, show_default=True,
+              help="Seconds to keep retrying an unavailable broker; what is unsent stays in the outbox.")
 def flush(config_path: str, bootstrap: str, give_up_after: float) -> None:
     """Publish whatever waits in the outbox (after a broker outage or an agent crash)."""
     from agents.config import AgentConfig

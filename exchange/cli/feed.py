@@ -33,10 +33,12 @@ def command() -> None:
 
 
 @command.command("run")
-@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's ISP config (TOML).")
 @click.option("--as", "signatory", required=True, help="The subscribing signatory's id.")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The feed store (SQLite).")
-@click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The subscriber's key file: opens what is sealed to it, and seals the store at rest.")
 @BOOTSTRAP_OPTION
 @click.option("--audit", "audit_path", type=click.Path(dir_okay=False), default=None,
               help="Hash-chained audit log of deliveries, refusals and retention (default: beside --db).")
@@ -45,7 +47,7 @@ def command() -> None:
 @click.option("--until-idle", type=float, default=None, help="Stop after this many seconds with nothing new.")
 @METRICS_PORT_OPTION
 @LOG_JSON_OPTION
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle, metrics_port,
         log_json, verbose) -> None:
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
@@ -82,7 +84,7 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 
 @command.command("export")
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
-@click.option("--dataset", required=True)
+@click.option("--dataset", required=True, help="The dataset id to export (see `exchange schemas list`).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]), default=None,
               help="csv (UTF-8 with a byte-order mark; handling in FILE.handling.txt), xlsx, geojson or gpkg. "
                    "Default: from the suffix of --out (.csv .xlsx .geojson .json .gpkg), else csv.")
@@ -93,7 +95,7 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 @click.option("--crs", type=click.Choice(["4326", "27700"]), default=None,
               help="Coordinates of geojson and gpkg: 4326 (WGS 84 lon/lat; the geojson default, RFC 7946) or "
                    "27700 (British National Grid; the gpkg default).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write.")
 @STORE_KEYS_OPTION
 @OUTPUT_AUDIT_OPTION
 def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str | None, out: str,
@@ -198,8 +200,9 @@ def aggregates(db_path: str, dataset: str | None, as_json: bool) -> None:
 
 
 @command.command("status")
-@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The feed store.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def status(db_path: str, as_json: bool) -> None:
     """Records held per dataset, supplies received, and refusals by reason."""
     from exchange.storage.feed_store import FeedStore

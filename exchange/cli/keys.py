@@ -21,7 +21,7 @@ def command() -> None:
 @click.option("--pseudonym-secret", is_flag=True,
               help="Also hold the partnership's pseudonym secret (the sanitiser's key file).")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def generate(name: str, out: str, pseudonym_secret: bool, force: bool, as_json: bool) -> None:
     """Make a new key pair for NAME and print its public keys for the partnership config."""
     from pathlib import Path
@@ -38,7 +38,7 @@ def generate(name: str, out: str, pseudonym_secret: bool, force: bool, as_json: 
 
 @command.command("show")
 @click.argument("key_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def show(key_file: str, as_json: bool) -> None:
     """Print the public keys held in KEY_FILE (checks the passphrase opens it)."""
     keypair = KeyPair.load(key_file, passphrase_from_environment())

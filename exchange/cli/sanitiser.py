@@ -29,19 +29,19 @@ def command() -> None:
               help="The sanitiser's key file (holds the pseudonym secret).")
 @click.option("--gazetteer", "gazetteer_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="Postcode gazetteer database (exchange gazetteer load / synth).")
-@click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT",
+@click.option("--audit", "audit_path", required=True, envvar="EXCHANGE_SANITISER_AUDIT", show_envvar=True,
               type=click.Path(dir_okay=False),
               help="SQLite hash-chained audit log of every receipt, sanitisation, release and rejection; it also "
                    "holds the ids processed (a redelivery is skipped, a replay refused), written with their events.")
-@click.option("--registry", "registry_path", envvar="EXCHANGE_REGISTRY", default=None,
+@click.option("--registry", "registry_path", envvar="EXCHANGE_REGISTRY", show_envvar=True, default=None,
               type=click.Path(dir_okay=False),
               help="The governance registry (`exchange signatory` / `exchange acl`). When given, suppliers, "
                    "recipients, grants and suspensions follow it, re-read every --refresh seconds; without it, "
-                   "the config alone. Default: $EXCHANGE_REGISTRY.")
+                   "the config alone.")
 @click.option("--refresh", "refresh_every", type=float, default=1.0, show_default=True,
               help="Seconds between re-reads of the registry: a suspension takes effect within this time.")
-@click.option("--aggregates", "tallies_path", envvar="EXCHANGE_SANITISER_AGGREGATES", default=None,
-              type=click.Path(dir_okay=False),
+@click.option("--aggregates", "tallies_path", envvar="EXCHANGE_SANITISER_AGGREGATES", show_envvar=True,
+              default=None, type=click.Path(dir_okay=False),
               help="SQLite file of aggregate counts (month, postcode sector, category per released record; no "
                    "record content). When given, the tables are published, small numbers suppressed, to the "
                    "signatories the config's [aggregates] names.")
@@ -54,7 +54,7 @@ def command() -> None:
 @BOOTSTRAP_OPTION
 @METRICS_PORT_OPTION
 @LOG_JSON_OPTION
-@click.option("-v", "--verbose", is_flag=True)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         registry_path: str | None, refresh_every: float, tallies_path: str | None, aggregate_every: float,
         scale_out: bool, bootstrap: str, metrics_port: int | None, log_json: bool, verbose: bool) -> None:

@@ -13,7 +13,7 @@ def command() -> None:
 
 
 @command.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def list_(as_json: bool) -> None:
     """One line per dataset: id, guidance section, sharing kind, fields in and out."""
     from exchange.core.schemas import catalogue
@@ -28,7 +28,7 @@ def list_(as_json: bool) -> None:
 
 @command.command("show")
 @click.argument("dataset_id")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 def show(dataset_id: str, as_json: bool) -> None:
     """Every field of DATASET_ID: its identifier kind and what the sanitiser does with it."""
     from exchange.core.schemas import catalogue

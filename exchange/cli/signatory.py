@@ -33,7 +33,8 @@ def command() -> None:
     the data key at once, and `exchange acl apply` removes its broker rights.
 
     Every command takes --config (the ISP config) and --registry (the live record, default
-    $EXCHANGE_REGISTRY) and records who did what, and when, in the registry's history.
+    $EXCHANGE_REGISTRY), or both from the site config (`exchange --site`), and records who did
+    what, and when, in the registry's history.
     """
 
 

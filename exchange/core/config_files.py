@@ -18,7 +18,7 @@ from exchange.errors import ConfigError
 
 __all__ = [
     "K_MINIMUM", "AgentFile", "GrantEntry", "InboxTable", "LinkageEntry", "MarkingTables", "PartnershipFile",
-    "PartnershipTable", "SignatoryEntry", "validated",
+    "PartnershipTable", "SignatoryEntry", "SiteFile", "validated",
 ]
 
 K_MINIMUM = 4  # the Home Office guidance's minimum households for a postcode to stand for a location
@@ -168,6 +168,25 @@ class AgentFile(_Strict):
     handling: HandlingTable | None = None
     withdrawal: WithdrawalTable | None = None
     inbox: InboxTable | None = None
+
+
+class SiteFile(_Strict):
+    """One site's settings (`exchange --site FILE`, $EXCHANGE_CONFIG, ./exchange.toml): every key
+    optional, each the default of the matching command-line option. Paths are relative to the file."""
+
+    partnership: Text | None = None  # the ISP config
+    registry: Text | None = None
+    key_file: Text | None = None  # this site's key file
+    signatory: PartyId | None = None  # this site's own id: the default of --as
+    bootstrap: Text | None = None
+    feed_db: Text | None = None  # the feed store
+    audit: Text | None = None  # the audit log
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] | None = None
+    sasl_mechanism: Text | None = None
+    sasl_username: Text | None = None
+    sasl_password_file: Text | None = None
+    ssl_cafile: Text | None = None
+    passphrase_file: Text | None = None  # the key passphrase file
 
 
 Model = TypeVar("Model", bound=BaseModel)

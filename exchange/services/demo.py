@@ -147,8 +147,14 @@ def run_demo(workdir: Path, *, rows: int = 300, timeout: float = 180.0,
     say(f"      {synth.postcodes} postcodes ({synth.under_4} with fewer than 4 households), "
         f"{rows} crimes + faulty rows")
 
-    env = dict(os.environ, EXCHANGE_KEY_PASSPHRASE_FILE=str(passphrase_file))
-    env.pop("EXCHANGE_KEY_PASSPHRASE", None)
+    # The demo's processes use its own files only: an empty site config, and none of the caller's
+    # broker or security settings (a site's exchange.toml or EXCHANGE_* variables must not reach them).
+    site = workdir / "exchange.toml"
+    with open_private(site, "w") as handle:
+        handle.write("# the demo's own, empty site config\n")
+    kept = ("EXCHANGE_SCHEMA_DIR", "EXCHANGE_FAILPOINT")  # where the code is, not where a site's data is
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_") or k in kept}
+    env.update(EXCHANGE_KEY_PASSPHRASE_FILE=str(passphrase_file), EXCHANGE_CONFIG=str(site))
     processes = _Processes(env, workdir / "logs")
     council_db = workdir / f"{COUNCIL}-feed.db"
     with EmbeddedBroker(log_path=workdir / "logs" / "broker.log") as broker:
