@@ -7,11 +7,13 @@ thin service that runs it on the consume loop.
     exports                      what a feed holds, as files analysts open
     briefings                    the briefing page from a feed store, written or served
     aggregates                   publishing the aggregate tables (a chore of the sanitiser)
+    health                       /status and /metrics of a daemon (prometheus-client)
+    _local_http                  serving on 127.0.0.1 only, from a thread (briefing, health)
     governance                   ACL reconcile and the signatory dossier
     demo                         the whole pipeline on the embedded broker
 """
 
 __all__ = [  # the public modules of this layer
-    "aggregates", "briefings", "demo", "exports", "feed", "feed_core", "governance", "offline", "sanitiser",
-    "sanitiser_core",
+    "aggregates", "briefings", "demo", "exports", "feed", "feed_core", "governance", "health", "offline",
+    "sanitiser", "sanitiser_core",
 ]

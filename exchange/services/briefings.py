@@ -13,17 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from exchange.core.briefing import Briefing, build_briefing
 from exchange.core.briefing_page import as_html, content_security_policy
 from exchange.core.schemas import Catalogue, catalogue
+from exchange.services._local_http import LocalHandler, LocalServer
 from exchange.storage._files import open_private
 from exchange.storage.feed_store import Sealing, load_value
 
@@ -124,18 +124,9 @@ def write_briefing(db: Path, out: Path, spec: BriefingSpec, *, now: dt.datetime 
     return briefing
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: _Server
     server_version = "exchange-briefing"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests are not logged: the page is the product
-
-    def _allowed_host(self) -> bool:
-        host = (self.headers.get("Host") or "").lower()
-        port = self.server.server_address[1]
-        return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
 
     def _send(self, status: int, body: bytes, content_type: str, *, live: bool = False) -> None:
         self.send_response(status)
@@ -183,7 +174,7 @@ class _Server(ThreadingHTTPServer):
         self.db, self.spec, self.clock, self.sealing = db, spec, clock, sealing
 
 
-class BriefingServer:
+class BriefingServer(LocalServer):
     """The live briefing on 127.0.0.1:`port` (0: any free port), served from a thread.
 
         with BriefingServer(db, spec, port=0) as server:
@@ -192,25 +183,8 @@ class BriefingServer:
 
     def __init__(self, db: Path, spec: BriefingSpec, *, port: int = 0,
                  clock: Callable[[], dt.datetime] = _now, sealing: Sealing | None = None):
-        self._server = _Server(("127.0.0.1", port), Path(db), spec, clock, sealing)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="briefing-server", daemon=True)
+        super().__init__(_Server(("127.0.0.1", port), Path(db), spec, clock, sealing), "briefing-server")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
-
-    def start(self) -> BriefingServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
-
-    def __enter__(self) -> BriefingServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return f"http://127.0.0.1:{self.port}/"

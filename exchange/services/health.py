@@ -29,13 +29,12 @@ import datetime as dt
 import inspect
 import json
 import os
-import threading
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,6 +42,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from exchange.services._local_http import LocalHandler, LocalServer
 from exchange.services.feed_core import FeedStats
 from exchange.services.sanitiser_core import SanitiserStats
 from exchange.storage.feed_store import FeedStore
@@ -232,18 +232,9 @@ class _Scrape(Collector):
         return self._health.families()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     server: _Server
     server_version = "exchange-health"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # a scrape every few seconds would be a log line each
-
-    def _allowed_host(self) -> bool:
-        host = (self.headers.get("Host") or "").lower()
-        port = self.server.server_address[1]
-        return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -285,39 +276,16 @@ class _Server(ThreadingHTTPServer):
         self.health = health
 
 
-class HealthServer:
+class HealthServer(LocalServer):
     """/status and /metrics of one Health on 127.0.0.1:`port`, served from a thread."""
 
     def __init__(self, health: Health, port: int = 0):
         self.health = health
-        self._server = _Server(("127.0.0.1", port), health)
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"{health.name}-health",
-                                        daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_Server(("127.0.0.1", port), health), f"{health.name}-health")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> HealthServer:
-        if not self._thread.is_alive():
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-        self._server.server_close()
-
-    def __enter__(self) -> HealthServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def fetch_status(url: str, *, timeout: float = 10.0) -> dict[str, Any]:
