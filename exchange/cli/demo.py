@@ -27,3 +27,8 @@ def command(workdir: str, rows: int, timeout: float) -> None:
     click.echo("")
     click.echo(summary.briefing_text)
     click.echo(f"\nThe briefing as a page: {summary.briefing_path}")
+    root = Path(workdir)
+    passphrase, store, key = root / ".passphrase", root / "northshire-council-feed.db", root / "keys"
+    click.echo(f"The demo's key files ({key}) open with the passphrase in {passphrase} (0600), e.g.\n"
+               f"  EXCHANGE_KEY_PASSPHRASE_FILE={passphrase} exchange feed export --db {store} "
+               f"--keys {key / 'northshire-council.key'} --dataset police_crime_offence --out offences.xlsx")
