@@ -154,3 +154,91 @@ def _recipients(recipients) -> str:
     if isinstance(recipients, list):
         return ",".join(str(r) for r in recipients) or "-"
     return str(recipients)
+
+
+@command.command("report")
+@DB_OPTION
+@click.option("--originator", required=True, metavar="ID", help="The signatory whose supplies to report on.")
+@click.option("--since", help="From this time: YYYY-MM-DD (midnight UTC) or an ISO-8601 time (no offset: UTC).")
+@click.option("--until", help="Up to this time: YYYY-MM-DD (that whole day, UTC) or an ISO-8601 time (exclusive).")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's ISP config, for the grants (purpose, legal basis) releases were made under. "
+                   "Without it every release shows \"no grant recorded\".")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json"]), default="text",
+              show_default=True, help="How to write the report.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the report here (default: stdout).")
+@click.option("--keys", "key_file", type=click.Path(exists=True, dir_okay=False),
+              help="The sanitiser's key file: sign the report (needs --out). The signature (OUT.sig) covers the "
+                   "report's canonical JSON, which is OUT itself with --format json, else written beside it as "
+                   "OUT.json; check it with `exchange audit verify-report`.")
+def report(db_path: str, originator: str, since: str | None, until: str | None, config_path: str | None, fmt: str,
+           out_path: str | None, key_file: str | None) -> None:
+    """The originator's view of the sanitiser's audit log (--db): what became of ORIGINATOR's supplies.
+
+    For the period: which recipients received how many of its records of which dataset, first and
+    last, under which grant (purpose, legal basis, approver; "no grant recorded" when none was in
+    force); what was withheld (no_recipient, originator_restricted), what was refused (rejections
+    of messages verified as the originator's) by reason code, and what it withdrew. It answers
+    the ISP question "Have I recorded that I have shared this information?". The report names
+    partners and volumes: every format is marked OFFICIAL-SENSITIVE at top and bottom.
+    """
+    from pathlib import Path
+
+    from exchange.services.originator_report import load_report, render, render_json, signed_form
+
+    if key_file and not out_path:
+        raise click.UsageError("--keys signs a report file: give --out FILE too")
+    grants: tuple = ()
+    if config_path:
+        from exchange.core.partnership import load_partnership
+
+        grants = load_partnership(config_path).grants
+    result = _run(load_report(db_path, originator, grants, since=since, until=until))
+    text = render(result, fmt)
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    out = Path(out_path)
+    out.write_text(text, encoding="utf-8")
+    if not key_file:
+        click.echo(f"wrote {out}")
+        return
+    from exchange.crypto.keys import load_keypair
+    from exchange.crypto.signed_reports import dumps, sign_report
+
+    keys = load_keypair(key_file)
+    signed = out if fmt == "json" else out.with_name(out.name + ".json")
+    if signed != out:
+        signed.write_text(render_json(result), encoding="utf-8")
+    signature = Path(str(out) + ".sig")
+    signature.write_text(dumps({**sign_report(keys, signed_form(result)), "report": signed.name}), encoding="utf-8")
+    click.echo(f"wrote {out}" + (f" and {signed}" if signed != out else "") + f", signed in {signature}")
+
+
+@command.command("verify-report")
+@click.option("--report", "report_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The report's JSON form (OUT with --format json, else OUT.json).")
+@click.option("--signature", "signature_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The signature file (OUT.sig).")
+@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's ISP config: the sanitiser's public key is checked against its [sanitiser].")
+def verify_report_command(report_path: str, signature_path: str, config_path: str) -> None:
+    """Check that a report from `exchange audit report --keys` was signed by the partnership's
+    sanitiser and has not changed since. The signature covers the canonical JSON of the report
+    (keys sorted, no spaces), so the JSON file's layout does not matter, its content does.
+    Exits 0 when it verifies, 1 otherwise, saying why."""
+    from exchange.core.originator_report import canonical_json
+    from exchange.core.partnership import load_partnership
+    from exchange.crypto.signed_reports import ReportSignatureError, verify_report
+
+    sanitiser_key = load_partnership(config_path).sanitiser.ed25519
+    try:
+        document = json.loads(open(report_path, encoding="utf-8").read())
+        signature = json.loads(open(signature_path, encoding="utf-8").read())
+    except (UnicodeError, ValueError) as exc:
+        raise ReportSignatureError(f"not JSON ({exc.__class__.__name__}): pass the report's JSON form "
+                                   "and its .sig file") from None
+    if not isinstance(document, dict):
+        raise ReportSignatureError(f"{report_path}: not a report (a JSON object)")
+    key = verify_report(canonical_json(document), signature, sanitiser_key)
+    click.echo(f"{report_path}: signature OK, signed by the sanitiser's key {key}")

@@ -20,6 +20,7 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
     briefing_page    the briefing as one self-contained page (HTML, inline SVG) and as text
     aggregates       counts for scrutiny by month, sector and category; suppression
     audit_events     the facts the audit trail records
+    originator_report the originator's view of the sanitiser's audit: who received what, under which grant
     messages         what a service core takes in and gives out
     public_keys      public keys as the config shows them
     avro             Avro encoding against the schemas
@@ -28,6 +29,6 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
 
 __all__ = [  # the public modules of this layer
     "acl", "address", "aggregates", "audit_events", "avro", "briefing", "briefing_page", "depersonalise",
-    "governance", "marking", "messages", "names", "partnership", "postcode", "public_keys", "record_sanitiser",
-    "redact", "reference", "risk", "schemas", "validation",
+    "governance", "marking", "messages", "names", "originator_report", "partnership", "postcode", "public_keys",
+    "record_sanitiser", "redact", "reference", "risk", "schemas", "validation",
 ]

@@ -4,6 +4,7 @@ HMAC; everything else composes it here.
     envelope     Sealer / Opener: signed, encrypted envelopes and the key grants of their data keys
     keys         key pairs and passphrase-protected key files
     pseudonyms   keyed pseudonyms of reference numbers
+    signed_reports  detached Ed25519 signatures over reports (the originator's report)
 """
 
 from exchange.crypto.envelope import Opened, Opener, Sealed, Sealer, read_header

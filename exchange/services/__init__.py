@@ -10,10 +10,11 @@ thin service that runs it on the consume loop.
     health                       /status and /metrics of a daemon (prometheus-client)
     _local_http                  serving on 127.0.0.1 only, from a thread (briefing, health)
     governance                   ACL reconcile and the signatory dossier
+    originator_report            `exchange audit report`: the originator's report, read and rendered
     demo                         the whole pipeline on the embedded broker
 """
 
 __all__ = [  # the public modules of this layer
     "aggregates", "briefings", "demo", "exports", "feed", "feed_core", "governance", "health", "offline",
-    "sanitiser", "sanitiser_core",
+    "originator_report", "sanitiser", "sanitiser_core",
 ]
