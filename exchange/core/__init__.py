@@ -16,7 +16,7 @@ the schemas, clock or network). tests/test_layout.py keeps it so.
     governance       status transitions, approval and grant rules, registry records
     acl              the broker ACL bindings the partnership calls for, and the plan to get there
     risk             k-anonymity report over quasi-identifiers
-    briefing         the briefing's figures: periods, baselines, exceedance, freshness
+    briefing         the briefing's figures; parts in _briefing_{stats,records,map,freshness}
     briefing_page    the briefing as one self-contained page (HTML, inline SVG) and as text
     aggregates       counts for scrutiny by month, sector and category; suppression
     audit_events     the facts the audit trail records

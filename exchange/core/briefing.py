@@ -29,24 +29,60 @@ The rules, each stated on the page (`RULES`):
   apart counting as one); with fewer than two supplies its cadence is unknown.
 - Handling: a record past its destroy-by date is left out (the feed's sweep deletes it); the page's
   marking is the highest of the records it draws on and its destroy-by date the earliest of theirs.
+
+The parts live in private modules, re-exported here: _briefing_stats (periods, baselines, the
+exceedance rule), _briefing_records (reading a record through its schema), _briefing_map (grid
+cells) and _briefing_freshness (supplies, cadence, lateness). This module keeps the rules as the
+page states them, the markings and the Briefing itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from exchange.core._briefing_freshness import (
+    LATE_FACTOR,
+    Freshness,
+    SupplyNote,
+    _aware,
+    _moment,
+    _supply_note,
+    supply_freshness,
+)
+from exchange.core._briefing_map import CELL_METRES, MapCell, MapData, MapLabel, _map, grid_cells
+from exchange.core._briefing_records import (
+    _category_namer,
+    _date,
+    _flag_name,
+    _Row,
+    _rows,
+    event_moment,
+    in_areas,
+    last_24_hours,
+    parse_area,
+)
+from exchange.core._briefing_stats import (
+    ALPHA,
+    MIN_COUNT,
+    PERIODS,
+    Change,
+    Window,
+    baseline_window,
+    change_of,
+    compare,
+    covered_window,
+    daily_counts,
+    expected_count,
+    period_window,
+    poisson_at_least,
+    poisson_at_most,
+)
 from exchange.core.marking import CLASSIFICATIONS, DESCRIPTORS, parse_marking
-from exchange.core.postcode import postcode_sector
-from exchange.core.reference import offence_name
 from exchange.core.schemas import Catalogue, Dataset
-from exchange.errors import InvalidPostcode
 
 __all__ = [
     "ALPHA", "BASELINE_TEXT", "CELL_METRES", "LATE_FACTOR", "MIN_COUNT", "PERIODS", "RULES", "Briefing", "Change",
@@ -56,12 +92,6 @@ __all__ = [
     "parse_area", "period_window", "poisson_at_least", "poisson_at_most", "supply_freshness",
 ]
 
-PERIODS = ("day", "week", "month")
-ALPHA = 0.05  # the exceedance probability below which a change is flagged
-MIN_COUNT = 5  # ... and the count (observed for a rise, expected for a fall) it needs
-CELL_METRES = 250  # the map's grid cells
-LATE_FACTOR = 2  # a supply is late after this many usual intervals
-SAME_SUPPLY = dt.timedelta(hours=1)  # supplies closer than this count as one when finding the cadence
 MAX_FLAGGED = 200  # flagged incidents listed (the rest are counted)
 MAX_SECTORS = 15  # postcode sectors tabled per dataset (those flagged are always shown)
 
@@ -92,268 +122,6 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-# --- periods ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Whole days from `start` to `end`, both included."""
-
-    start: dt.date
-    end: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, dt.date) and self.start <= day <= self.end
-
-    def each_day(self) -> list[dt.date]:
-        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
-
-    def label(self) -> str:
-        if self.start == self.end:
-            return f"{self.start:%a} {self.start.day} {self.start:%b %Y}"
-        if self.start.year == self.end.year:
-            return f"{self.start.day} {self.start:%b} to {self.end.day} {self.end:%b %Y}"
-        return f"{self.start.day} {self.start:%b %Y} to {self.end.day} {self.end:%b %Y}"
-
-
-def _months_back(day: dt.date, months: int) -> dt.date:
-    """The first day of the month `months` before the month of `day`."""
-    index = day.year * 12 + day.month - 1 - months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def period_window(kind: str, day: dt.date) -> Window:
-    """The period a briefing for `day` covers (see the module docstring)."""
-    if kind == "day":
-        return Window(day, day)
-    if kind == "week":
-        return Window(day - dt.timedelta(days=6), day)
-    if kind == "month":
-        return Window(day.replace(day=1), day)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {kind!r}")
-
-
-def baseline_window(kind: str, period: Window) -> Window:
-    """The days the period is compared with: 28 days, 12 weeks or 12 calendar months before it."""
-    end = period.start - dt.timedelta(days=1)
-    if kind == "day":
-        return Window(period.start - dt.timedelta(days=28), end)
-    if kind == "week":
-        return Window(period.start - dt.timedelta(days=84), end)
-    if kind == "month":
-        return Window(_months_back(period.start, 12), end)
-    raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {kind!r}")
-
-
-def covered_window(baseline: Window, first_day: dt.date | None) -> Window | None:
-    """The part of the baseline on or after the first day the feed holds data for (None: no part)."""
-    if first_day is None or first_day > baseline.end:
-        return None
-    return Window(max(baseline.start, first_day), baseline.end)
-
-
-def expected_count(baseline_count: int, covered: Window | None, period: Window) -> float | None:
-    """The baseline's average per day times the days of the period (None without a baseline)."""
-    if covered is None:
-        return None
-    return baseline_count / covered.days * period.days
-
-
-def daily_counts(days: Iterable[dt.date], window: Window) -> tuple[tuple[dt.date, int], ...]:
-    """Records per day for every day of `window`, days with none included (as 0)."""
-    counts = Counter(d for d in days if d in window)
-    return tuple((day, counts[day]) for day in window.each_day())
-
-
-# --- the exceedance rule ------------------------------------------------------------------------
-
-
-def _log_pmf(i: int, mean: float) -> float:
-    return -mean + i * math.log(mean) - math.lgamma(i + 1)
-
-
-def poisson_at_least(k: int, mean: float) -> float:
-    """P(X >= k) for X ~ Poisson(mean)."""
-    if k <= 0:
-        return 1.0
-    if mean <= 0:
-        return 0.0
-    if k <= mean:
-        return max(0.0, 1.0 - poisson_at_most(k - 1, mean))
-    total, i = 0.0, k  # the upper tail is the small side: sum it directly
-    while True:
-        term = math.exp(_log_pmf(i, mean))
-        total += term
-        if term <= total * 1e-17:
-            return min(1.0, total)
-        i += 1
-
-
-def poisson_at_most(k: int, mean: float) -> float:
-    """P(X <= k) for X ~ Poisson(mean)."""
-    if k < 0:
-        return 0.0
-    if mean <= 0:
-        return 1.0
-    if k >= mean:
-        return max(0.0, 1.0 - poisson_at_least(k + 1, mean))
-    return min(1.0, math.fsum(math.exp(_log_pmf(i, mean)) for i in range(k + 1)))
-
-
-def change_of(observed: int, expected: float | None) -> tuple[str | None, float | None]:
-    """("above" | "below" | None, the tail probability of the direction the count moved in)."""
-    if expected is None:
-        return None, None
-    if observed >= expected:
-        p = poisson_at_least(observed, expected)
-        return ("above" if observed >= MIN_COUNT and p < ALPHA else None), p
-    p = poisson_at_most(observed, expected)
-    return ("below" if expected >= MIN_COUNT and p < ALPHA else None), p
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One count of the period against its baseline."""
-
-    label: str
-    observed: int
-    baseline: int  # records in the covered baseline days
-    expected: float | None
-    change: str | None  # "above", "below" or None
-    p: float | None
-
-
-def compare(label: str, observed: int, baseline: int, covered: Window | None, period: Window) -> Change:
-    expected = expected_count(baseline, covered, period)
-    change, p = change_of(observed, expected)
-    return Change(label, observed, baseline, expected, change, p)
-
-
-# --- reading records ----------------------------------------------------------------------------
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _time(value: Any) -> dt.time | None:
-    if isinstance(value, dt.time):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return dt.time.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _time_field(dataset: Dataset) -> str | None:
-    """The event's time: the field `<event date field without _date>_time`, where the schema has one."""
-    name = dataset.event_date_field.removesuffix("_date") + "_time"
-    return name if any(f.name == name for f in dataset.fields) else None
-
-
-def event_moment(dataset: Dataset, record: Mapping[str, Any]) -> tuple[dt.date | None, dt.time | None]:
-    """The record's event date and, where its dataset records one, time."""
-    time_field = _time_field(dataset)
-    return _date(record.get(dataset.event_date_field)), _time(record.get(time_field)) if time_field else None
-
-
-_CODE_LISTS: dict[str, Callable[[str], str]] = {"home_office_offences": offence_name}
-
-
-def _category_namer(dataset: Dataset) -> tuple[str, Callable[[Any], str]]:
-    if dataset.category_field is None:
-        return "Records", lambda value: dataset.title
-    policy = dataset.field(dataset.category_field)
-    namer = _CODE_LISTS.get(policy.code_list or "")
-    label = "Offence" if policy.code_list == "home_office_offences" else \
-        policy.name.replace("_", " ").capitalize()
-
-    def name_of(value: Any) -> str:
-        if value in (None, ""):
-            return "(not recorded)"
-        return namer(str(value)) if namer else str(value)
-    return label, name_of
-
-
-def _location_fields(dataset: Dataset) -> tuple[str | None, str | None, str | None]:
-    """(postcode, easting, northing) fields: by sanitise rule, else (personal datasets) by name."""
-    names = {f.name for f in dataset.fields}
-    postcode = next((f.name for f in dataset.fields if f.rule == "postcode"), "postcode" if "postcode" in names
-                    else None)
-    axes = {f.axis: f.name for f in dataset.fields if f.rule == "coordinate" and f.axis}
-    easting = axes.get("easting") or ("easting" if "easting" in names else None)
-    northing = axes.get("northing") or ("northing" if "northing" in names else None)
-    return postcode, easting, northing
-
-
-def _sector(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        return postcode_sector(value)
-    except InvalidPostcode:
-        return None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-_SECTOR_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]$")
-_DISTRICT_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
-
-
-def parse_area(text: str) -> str:
-    """A postcode sector ("NX1 2") or district ("NX1") as the briefing compares them; ValueError if neither."""
-    area = " ".join(text.upper().split())
-    if _SECTOR_RE.match(area) or _DISTRICT_RE.match(area):
-        return area
-    raise ValueError(f"{text!r} is not a postcode sector (e.g. 'NX1 2') or district (e.g. 'NX1')")
-
-
-def in_areas(sector: str | None, areas: Sequence[str]) -> bool:
-    """Whether a record in `sector` is in any of `areas` (sectors or districts); every record is when none given."""
-    if not areas:
-        return True
-    if sector is None:
-        return False
-    return sector in areas or sector.split()[0] in areas
-
-
-def last_24_hours(moments: Iterable[tuple[dt.date | None, dt.time | None]],
-                  now: dt.datetime) -> tuple[int, int]:
-    """(records timed within (now - 24 h, now], records dated on a day the window touches but with no time)."""
-    wall = now.replace(tzinfo=None)
-    since = wall - dt.timedelta(hours=24)
-    timed = untimed = 0
-    for day, time in moments:
-        if day is None:
-            continue
-        if time is None:
-            untimed += since.date() <= day <= wall.date()
-            continue
-        moment = dt.datetime.combine(day, time.replace(tzinfo=None))
-        timed += since < moment <= wall
-    return timed, untimed
-
-
 # --- markings -----------------------------------------------------------------------------------
 
 
@@ -370,116 +138,6 @@ def highest_marking(texts: Iterable[str]) -> str:
                          key=DESCRIPTORS.index)
     return classification + "".join(f" [{d}]" for d in descriptors)
 
-
-# --- the map ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MapCell:
-    easting: int  # south-west corner, metres
-    northing: int
-    count: int  # records in the period
-    expected: float | None
-    change: str | None
-    flagged: int  # records with a flag in the period
-
-
-@dataclass(frozen=True, slots=True)
-class MapLabel:
-    sector: str
-    easting: float  # the mean position of the sector's records, rounded to the grid cell size
-    northing: float
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class MapData:
-    cell: int
-    extent: tuple[int, int, int, int]  # min easting, min northing, max easting, max northing (metres)
-    cells: tuple[MapCell, ...]
-    labels: tuple[MapLabel, ...]
-    located: int  # records in the period with coordinates
-    unlocated: int  # records in the period without
-
-
-def grid_cells(points: Iterable[tuple[float, float]], cell: int = CELL_METRES) -> Counter[tuple[int, int]]:
-    """Points counted by the south-west corner of the `cell`-metre grid square they fall in."""
-    return Counter((int(math.floor(e / cell)) * cell, int(math.floor(n / cell)) * cell) for e, n in points)
-
-
-# --- supplies and freshness ---------------------------------------------------------------------
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return _aware(value)
-    if isinstance(value, str) and value:
-        try:
-            return _aware(dt.datetime.fromisoformat(value))
-        except ValueError:
-            return None
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Freshness:
-    agency: str
-    dataset: str
-    records: int  # records held (in the areas chosen)
-    newest_record: dt.date | None
-    supplies: int
-    last_supply: dt.datetime | None
-    usual_interval: dt.timedelta | None
-    late: bool
-    since_last: dt.timedelta | None
-
-
-def supply_freshness(supplied_at: Iterable[dt.datetime], now: dt.datetime) -> tuple[
-        dt.datetime | None, dt.timedelta | None, bool, dt.timedelta | None]:
-    """(last supply, usual interval, late?, time since the last supply) by the late-supply rule."""
-    times = sorted(_aware(t) for t in supplied_at)
-    if not times:
-        return None, None, False, None
-    now = _aware(now)
-    kept = [times[0]]
-    for moment in times[1:]:
-        if moment - kept[-1] >= SAME_SUPPLY:
-            kept.append(moment)
-    last, since = times[-1], now - times[-1]
-    if len(kept) < 2:
-        return last, None, False, since
-    usual = dt.timedelta(seconds=statistics.median((b - a).total_seconds() for a, b in zip(kept, kept[1:],
-                                                                                          strict=False)))
-    return last, usual, since > LATE_FACTOR * usual, since
-
-
-@dataclass(frozen=True, slots=True)
-class SupplyNote:
-    agency: str
-    dataset: str
-    supplied: dt.datetime | None
-    contact: str
-    period_start: dt.date | None
-    period_end: dt.date | None
-    records: int | None
-    rejected: int | None
-    caveats: str
-
-
-def _supply_note(supply: Mapping[str, Any]) -> SupplyNote:
-    def whole(value: Any) -> int | None:
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    return SupplyNote(
-        agency=str(supply.get("agency") or "(unknown)"), dataset=str(supply.get("dataset") or ""),
-        supplied=_moment(supply.get("date_supplied")), contact=str(supply.get("supplier_contact") or ""),
-        period_start=_date(supply.get("period_start")), period_end=_date(supply.get("period_end")),
-        records=whole(supply.get("number_of_records")), rejected=whole(supply.get("records_rejected")),
-        caveats=str(supply.get("caveats") or ""))
 
 
 # --- the briefing -------------------------------------------------------------------------------
@@ -573,75 +231,6 @@ class Briefing:
     @property
     def last_24h_untimed(self) -> int:
         return sum(d.last_24h_untimed for d in self.datasets)
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    """One record as the briefing reads it."""
-
-    record: Mapping[str, Any]
-    date: dt.date | None
-    time: dt.time | None
-    category: str
-    sector: str | None
-    point: tuple[float, float] | None
-    flags: tuple[str, ...]
-    originator: str
-
-
-def _flag_name(field: str) -> str:
-    return field.removeprefix("flag_").replace("_", " ")
-
-
-def _rows(dataset: Dataset, records: Iterable[Mapping[str, Any]]) -> list[_Row]:
-    _, name_of = _category_namer(dataset)
-    postcode, easting, northing = _location_fields(dataset)
-    rows = []
-    for record in records:
-        day, time = event_moment(dataset, record)
-        e = _number(record.get(easting)) if easting else None
-        n = _number(record.get(northing)) if northing else None
-        handling = record.get("handling") or {}
-        rows.append(_Row(
-            record=record, date=day, time=time,
-            category=name_of(record.get(dataset.category_field)) if dataset.category_field else name_of(None),
-            sector=_sector(record.get(postcode)) if postcode else None,
-            point=(e, n) if e is not None and n is not None else None,
-            flags=tuple(_flag_name(f.name) for f in dataset.flag_fields if record.get(f.name) is True),
-            originator=str(handling.get("originator") or "(not recorded)")))
-    return rows
-
-
-def _map(rows: list[_Row], period: Window, baseline: Window, covered: Window | None, cell: int) -> MapData | None:
-    in_period = [r for r in rows if r.date in period]
-    located = [r for r in rows if r.point is not None and (r.date in period or r.date in baseline)]
-    if not located:
-        return None
-    points = [r.point for r in located if r.point is not None]
-    corners = grid_cells(points, cell)
-    min_e, min_n = min(e for e, _ in corners), min(n for _, n in corners)
-    max_e, max_n = max(e for e, _ in corners) + cell, max(n for _, n in corners) + cell
-    now_counts = grid_cells((r.point for r in in_period if r.point is not None), cell)
-    base_counts = grid_cells((r.point for r in located
-                              if r.point is not None and covered is not None and r.date in covered), cell)
-    flagged_counts = grid_cells((r.point for r in in_period if r.point is not None and r.flags), cell)
-    cells = []
-    for corner in sorted(set(now_counts) | set(flagged_counts)):
-        expected = expected_count(base_counts[corner], covered, period)
-        change, _ = change_of(now_counts[corner], expected)
-        cells.append(MapCell(corner[0], corner[1], now_counts[corner], expected, change, flagged_counts[corner]))
-    by_sector: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for r in located:
-        if r.sector is not None and r.point is not None:
-            by_sector[r.sector].append(r.point)
-    period_sectors = Counter(r.sector for r in in_period if r.sector is not None)
-    labels = tuple(
-        MapLabel(sector, round(statistics.fmean(e for e, _ in points_) / cell) * cell,
-                 round(statistics.fmean(n for _, n in points_) / cell) * cell, period_sectors[sector])
-        for sector, points_ in sorted(by_sector.items()))
-    return MapData(cell=cell, extent=(min_e, min_n, max_e, max_n), cells=tuple(cells), labels=labels,
-                   located=sum(1 for r in in_period if r.point is not None),
-                   unlocated=sum(1 for r in in_period if r.point is None))
 
 
 def _dataset_figures(dataset: Dataset, rows: list[_Row], *, period: Window, baseline: Window, first_day: dt.date | None,

@@ -4,7 +4,7 @@ thin service that runs it on the consume loop.
     sanitiser_core / sanitiser   verify, open, depersonalise, mark, re-seal, republish
     feed_core / feed             a subscriber's near-real-time feed
     offline                      `exchange sanitise`: the sanitiser's rules on a CSV file
-    exports                      what a feed holds, as files analysts open
+    exports                      what a feed holds, as files analysts open; writers in _export_{handling,tables,geo}
     briefings                    the briefing page from a feed store, written or served
     aggregates                   publishing the aggregate tables (a chore of the sanitiser)
     health                       /status and /metrics of a daemon (prometheus-client)
