@@ -5,6 +5,8 @@ rebinding, gets 421), and logging no request. The briefing page and the health e
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -24,6 +26,31 @@ class LocalHandler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").lower()
         port = self.server.server_address[1]
         return host in {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    def _refused_host(self) -> bool:
+        """Answer 421 to a request not addressed to this machine by name; True if it was refused."""
+        if self._allowed_host():
+            return False
+        self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host\n", "text/plain; charset=utf-8")
+        return True
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_GET(self) -> None:
+        raise NotImplementedError
 
 
 class LocalServer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
@@ -128,25 +128,14 @@ class _Handler(LocalHandler):
     server: _Server
     server_version = "exchange-briefing"
 
-    def _send(self, status: int, body: bytes, content_type: str, *, live: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("X-Frame-Options", "DENY")
-        self.send_header("Content-Security-Policy", content_security_policy(live) + "; frame-ancestors 'none'")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def do_HEAD(self) -> None:
-        self.do_GET()
+    def _send(self, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None, *,
+              live: bool = False) -> None:
+        page = {"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+                "Content-Security-Policy": content_security_policy(live) + "; frame-ancestors 'none'"}
+        super()._send(status, body, content_type, {**page, **(headers or {})})
 
     def do_GET(self) -> None:
-        if not self._allowed_host():  # another site's page reaching 127.0.0.1 by DNS rebinding
-            self._send(HTTPStatus.MISDIRECTED_REQUEST, b"unknown host\n", "text/plain; charset=utf-8")
+        if self._refused_host():  # another site's page reaching 127.0.0.1 by DNS rebinding
             return
         path = self.path.split("?", 1)[0]
         try:
