@@ -99,6 +99,7 @@ class ReasonCode(StrEnum):
     DATASET_MISMATCH = "dataset_mismatch"
     NO_RECIPIENT = "no_recipient"
     ORIGINATOR_RESTRICTED = "originator_restricted"
+    CONSENT_WITHHELD = "consent_withheld"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -41,7 +41,7 @@ def record_batch(producer: str, mid: str, recipients: tuple[str, ...], *, datase
 
 
 def withheld_batch(producer: str, mid: str, code: str) -> list[AuditEvent]:
-    detail = "originator's handling: NOT_FOR_DISSEMINATION" if code == "originator_restricted" else ""
+    detail = "handling: NOT_FOR_DISSEMINATION" if code == "originator_restricted" else ""
     return [*record_batch(producer, mid, ()),
             AuditEvent("withheld", DATASET, mid, producer, marking="OFFICIAL", reason_code=code, detail=detail)]
 

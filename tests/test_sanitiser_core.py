@@ -193,7 +193,8 @@ CASES = {
 }
 # Codes reached by a sequence of messages rather than one: tested above.
 ELSEWHERE = {ReasonCode.REPLAYED_MESSAGE_ID, ReasonCode.NO_RECIPIENT, ReasonCode.INTERNAL_ERROR,
-             ReasonCode.ORIGINATOR_RESTRICTED}  # tests/test_corrections.py
+             ReasonCode.ORIGINATOR_RESTRICTED,  # tests/test_corrections.py
+             ReasonCode.CONSENT_WITHHELD}  # tests/test_consent.py
 
 
 def test_every_reason_code_has_a_case():

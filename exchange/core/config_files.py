@@ -68,6 +68,9 @@ class GrantEntry(_Strict):
     legal_basis: str = ""
     approved_by: str = ""
     expires: dt.date
+    # The legal basis permits sharing without the person's consent (ISP 5.1-5.4): only then does a
+    # record whose consent was withheld reach this grantee.
+    without_consent: bool = False
 
 
 class MarkingTables(_Strict):

@@ -79,6 +79,7 @@ class Grant:
     legal_basis: str
     approved_by: str
     expires: dt.date
+    without_consent: bool = False  # the legal basis permits sharing without consent (ISP 5.1-5.4)
 
     def in_force(self, today: dt.date) -> bool:
         return today <= self.expires
@@ -178,6 +179,12 @@ class Partnership:
         named = (self.signatories.get(s) for s in sorted(self.aggregate_recipients))
         return tuple(s for s in named if s is not None and s.active)
 
+    def may_receive_without_consent(self, signatory_id: str, dataset: str, today: dt.date) -> bool:
+        """A record whose consent was withheld may reach this signatory only under a grant in force
+        whose legal basis permits sharing without consent (ISP 5.1-5.4)."""
+        return any(g.without_consent and g.legal_basis and g.in_force(today) for g in self.grants
+                   if g.signatory == signatory_id and g.dataset == dataset)
+
     def recipients(self, dataset: str, *, personal: bool, today: dt.date) -> tuple[Signatory, ...]:
         """Everyone who may open the shared form of a dataset today, in id order."""
         return tuple(
@@ -253,7 +260,8 @@ class Partnership:
             if item.signatory not in signatories:
                 raise ConfigError(f"{origin}: grant[{index}] names unknown signatory {item.signatory!r}")
             grants.append(Grant(signatory=item.signatory, dataset=item.dataset, purpose=item.purpose,
-                                legal_basis=item.legal_basis, approved_by=item.approved_by, expires=item.expires))
+                                legal_basis=item.legal_basis, approved_by=item.approved_by, expires=item.expires,
+                                without_consent=item.without_consent))
         meta = checked.partnership
         warnings = []
         if meta.k_households < K_MINIMUM:

@@ -227,6 +227,10 @@ class SanitiserCore:
                 recipients = ()
             elif restriction == "SUB_JUDICE":
                 recipients = tuple(s for s in recipients if s.id in sanitised.release_to)
+            if sanitised.record.get("consent") == "withheld":  # ISP 5.1-5.4: only where the law allows it
+                recipients = tuple(s for s in recipients
+                                   if self.partnership.may_receive_without_consent(s.id, dataset.id, today))
+                restriction = restriction or "CONSENT_WITHHELD"
             record_key = sanitised.record["handling"]["record_key"]
             if not dataset.personal:  # a restricted record is not counted (and a correction restricting it uncounts it)
                 tally = Tally(dataset.id, record_key, None if restriction else contribution(dataset, sanitised.record),
@@ -365,7 +369,7 @@ class SanitiserCore:
         marking = (f"marking received {release.received_marking}, released {release.marking}: "
                    f"{release.marking_reason}")
         if header.kind == "RECORD":
-            restricted = f"; originator's handling: {release.restriction}" if release.restriction else ""
+            restricted = f"; handling: {release.restriction}" if release.restriction else ""
             events.append(AuditEvent("sanitisation", header.dataset, header.message_id, header.producer,
                                      marking=release.marking,
                                      detail=f"moved to a qualifying postcode: {'yes' if release.moved else 'no'}; "
@@ -381,15 +385,15 @@ class SanitiserCore:
         if release.outputs:
             detail = f"from {header.message_id}"
             if release.restriction:
-                detail += f"; {release.restriction}: only to the recipients the originator named"
+                detail += f"; {release.restriction}: only to {_LIMITED_TO.get(release.restriction, 'some recipients')}"
             events.append(AuditEvent("release", header.dataset, release.output_id, "sanitiser",
                                      recipients=release.recipients, marking=release.marking, detail=detail))
         else:
-            code = ReasonCode.ORIGINATOR_RESTRICTED if release.restriction else ReasonCode.NO_RECIPIENT
+            code = (ReasonCode.CONSENT_WITHHELD if release.restriction == "CONSENT_WITHHELD"
+                    else ReasonCode.ORIGINATOR_RESTRICTED if release.restriction else ReasonCode.NO_RECIPIENT)
             events.append(AuditEvent("withheld", header.dataset, header.message_id, header.producer,
                                      marking=release.marking, reason_code=code,
-                                     detail=f"originator's handling: {release.restriction}" if release.restriction
-                                     else ""))
+                                     detail=f"handling: {release.restriction}" if release.restriction else ""))
         return Handled(release.outputs, tuple(events), (replay_key(header), digest),
                        (release.tally,) if release.tally else ())
 
@@ -419,6 +423,11 @@ class SanitiserCore:
         else:
             sealer.set_recipients(recipients)  # rotates the data key at once if the set changed
         return sealer
+
+
+# Who a restricted record may reach, as the release's audit says it.
+_LIMITED_TO = {"SUB_JUDICE": "the recipients the originator named",
+               "CONSENT_WITHHELD": "grants whose legal basis permits sharing without consent (ISP 5.1-5.4)"}
 
 
 def _innermost_frame(exc: BaseException) -> str:

@@ -384,6 +384,10 @@ def _record(dataset: Dataset, rng: random.Random, places: _Places, *, seed: int,
                 _other_date(name, rng, event, today)
         elif logical in ("time-millis", "time-micros"):
             record[name] = dt.time(rng.randint(0, 23), rng.choice((0, 15, 30, 45)))
+        elif name == "consent":
+            # Withheld consent holds a record back from most grants (tests/test_consent.py sets it);
+            # a synthetic cohort is shared, as an agency's usually is, with consent given or not sought.
+            record[name] = rng.choice(["given", "not_sought"])
         elif kind == "enum":
             record[name] = rng.choice(base["symbols"])
         elif kind == "boolean":
