@@ -364,13 +364,14 @@ list_topics() {
   echo "$status"
 }
 
-# reads ALLOW|DENY ID CONFIG TOPIC...: PASS when every topic can (ALLOW) or cannot (DENY) be read.
-reads() {
-  local want=$1 id=$2 config=$3 topic status got n=0
-  shift 3
+# access read_topic|write_topic ALLOW|DENY ID CONFIG TOPIC...: PASS when every topic can (ALLOW) or
+# cannot (DENY) be read (read_topic) or written one probe line (write_topic).
+access() {
+  local action=$1 want=$2 id=$3 config=$4 topic status got n=0
+  shift 4
   for topic in "$@"; do
     n=$((n + 1))
-    status=$(read_topic "$work/$id-$n.log" "$config" "$topic")
+    status=$("$action" "$work/$id-$n.log" "$config" "$topic")
     got=$(outcome "$work/$id-$n.log" "$status")
     if ! as_expected "$want" "$got"; then
       result FAIL "$id" "$topic: $(why_not "$want" "$got" "$status")"
@@ -380,21 +381,8 @@ reads() {
   result PASS "$id"
 }
 
-# writes ALLOW|DENY ID CONFIG TOPIC...: the same for writing one probe line to each topic.
-writes() {
-  local want=$1 id=$2 config=$3 topic status got n=0
-  shift 3
-  for topic in "$@"; do
-    n=$((n + 1))
-    status=$(write_topic "$work/$id-$n.log" "$config" "$topic")
-    got=$(outcome "$work/$id-$n.log" "$status")
-    if ! as_expected "$want" "$got"; then
-      result FAIL "$id" "$topic: $(why_not "$want" "$got" "$status")"
-      return 0
-    fi
-  done
-  result PASS "$id"
-}
+reads() { access read_topic "$@"; }
+writes() { access write_topic "$@"; }
 
 # ------------------------------------------------------------------------------ the checks
 
