@@ -112,15 +112,19 @@ def _words_probe(words: list[str], flags: str = "") -> str:
 # Identifier generators: each returns (text to insert, label)
 
 
-def _nhs(rng: random.Random) -> tuple[str, Label]:
+def valid_nhs_digits(rng: random.Random) -> str:
+    """Ten digits with a valid NHS modulus-11 check digit (the corpora's generators share it)."""
     while True:
         first9 = [rng.choice([4, 6, 7, 9])] + [rng.randrange(10) for _ in range(8)]
         total = sum(d * w for d, w in zip(first9, range(10, 1, -1), strict=True))
         check = 11 - total % 11
         check = 0 if check == 11 else check
         if check != 10:
-            break
-    digits = "".join(map(str, first9)) + str(check)
+            return "".join(map(str, first9)) + str(check)
+
+
+def _nhs(rng: random.Random) -> tuple[str, Label]:
+    digits = valid_nhs_digits(rng)
     style = rng.choice(["spaced", "spaced", "compact", "dashed"])
     text = {
         "spaced": f"{digits[:3]} {digits[3:6]} {digits[6:]}",
