@@ -176,14 +176,9 @@ class AuditLog(SqliteFile):
         """Append one event (time `at`, default now; a naive time is taken as UTC); its seq."""
         return (await self.append_many([event], at=at))[0]
 
-    async def content_hash(self, key: str) -> str | None:
-        """The hash of the bytes processed under `key` (the sanitiser's producer/message id), if any."""
-        async with self.db.execute("SELECT content_sha256 FROM processed WHERE message_id = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return str(row[0]) if row else None
-
     async def content_hashes(self, keys: Iterable[str]) -> dict[str, str]:
-        """`content_hash` of many keys in one query per 500 (a whole consumed batch at once)."""
+        """The hash of the bytes processed under each key (the sanitiser's producer/message id) that
+        has one, in one query per 500 keys (a whole consumed batch at once)."""
         keys, found = list(dict.fromkeys(keys)), {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
