@@ -152,6 +152,7 @@ class SanitiserCore:
         self._recipient_sets: dict[tuple[str, dt.date], tuple[Signatory, ...]] = {}
         self._batch_seen: dict[str, str] = {}  # what this batch processed, by replay key
         self._ledger_seen: dict[str, str] = {}  # what the ledger held for this batch's keys, read at once
+        self._batch_headers: dict[tuple[str, int, int], Header] = {}  # the batch's headers, read by prepare
 
     def _recipients(self, dataset: Dataset, today: dt.date) -> tuple[Signatory, ...]:
         """Who may open the dataset's shared form today: asked of the partnership once per dataset,
@@ -292,9 +293,11 @@ class SanitiserCore:
         keys = []
         for message in messages:
             try:
-                keys.append(replay_key(read_header(message.value or b"")))
+                header = read_header(message.value or b"")
             except ExchangeError:
                 continue  # handle() dead-letters it
+            self._batch_headers[(message.topic, message.partition, message.offset)] = header  # decoded once
+            keys.append(replay_key(header))
         self._ledger_seen = await self.ledger.content_hashes(keys) if self.ledger is not None and keys else {}
 
     async def handle(self, message: Incoming) -> Handled:
@@ -305,7 +308,8 @@ class SanitiserCore:
         value = message.value if message.value is not None else b""  # a null value is no envelope either
         digest = hashlib.sha256(value).hexdigest()
         try:
-            header = read_header(value)
+            header = self._batch_headers.pop((message.topic, message.partition, message.offset), None) \
+                or read_header(value)
             self.admit(message.topic, header)
             # The signature first: only a message its producer really signed can be a redelivery or
             # a replay, so a forgery carrying a genuine message's id cannot get the genuine refused.
@@ -400,7 +404,7 @@ class SanitiserCore:
     async def settle(self, handled: Sequence[Handled]) -> None:
         """Everything the batch produced is acknowledged: audit it and remember it, in one
         transaction, then forget the batch."""
-        self._batch_seen, self._ledger_seen = {}, {}
+        self._batch_seen, self._ledger_seen, self._batch_headers = {}, {}, {}
         processed = [h.processed for h in handled if h.processed]
         events = [event for h in handled for event in h.audit]
         if self.tallies is not None:
