@@ -141,10 +141,12 @@ class MemoryFeedStore:
         self.commits = 0
         self._pending: dict[str, tuple[str, str, dict[str, Any]] | None] = {}  # None: deleted at commit
 
-    def _held(self, dataset: str, record_key: str | None) -> list[str]:
+    def _held(self, dataset: str, record_key: str | None, originator: str | None = None) -> list[str]:
+        """Ids held under a record key (pending writes included), of one originator if given."""
         visible = {**self.records, **self._pending}
         return [m for m, row in visible.items() if row is not None and row[0] == dataset and record_key is not None
-                and row[2].get("handling", {}).get("record_key") == record_key]
+                and row[2].get("handling", {}).get("record_key") == record_key
+                and originator in (None, row[2]["handling"].get("originator"))]
 
     async def add_record(self, message_id: str, dataset: str, marking: str, record: dict[str, Any]) -> Stored:
         if message_id in self.retired:
@@ -170,8 +172,7 @@ class MemoryFeedStore:
         return outcomes
 
     async def withdraw(self, dataset: str, record_key: str, originator: str) -> int:
-        held = [m for m in self._held(dataset, record_key)
-                if ({**self.records, **self._pending}[m] or ("", "", {}))[2]["handling"]["originator"] == originator]
+        held = self._held(dataset, record_key, originator)
         for old in held:
             self.retired.add(old)
             self._pending[old] = None
