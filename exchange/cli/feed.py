@@ -68,7 +68,7 @@ def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retent
 
     from exchange.storage.audit import AuditLog
 
-    audit_file = audit_path or str(Path(db_path).with_suffix(".audit.db"))
+    audit_file = feed_audit_path(db_path, audit_path)
 
     async def service(stop):
         async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
