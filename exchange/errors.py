@@ -27,6 +27,8 @@ The tree (each class names what went wrong; `reason_code` is its machine-readabl
     │   ├── StatusChangeRefused
     │   ├── ApprovalRefused
     │   ├── NoSuchGrant
+    │   ├── DecisionRefused            not signed by whom the rules require, or not on the chain
+    │   │   └── ChainBroken            a stored or published chain of decisions does not verify
     │   └── GrantRefused
     │       ├── TierNotPermitted
     │       │   └── AggregatesOnly
@@ -66,7 +68,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AclBrokerError", "AclCreateFailed", "AclDeleteFailed", "AclsNotConfirmed", "AclsUnsupported",
     "AggregatesOnly", "ApprovalRefused", "AuditError", "AvroDecodeError", "BadSignature", "BrokerError",
-    "ConfigError", "DecryptionFailed", "EnvelopeError", "ExchangeError", "GazetteerError", "GovernanceError",
+    "ChainBroken", "ConfigError", "DecisionRefused", "DecryptionFailed", "EnvelopeError", "ExchangeError",
+    "GazetteerError", "GovernanceError",
     "GrantConditionsMissing", "GrantRefused", "InvalidPostcode", "InvalidProposal", "KeyFileError", "StoreLocked",
     "MalformedEnvelope", "NoQualifyingPostcode", "NoSuchGrant", "NotARecipient", "OriginatorApprovalRequired",
     "OversizedMessage", "ReasonCode", "Refused", "RowInvalid", "SignatoryExists", "StatusChangeRefused",
@@ -285,6 +288,19 @@ class OriginatorApprovalRequired(GrantRefused):
 
 class NoSuchGrant(GovernanceError):
     reason_code = "no_such_grant"
+
+
+class DecisionRefused(GovernanceError):
+    """A governance decision lacks a valid signature by whom the rules require (a forged or
+    "on behalf of" approval), or does not follow the chain it claims to extend."""
+
+    reason_code = "decision_refused"
+
+
+class ChainBroken(DecisionRefused):
+    """A stored or published chain of decisions does not verify: a hash, signature or rule fails."""
+
+    reason_code = "chain_broken"
 
 
 # --- broker ACLs ----------------------------------------------------------------------------

@@ -41,6 +41,7 @@ def _register() -> None:
         demo,
         feed,
         gazetteer,
+        governance,
         keys,
         sanitise,
         sanitiser,
@@ -49,8 +50,8 @@ def _register() -> None:
         status,
     )
 
-    for module in (acl, agent, audit, briefing, broker, demo, feed, keys, sanitise, sanitiser, schemas, signatory,
-                   status):
+    for module in (acl, agent, audit, briefing, broker, demo, feed, governance, keys, sanitise, sanitiser, schemas,
+                   signatory, status):
         main.add_command(module.command)
     main.add_command(gazetteer.gazetteer)
 

@@ -19,7 +19,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,8 @@ __all__ = [
     "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
     "EXIT_USAGE_ERROR", "JSON_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION", "ExchangeGroup",
     "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
-    "SITE_OPTION", "parse_areas", "parse_date", "parse_time", "report_sync", "run_until_signal", "run_with_registry",
+    "SITE_OPTION", "decision_options", "parse_areas", "parse_date", "parse_time", "publish_chain", "run_decision",
+    "start_follower", "run_until_signal", "run_with_registry",
     "serve_health", "setup_logging", "site_defaults", "table", "use_site",
 ]
 
@@ -45,12 +46,15 @@ BOOTSTRAP_OPTION = click.option(
 )
 CONFIG_OPTION = click.option(
     "--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
-    help="The partnership's ISP config (TOML). It seeds the registry: signatories and grants it declares that "
-         "the registry has never held are added; decisions already in the registry are never overridden by it.")
+    help="The partnership's ISP config (TOML).")
 REGISTRY_OPTION = click.option(
     "--registry", "registry_path", required=True, envvar="EXCHANGE_REGISTRY", show_envvar=True,
     type=click.Path(dir_okay=False),
-    help="The governance registry (an SQLite file; created from the config on first use).")
+    help="The governance registry: the partnership's chain of signed decisions (an SQLite file).")
+GOVERNANCE_CONFIG_OPTION = click.option(
+    "--config", "config_path", default=None, type=click.Path(exists=True, dir_okay=False),
+    help="The partnership's ISP config (TOML): optional; where it no longer matches the signed chain, the "
+         "differences are reported (never applied).")
 BY_OPTION = click.option(
     "--by", "actor", default=None, metavar="NAME",
     help="Who is making this change, as recorded in the history. Default: $EXCHANGE_ACTOR, else your login name.")
@@ -65,38 +69,108 @@ LOG_JSON_OPTION = click.option(
 
 
 def governance_options(function):
-    return CONFIG_OPTION(REGISTRY_OPTION(function))
+    return GOVERNANCE_CONFIG_OPTION(REGISTRY_OPTION(function))
 
 
-def run_with_registry(config_path: str, registry_path: str,
-                      action: Callable[[Any, Any], Awaitable[Any]], *, quiet: bool = False) -> Any:
-    """Load the config, open the registry, bring it in step with the config, then run
-    `action(registry, config_partnership)` and return its result."""
+KEY_HELP = ("The deciding signatory's key file: the decision is signed with it, and it is the signatory whose "
+            "current key this is that decides (passphrase: $EXCHANGE_KEY_PASSPHRASE_FILE, $EXCHANGE_KEY_PASSPHRASE, "
+            "else a prompt).")
+DECISION_OPTIONS = [
+    click.option("--person", default=None, metavar="NAME",
+                 help="The person acting, as signed into the decision. Default: $EXCHANGE_ACTOR, else your login."),
+    click.option("--role", required=True, metavar="ROLE",
+                 help="Their role, as signed into the decision (e.g. 'Designated Liaison Officer')."),
+    click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
+                 show_envvar=True,
+                 help="Publish the chain to the governance topic on this broker afterwards, so every site "
+                      "follows the decision within seconds. Default: $EXCHANGE_BOOTSTRAP; without either, run "
+                      "`exchange governance publish`."),
+]
+
+
+def decision_options(function=None, *, key_help: str = KEY_HELP, key_required: bool = True):
+    """--key, --person, --role, --publish: what every signed governance decision takes."""
+    def decorate(function):
+        for option in reversed(DECISION_OPTIONS):
+            function = option(function)
+        return click.option("--key", "key_file", required=key_required, type=click.Path(exists=True, dir_okay=False),
+                            help=key_help)(function)
+    return decorate(function) if function is not None else decorate
+
+
+def run_with_registry(config_path: str | None, registry_path: str,
+                      action: Callable[[Any, Any], Awaitable[Any]], *, quiet: bool = False,
+                      founded: bool = True) -> Any:
+    """Open the registry (which must hold a founding decision unless `founded` is False), report
+    where the config (if given) differs from the chain, then run `action(registry, config_partnership)`."""
     from exchange.core.partnership import load_partnership
     from exchange.storage.registry import Registry
 
-    base = load_partnership(config_path)
+    base = load_partnership(config_path) if config_path else None
 
     async def main():
         async with Registry(registry_path) as registry:
-            report = await registry.sync_from_config(base)
-            if not quiet:
-                report_sync(report)
+            if founded:
+                await registry.require_founded()
+                if base is not None and not quiet:
+                    for line in await registry.differences(base):
+                        click.echo(f"registry: note: {line} (the signed chain stands)", err=True)
             return await action(registry, base)
 
     return asyncio.run(main())
 
 
-def report_sync(report) -> None:
-    """Tell the operator (on stderr) what the config added and where it differs from the registry."""
-    for sid in report.added_signatories:
-        click.echo(f"registry: added signatory {sid} from the config", err=True)
-    for sid, dataset in report.added_grants:
-        click.echo(f"registry: added the grant of {dataset} to {sid} from the config", err=True)
-    for sid, dataset, why in report.refused_grants:
-        click.echo(f"registry: NOT imported the config's grant of {dataset} to {sid}: {why}", err=True)
-    for line in report.differences:
-        click.echo(f"registry: note: {line} (registry decisions stand; use the CLI to change them)", err=True)
+def run_decision(registry_path: str, key_files: Sequence[str], person: str | None, role: str,
+                 publish_to: str | None, make: Callable[..., Awaitable[Any]], *,
+                 config_path: str | None = None) -> Any:
+    """Load the key files, run `make(registry, signers=..., person=..., role=...)` (which signs and
+    records a decision with exchange.services.governance.decide), then publish the chain if asked."""
+    from exchange.crypto.keys import load_keypair
+    from exchange.storage.registry import default_actor
+
+    signers = [load_keypair(path) for path in key_files]
+    result = run_with_registry(config_path, registry_path, lambda registry, base: make(
+        registry, signers=signers, person=person or default_actor(), role=role))
+    publish_chain(registry_path, publish_to)
+    return result
+
+
+async def start_follower(settings: Any, anchor_path: str, *, base: Any = None) -> Any:
+    """A started follower of the governance topic, checked against the trust anchor file at `anchor_path`."""
+    from exchange.core.ledger import TrustAnchor
+    from exchange.core.schemas import catalogue
+    from exchange.errors import ConfigError
+    from exchange.services.governance_topic import GovernanceFollower
+
+    try:
+        document = json.loads(Path(anchor_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{anchor_path}: cannot read the trust anchor ({exc.__class__.__name__})") from None
+    follower = GovernanceFollower(settings, TrustAnchor.from_dict(document, origin=anchor_path), catalogue(),
+                                  base=base)
+    await follower.start()
+    click.echo(f"following the governance chain of {follower.anchor.partnership!r}: version {follower.version}",
+               err=True)
+    return follower
+
+
+def publish_chain(registry_path: str, bootstrap: str | None) -> None:
+    """Publish what the governance topic lacks of the registry's chain; say so on stderr."""
+    if not bootstrap:
+        click.echo("not published: run `exchange governance publish` (or give --publish) so every site follows it",
+                   err=True)
+        return
+    from exchange.services.governance_topic import publish_decisions
+    from exchange.storage.registry import Registry
+    from exchange.transport.kafka import KafkaSettings
+
+    async def main() -> int:
+        async with Registry(registry_path) as registry:
+            decisions = await registry.decisions()
+        return await publish_decisions(KafkaSettings.from_environment(bootstrap), decisions)
+
+    count = asyncio.run(main())
+    click.echo(f"published {count} decision(s) to the governance topic at {bootstrap}", err=True)
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:

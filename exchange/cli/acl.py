@@ -10,9 +10,11 @@ from exchange.cli._common import (
     EXIT_APPLICATION_ERROR,
     JSON_OPTION,
     ExchangeGroup,
+    decision_options,
     emit,
     governance_options,
     parse_date,
+    run_decision,
     run_with_registry,
     table,
 )
@@ -87,41 +89,57 @@ def command() -> None:
 @click.option("--purpose", required=True, help="What the data is shared for; it travels with every record.")
 @click.option("--legal-basis", default="", help="The legal basis (required for personal datasets), "
                                                 "e.g. 'Crime and Disorder Act 1998 s.115'.")
-@click.option("--approved-by", required=True, metavar="SUPPLIER_ID",
-              help="The approving originator: the id of an active signatory that supplies DATASET.")
 @click.option("--expires", required=True, callback=parse_date, metavar="YYYY-MM-DD",
               help="Last day the grant is in force (after today).")
-@BY_OPTION
+@click.option("--without-consent", is_flag=True,
+              help="The legal basis permits sharing without the data subject's consent (ISP 5.1-5.4): records "
+                   "whose consent was withheld may then be released under this grant.")
+@decision_options(key_help="The ORIGINATOR's key file: the active signatory that supplies DATASET signs the grant, "
+                           "and its signature is its consent to the sharing, on exactly these terms.")
 @governance_options
 @JSON_OPTION
-def grant(signatory_id, dataset_id, purpose, legal_basis, approved_by, expires, actor, config_path, registry_path,
-          as_json) -> None:
-    """Grant DATASET to SIGNATORY. Refused, with the reason, when the signatory's tier may not
-    receive it, a condition is missing, or the approver does not supply the dataset. A grant of
-    the same dataset to the same signatory still held is replaced (recorded as superseded)."""
+def grant(signatory_id, dataset_id, purpose, legal_basis, expires, without_consent, key_file, person, role,
+          publish_to, config_path, registry_path, as_json) -> None:
+    """Grant DATASET to SIGNATORY, signed by the originator (a signatory that supplies DATASET)
+    with its key file: purpose, legal basis, expiry and --without-consent are what it signs.
+    Refused, with the reason, when the signatory's tier may not receive it, a condition is
+    missing, or the signer does not supply the dataset. A grant of the same dataset to the same
+    signatory still held is replaced (recorded as superseded)."""
 
-    async def action(registry, base):
-        record = await registry.grant(signatory_id, dataset_id, purpose=purpose, legal_basis=legal_basis,
-                                      approved_by=approved_by, expires=expires, by=actor)
+    terms = {"dataset": dataset_id, "purpose": purpose, "legal_basis": legal_basis, "expires": expires.isoformat(),
+             "without_consent": without_consent}
+
+    async def make(registry, **signing):
+        from exchange.services.governance import decide
+
+        decision = await decide(registry, "grant", signatory_id, terms, **signing)
+        record = next(g for g in await registry.grants(signatory_id) if g.id == decision.version)
         return record.as_dict(registry.today())
 
-    data = run_with_registry(config_path, registry_path, action)
+    data = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
     emit(data, as_json, f"granted {dataset_id} to {signatory_id} until {data['expires']} (grant #{data['id']}), "
-                        f"approved by {approved_by}.\nRun `exchange acl apply` to give it broker access.")
+                        f"consented to by {data['approved_by']}.\nRun `exchange acl apply` to give it broker access.")
 
 
 @command.command("revoke")
 @click.argument("signatory_id", metavar="SIGNATORY")
 @click.argument("dataset_id", metavar="DATASET")
 @click.option("--reason", default="", help="Why, for the history.")
-@BY_OPTION
+@decision_options(key_help="The key file of the grant's originator (withdrawing its consent) or of an active "
+                           "responsible authority.")
 @governance_options
-def revoke(signatory_id, dataset_id, reason, actor, config_path, registry_path) -> None:
-    """Revoke SIGNATORY's grant of DATASET. The sanitiser stops sealing that dataset's data
-    keys to it at once; run `exchange acl apply` to remove its broker access."""
+def revoke(signatory_id, dataset_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+    """Revoke SIGNATORY's grant of DATASET (signed by its originator or a responsible authority).
+    The sanitiser stops sealing that dataset's data keys to it at once, and its feed destroys the
+    personal records it holds under it; run `exchange acl apply` to remove its broker access."""
 
-    ids = run_with_registry(config_path, registry_path,
-                            lambda registry, base: registry.revoke(signatory_id, dataset_id, by=actor, reason=reason))
+    async def make(registry, **signing):
+        from exchange.services.governance import decide
+
+        await decide(registry, "revoke", signatory_id, {"dataset": dataset_id, "reason": reason}, **signing)
+        return (await registry.ledger()).events[-1].detail["grant_ids"]
+
+    ids = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
     click.echo(f"revoked {dataset_id} from {signatory_id} (grant {', '.join(f'#{i}' for i in ids)}).\n"
                "Run `exchange acl apply` to remove its broker access.")
 

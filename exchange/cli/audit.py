@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import click
 
@@ -39,19 +40,45 @@ def _run(coroutine):
 
 
 @command.command("verify")
-@DB_OPTION
+@click.option("--db", "db_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="An audit log (SQLite) to check.")
+@click.option("--registry", "registry_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="A governance registry to check: its chain of signed decisions.")
+@click.option("--anchor", "anchor_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="With --registry: the trust anchor its founding decision must match.")
 @JSON_OPTION
-def verify(db_path: str, as_json: bool) -> None:
-    """Check the whole hash chain and the head of the audit log at FILE.
+def verify(db_path: str | None, registry_path: str | None, anchor_path: str | None, as_json: bool) -> None:
+    """Check the hash chain of an audit log (--db), of the governance registry (--registry), or both.
 
-    Recomputes every event's hash from its contents and the hash before it, checks that seq runs
-    1, 2, 3 ... without a gap, and that the head names the last event. Prints how many events were
-    checked and the head (seq and hash) when the log is intact; otherwise lists each problem with
-    the seq where it is found, and exits with status 1.
+    An audit log: recomputes every event's hash from its contents and the hash before it, checks
+    that seq runs 1, 2, 3 ... without a gap, and that the head names the last event. Compare the
+    head printed here with one anchored earlier: an anchored seq and hash must still be in the
+    chain (`exchange audit show --json` lists every event's hash).
 
-    Compare the head printed here with one anchored earlier: an anchored seq and hash must still
-    be in the chain (`exchange audit show --json` lists every event's hash).
+    The registry: replays its chain of decisions from the founding one, checking each decision's
+    hash link, every signature against the key its signer held at that point, and every
+    governance rule (with --anchor, that the founders are the trust anchor's). Prints the version
+    and head hash when intact; otherwise the first decision that fails and why.
+
+    Exits with status 1 if anything fails.
     """
+    if not db_path and not registry_path:
+        raise click.UsageError("give --db (an audit log), --registry (the governance registry), or both")
+    results, ok = [], True
+    if db_path:
+        result = _verify_audit(db_path)
+        ok &= result["ok"]
+        results.append(result)
+    if registry_path:
+        result = _verify_registry(registry_path, anchor_path)
+        ok &= result["ok"]
+        results.append(result)
+    emit(results if len(results) > 1 else results[0], as_json, "\n".join(r["text"] for r in results))
+    if not ok:
+        click.get_current_context().exit(1)
+
+
+def _verify_audit(db_path: str) -> dict:
     from exchange.storage.audit import AuditLog
 
     async def run():
@@ -60,15 +87,41 @@ def verify(db_path: str, as_json: bool) -> None:
 
     report, (seq, digest) = _run(run())
     if report.ok:
-        emit({"ok": True, "events": report.events, "head": {"seq": seq, "hash": digest}, "problems": []}, as_json,
-             f"audit log {db_path}: OK, {report.events} event(s) checked, hash chain and head intact\n"
-             f"head: seq {seq} sha256 {digest}")
-        return
-    lines = [f"audit log {db_path}: TAMPERED, {len(report.problems)} problem(s) in {report.events} event(s) checked"]
-    lines += [f"  {problem}" for problem in report.problems]
-    emit({"ok": False, "events": report.events, "head": {"seq": seq, "hash": digest},
-          "problems": list(report.problems)}, as_json, "\n".join(lines))
-    click.get_current_context().exit(1)
+        text = (f"audit log {db_path}: OK, {report.events} event(s) checked, hash chain and head intact\n"
+                f"head: seq {seq} sha256 {digest}")
+    else:
+        text = "\n".join([f"audit log {db_path}: TAMPERED, {len(report.problems)} problem(s) in {report.events} "
+                          "event(s) checked"] + [f"  {problem}" for problem in report.problems])
+    return {"ok": report.ok, "events": report.events, "head": {"seq": seq, "hash": digest},
+            "problems": list(report.problems), "text": text}
+
+
+def _verify_registry(registry_path: str, anchor_path: str | None) -> dict:
+    from exchange.core.ledger import TrustAnchor
+    from exchange.errors import ConfigError, GovernanceError
+    from exchange.storage.registry import Registry
+
+    anchor = None
+    if anchor_path:
+        try:
+            anchor = TrustAnchor.from_dict(json.loads(Path(anchor_path).read_text(encoding="utf-8")),
+                                           origin=anchor_path)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{anchor_path}: cannot read the trust anchor ({exc.__class__.__name__})") from None
+
+    async def run():
+        async with Registry(registry_path) as registry:
+            return await registry.verify(anchor)
+
+    try:
+        ledger = _run(run())
+    except GovernanceError as exc:
+        return {"ok": False, "registry": registry_path, "problems": [str(exc)],
+                "text": f"registry {registry_path}: BROKEN: {exc}"}
+    return {"ok": True, "registry": registry_path, "decisions": ledger.version, "head": ledger.head, "problems": [],
+            "text": f"registry {registry_path}: OK, {ledger.version} signed decision(s) checked, hash chain, "
+                    f"signatures and rules intact{' against the trust anchor' if anchor else ''}\n"
+                    f"head: decision {ledger.version} sha256 {ledger.head}"}
 
 
 @command.command("show")
@@ -163,7 +216,10 @@ def _recipients(recipients) -> str:
 @click.option("--until", help="Up to this time: YYYY-MM-DD (that whole day, UTC) or an ISO-8601 time (exclusive).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="The partnership's ISP config, for the grants (purpose, legal basis) releases were made under. "
-                   "Without it every release shows \"no grant recorded\".")
+                   "Without it (or --registry) every release shows \"no grant recorded\".")
+@click.option("--registry", "registry_path", type=click.Path(exists=True, dir_okay=False),
+              help="The governance registry: the grants come from its signed chain (every grant ever made, "
+                   "revoked ones included, with the originator who consented) instead of the config.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "html", "json"]), default="text",
               show_default=True, help="How to write the report.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the report here (default: stdout).")
@@ -171,8 +227,8 @@ def _recipients(recipients) -> str:
               help="The sanitiser's key file: sign the report (needs --out). The signature (OUT.sig) covers the "
                    "report's canonical JSON, which is OUT itself with --format json, else written beside it as "
                    "OUT.json; check it with `exchange audit verify-report`.")
-def report(db_path: str, originator: str, since: str | None, until: str | None, config_path: str | None, fmt: str,
-           out_path: str | None, key_file: str | None) -> None:
+def report(db_path: str, originator: str, since: str | None, until: str | None, config_path: str | None,
+           registry_path: str | None, fmt: str, out_path: str | None, key_file: str | None) -> None:
     """The originator's view of the sanitiser's audit log (--db): what became of ORIGINATOR's supplies.
 
     For the period: which recipients received how many of its records of which dataset, first and
@@ -193,6 +249,14 @@ def report(db_path: str, originator: str, since: str | None, until: str | None, 
         from exchange.core.partnership import load_partnership
 
         grants = load_partnership(config_path).grants
+    if registry_path:
+        from exchange.storage.registry import Registry
+
+        async def chain_grants() -> tuple:
+            async with Registry(registry_path) as registry:
+                return tuple(g.as_grant() for g in await registry.grants())
+
+        grants = _run(chain_grants())
     result = _run(load_report(db_path, originator, grants, since=since, until=until))
     text = render(result, fmt)
     if out_path is None:

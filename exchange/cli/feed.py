@@ -22,6 +22,7 @@ from exchange.cli._common import (
     run_until_signal,
     serve_health,
     setup_logging,
+    start_follower,
     store_sealing,
     table,
 )
@@ -33,8 +34,13 @@ def command() -> None:
 
 
 @command.command("run")
-@click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="The partnership's ISP config (TOML).")
+@click.option("--config", "config_path", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's ISP config (TOML). Not needed with --anchor.")
+@click.option("--anchor", "anchor_path", envvar="EXCHANGE_TRUST_ANCHOR", show_envvar=True, default=None,
+              type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's trust anchor (`exchange governance anchor`): the feed then follows the signed "
+                   "chain on the governance topic, checked against it (grants, suspensions and keys take effect "
+                   "within seconds, no file to edit), and needs no --config.")
 @click.option("--as", "signatory", required=True, help="The subscribing signatory's id.")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="The feed store (SQLite).")
 @click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
@@ -48,36 +54,45 @@ def command() -> None:
 @METRICS_PORT_OPTION
 @LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
-def run(config_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle, metrics_port,
-        log_json, verbose) -> None:
+def run(config_path, anchor_path, signatory, db_path, key_file, bootstrap, audit_path, retention_every, until_idle,
+        metrics_port, log_json, verbose) -> None:
     """Consume shared.<dataset> (and restricted.<dataset>) for every dataset SIGNATORY is
     granted, open each record with its key, and store it once. Messages it cannot open are
-    recorded as refused with the reason. With --metrics-port, records stored, superseded,
-    withdrawn and refused and the consumer lag are served on 127.0.0.1 (/status, /metrics)."""
+    recorded as refused with the reason. With --anchor, what SIGNATORY is granted follows the
+    governance topic live: a new grant is consumed at once, and a suspension, revocation or
+    expiry destroys the personal records it holds. With --metrics-port, records stored,
+    superseded, withdrawn and refused and the consumer lag are served on 127.0.0.1."""
     from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
     from exchange.services.feed import FeedService
     from exchange.services.health import feed_health
+    from exchange.storage.audit import AuditLog
     from exchange.storage.feed_store import FeedStore
     from exchange.transport.kafka import KafkaSettings
 
+    if not config_path and not anchor_path:
+        raise click.UsageError("give --anchor (follow the governance topic) or --config (the ISP config)")
     setup_logging(verbose, log_json)
-    partnership = load_partnership(config_path)
+    base = load_partnership(config_path) if config_path else None
     keys = load_keypair(key_file)
-
-    from exchange.storage.audit import AuditLog
-
+    settings = KafkaSettings.from_environment(bootstrap)
     audit_file = feed_audit_path(db_path, audit_path)
 
     async def service(stop):
-        async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
-            feed = FeedService(partnership, catalogue(), keys, signatory, KafkaSettings.from_environment(bootstrap),
-                               store, audit=audit, retention_every=retention_every)
-            with serve_health(feed_health(feed), metrics_port):
-                stats = await feed.run(stop, until_idle=until_idle)
-            click.echo(f"stored {stats.stored}, duplicates ignored {stats.duplicates}, supplies {stats.supplies}, "
-                       f"refused {stats.refused}, destroyed at retention {stats.destroyed}", err=True)
+        follower = await start_follower(settings, anchor_path, base=base) if anchor_path else None
+        partnership = follower.partnership() if follower else base
+        try:
+            async with FeedStore(db_path) as store, AuditLog(audit_file) as audit:
+                feed = FeedService(partnership, catalogue(), keys, signatory, settings, store, audit=audit,
+                                   retention_every=retention_every, governance=follower)
+                with serve_health(feed_health(feed), metrics_port):
+                    stats = await feed.run(stop, until_idle=until_idle)
+                click.echo(f"stored {stats.stored}, duplicates ignored {stats.duplicates}, supplies {stats.supplies}, "
+                           f"refused {stats.refused}, destroyed at retention {stats.destroyed}", err=True)
+        finally:
+            if follower is not None:
+                await follower.stop()
 
     run_until_signal(service)
 

@@ -14,6 +14,7 @@ from exchange.cli._common import (
     run_until_signal,
     serve_health,
     setup_logging,
+    start_follower,
 )
 
 
@@ -38,8 +39,14 @@ def command() -> None:
               help="The governance registry (`exchange signatory` / `exchange acl`). When given, suppliers, "
                    "recipients, grants and suspensions follow it, re-read every --refresh seconds; without it, "
                    "the config alone.")
+@click.option("--anchor", "anchor_path", envvar="EXCHANGE_TRUST_ANCHOR", show_envvar=True, default=None,
+              type=click.Path(exists=True, dir_okay=False),
+              help="The partnership's trust anchor (`exchange governance anchor`). When given, signatories, keys, "
+                   "grants and suspensions follow the signed chain on the governance topic, checked against it, "
+                   "looked at every --refresh seconds (instead of --registry).")
 @click.option("--refresh", "refresh_every", type=float, default=1.0, show_default=True,
-              help="Seconds between re-reads of the registry: a suspension takes effect within this time.")
+              help="Seconds between looks at the registry or the governance topic: a suspension takes effect "
+                   "within this time.")
 @click.option("--aggregates", "tallies_path", envvar="EXCHANGE_SANITISER_AGGREGATES", show_envvar=True,
               default=None, type=click.Path(dir_okay=False),
               help="SQLite file of aggregate counts (month, postcode sector, category per released record; no "
@@ -56,8 +63,9 @@ def command() -> None:
 @LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
-        registry_path: str | None, refresh_every: float, tallies_path: str | None, aggregate_every: float,
-        scale_out: bool, bootstrap: str, metrics_port: int | None, log_json: bool, verbose: bool) -> None:
+        registry_path: str | None, anchor_path: str | None, refresh_every: float, tallies_path: str | None,
+        aggregate_every: float, scale_out: bool, bootstrap: str, metrics_port: int | None, log_json: bool,
+        verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -76,24 +84,28 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
     from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose, log_json)
+    if registry_path and anchor_path:
+        raise click.UsageError("give --registry (a local registry) or --anchor (the governance topic), not both")
     base = load_partnership(config_path)
-    partnership, source = base, None
-    if registry_path:
-        import asyncio
-
-        from exchange.cli._common import report_sync
-        from exchange.storage.registry import open_live_partnership, partnership_source
-
-        partnership, report = asyncio.run(open_live_partnership(registry_path, base))
-        report_sync(report)
-        source = partnership_source(registry_path, base)
-    core = SanitiserCore(partnership, catalogue(), load_keypair(key_file), Gazetteer.open(gazetteer_path))
+    keys, gazetteer = load_keypair(key_file), Gazetteer.open(gazetteer_path)
+    settings = KafkaSettings.from_environment(bootstrap)
 
     async def service(stop):
         async with AsyncExitStack() as files:
+            partnership, source = base, None
+            if registry_path:
+                from exchange.storage.registry import partnership_source, registry_partnership
+
+                partnership, source = await registry_partnership(registry_path, base), \
+                    partnership_source(registry_path, base)
+            elif anchor_path:
+                follower = await start_follower(settings, anchor_path, base=base)
+                files.push_async_callback(follower.stop)
+                partnership, source = follower.partnership(), follower.partnership_source
+            core = SanitiserCore(partnership, catalogue(), keys, gazetteer)
             audit = await files.enter_async_context(AuditLog(audit_path))
             tallies = await files.enter_async_context(TallyStore(tallies_path)) if tallies_path else None
-            sanitiser = SanitiserService(core, KafkaSettings.from_environment(bootstrap), ledger=audit,
+            sanitiser = SanitiserService(core, settings, ledger=audit,
                                          partnership_source=source, refresh_every=refresh_every, tallies=tallies,
                                          aggregate_every=aggregate_every, scale_out=scale_out)
             files.enter_context(serve_health(sanitiser_health(sanitiser), metrics_port))

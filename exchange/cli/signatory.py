@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from exchange.cli._common import (
-    BY_OPTION,
     JSON_OPTION,
     ExchangeGroup,
+    decision_options,
     emit,
     governance_options,
+    run_decision,
     run_with_registry,
     table,
 )
@@ -22,20 +23,45 @@ def _tier_text(tier: int) -> str:
 
 @click.group("signatory", cls=ExchangeGroup)
 def command() -> None:
-    """Signatories of the Information Sharing Protocol: admit, suspend, reinstate, withdraw.
+    """Signatories of the Information Sharing Protocol: admit, suspend, reinstate, withdraw, rekey.
 
     \b
     Lifecycle:  proposed --(every active responsible authority approves)--> active
                 active --suspend--> suspended --reinstate--> active
                 any --withdraw--> withdrawn (final)
     Only an active signatory supplies data or receives it. A suspended one receives nothing
-    sealed after the moment of suspension: the sanitiser re-reads the registry and changes
-    the data key at once, and `exchange acl apply` removes its broker rights.
+    sealed after the moment of suspension: the sanitiser follows the chain and changes the
+    data key at once, and `exchange acl apply` removes its broker rights.
 
-    Every command takes --config (the ISP config) and --registry (the live record, default
-    $EXCHANGE_REGISTRY), or both from the site config (`exchange --site`), and records who did
-    what, and when, in the registry's history.
+    \b
+    Every decision is signed with the deciding signatory's own key file (--key) and names the
+    person acting and their role (--person, --role); the registry refuses one that lacks the
+    signature the rules require (exchange governance --help). Who signs:
+      propose             any active signatory
+      approve             each active responsible authority, with its own key
+      suspend, reinstate  an active responsible authority (not the subject)
+      withdraw            the signatory itself, or an active responsible authority
+      rekey               the signatory, with its new key and its old one (or, old key lost,
+                          its new key, then every active responsible authority approves)
+    Each takes --registry (default $EXCHANGE_REGISTRY) and --publish HOST:PORT to put the
+    decision on the governance topic at once.
     """
+
+
+def _decide(action: str, subject: str, terms: dict, **options):
+    from exchange.services.governance import decide
+
+    async def make(registry, **signing):
+        decision = await decide(registry, action, subject, terms, **signing, **options)
+        return decision, registry
+    return make
+
+
+def _pending_decision(registry_path: str, subject: str) -> str:
+    async def digest(registry, base):
+        pending = (await registry.ledger()).pending.get(subject)
+        return pending.decision if pending else ""
+    return run_with_registry(None, registry_path, digest)
 
 
 @command.command("propose")
@@ -52,88 +78,147 @@ def command() -> None:
 @click.option("--supplies", multiple=True, metavar="DATASET",
               help="A dataset it will supply (repeat for several; see `exchange schemas list`).")
 @click.option("--dlo", default="", help="Its designated liaison officer (name, role or contact).")
-@BY_OPTION
+@decision_options
 @governance_options
 @JSON_OPTION
-def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies, dlo, actor, config_path,
-            registry_path, as_json) -> None:
-    """Propose ID as a new signatory. It stays "proposed", receiving and supplying nothing,
-    until every active responsible authority has approved it (`exchange signatory approve`)."""
+def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies, dlo, key_file, person, role,
+            publish_to, config_path, registry_path, as_json) -> None:
+    """Propose ID as a new signatory, signed with your signatory's key (--key). It stays
+    "proposed", receiving and supplying nothing, until every active responsible authority has
+    approved it (`exchange signatory approve`)."""
 
-    async def action(registry, base):
-        record = await registry.propose(signatory_id, name=name, kind=kind, tier=tier, principal=principal,
-                                        x25519=x25519, ed25519=ed25519, supplies=supplies, liaison_officer=dlo,
-                                        by=actor)
-        return record, await registry.awaiting(signatory_id)
+    terms = {"name": name, "kind": kind, "tier": tier, "principal": principal or f"User:{signatory_id}",
+             "x25519": x25519, "ed25519": ed25519, "supplies": sorted(set(supplies)), "liaison_officer": dlo}
 
-    record, awaiting = run_with_registry(config_path, registry_path, action)
-    emit({**record.as_dict(), "awaiting_approval_from": list(awaiting)}, as_json,
-         f"{signatory_id} ({name}, tier {_tier_text(tier)}) is proposed.\n"
+    async def make(registry, **signing):
+        from exchange.services.governance import decide
+
+        decision = await decide(registry, "propose", signatory_id, terms, **signing)
+        return decision, (await registry.signatory(signatory_id)).as_dict(), await registry.awaiting(signatory_id)
+
+    decision, record, awaiting = run_decision(registry_path, [key_file], person, role, publish_to, make,
+                                              config_path=config_path)
+    emit({**record, "decision": decision.version, "decision_hash": decision.digest(),
+          "awaiting_approval_from": list(awaiting)}, as_json,
+         f"{signatory_id} ({name}, tier {_tier_text(tier)}) is proposed (decision {decision.version}, signed for "
+         f"{decision.signatures[0].signer} by {decision.person}).\n"
          f"It needs the approval of every active responsible authority: {', '.join(awaiting) or 'none'}.")
 
 
 @command.command("approve")
 @click.argument("signatory_id", metavar="ID")
-@click.option("--by", "approver", required=True, metavar="RA_ID",
-              help="The id of the approving responsible authority (must itself be active).")
+@decision_options
 @governance_options
 @JSON_OPTION
-def approve(signatory_id, approver, config_path, registry_path, as_json) -> None:
-    """Record that responsible authority RA_ID approves the admission of proposed signatory ID.
-    When every active responsible authority has approved, ID becomes active."""
+def approve(signatory_id, key_file, person, role, publish_to, config_path, registry_path, as_json) -> None:
+    """Approve, for the responsible authority whose key file --key is, what ID awaits: its
+    admission (when proposed) or its new keys (a rekey without the old key). When every active
+    responsible authority has approved, ID becomes active (or its new keys take effect). Each
+    authority approves with its own key: an approval "on behalf of" another is impossible."""
 
-    result = run_with_registry(config_path, registry_path,
-                               lambda registry, base: registry.approve(signatory_id, approver))
-    if result.activated:
-        text = f"{signatory_id} approved by {approver}. Every responsible authority has approved " \
-               f"({', '.join(result.approved_by)}): {signatory_id} is now ACTIVE."
+    proposal = _pending_decision(registry_path, signatory_id)
+
+    async def make(registry, **signing):
+        from exchange.services.governance import decide
+
+        decision = await decide(registry, "approve", signatory_id, {"decision": proposal}, **signing)
+        event = (await registry.ledger()).events[-1]
+        return decision, event.detail
+
+    decision, detail = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
+    approver = decision.signatures[0].signer
+    if detail["completed"]:
+        text = (f"{signatory_id} approved by {approver}. Every active responsible authority has approved: "
+                + (f"{signatory_id} is now ACTIVE." if detail["of"] == "admission"
+                   else f"{signatory_id}'s new keys are in force."))
     else:
-        text = f"{signatory_id} approved by {approver}. Still awaiting: {', '.join(result.awaiting)}."
-    emit({"signatory": signatory_id, "approver": approver, "activated": result.activated,
-          "approved_by": list(result.approved_by), "awaiting": list(result.awaiting)}, as_json, text)
+        text = f"{signatory_id} approved by {approver}. Still awaiting: {', '.join(detail['awaiting'])}."
+    emit({"signatory": signatory_id, "approver": approver, "of": detail["of"], "activated": detail["completed"],
+          "awaiting": detail["awaiting"], "decision": decision.version}, as_json, text)
 
 
 @command.command("suspend")
 @click.argument("signatory_id", metavar="ID")
-@click.option("--reason", required=True, help="Why (e.g. the breach of the ISP); recorded in the history.")
-@BY_OPTION
+@click.option("--reason", required=True, help="Why (e.g. the breach of the ISP); signed into the decision.")
+@decision_options
 @governance_options
-def suspend(signatory_id, reason, actor, config_path, registry_path) -> None:
-    """Suspend active signatory ID (non-compliance). From that moment it receives nothing new:
-    the sanitiser stops sealing data keys to it, and its grants are kept but give nothing until
-    it is reinstated. Run `exchange acl apply` to remove its broker rights too."""
+def suspend(signatory_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+    """Suspend active signatory ID (non-compliance), as an active responsible authority. From
+    that moment it receives nothing new: the sanitiser stops sealing data keys to it, its feed
+    destroys the personal records it holds, and its grants are kept but give nothing until it is
+    reinstated. Run `exchange acl apply` to remove its broker rights too."""
 
-    run_with_registry(config_path, registry_path,
-                      lambda registry, base: registry.suspend(signatory_id, reason, by=actor))
+    run_decision(registry_path, [key_file], person, role, publish_to,
+                 _decide("suspend", signatory_id, {"reason": reason}), config_path=config_path)
     click.echo(f"{signatory_id} is SUSPENDED ({reason}). Now run `exchange acl apply` to remove its broker rights.")
 
 
 @command.command("reinstate")
 @click.argument("signatory_id", metavar="ID")
 @click.option("--note", default="", help="A note for the history (e.g. the decision that lifted the suspension).")
-@BY_OPTION
+@decision_options
 @governance_options
-def reinstate(signatory_id, note, actor, config_path, registry_path) -> None:
-    """Lift the suspension of ID: it is active again and its grants still in force apply.
-    Records it missed while suspended are not re-sent. Run `exchange acl apply` afterwards."""
+def reinstate(signatory_id, note, key_file, person, role, publish_to, config_path, registry_path) -> None:
+    """Lift the suspension of ID, as an active responsible authority: it is active again and its
+    grants still in force apply. Records it missed while suspended are not re-sent. Run
+    `exchange acl apply` afterwards."""
 
-    run_with_registry(config_path, registry_path,
-                      lambda registry, base: registry.reinstate(signatory_id, by=actor, note=note))
+    run_decision(registry_path, [key_file], person, role, publish_to,
+                 _decide("reinstate", signatory_id, {"note": note}), config_path=config_path)
     click.echo(f"{signatory_id} is ACTIVE again. Now run `exchange acl apply` to restore its broker rights.")
 
 
 @command.command("withdraw")
 @click.argument("signatory_id", metavar="ID")
 @click.option("--reason", default="", help="Why it leaves, for the history.")
-@BY_OPTION
+@decision_options
 @governance_options
-def withdraw(signatory_id, reason, actor, config_path, registry_path) -> None:
-    """Record that ID has left the ISP. This is final: it supplies and receives nothing from now
-    on (re-joining is a new proposal under a new id). Run `exchange acl apply` afterwards."""
+def withdraw(signatory_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+    """Record that ID has left the ISP (signed by ID itself or an active responsible authority).
+    This is final: it supplies and receives nothing from now on (re-joining is a new proposal
+    under a new id). Run `exchange acl apply` afterwards."""
 
-    run_with_registry(config_path, registry_path,
-                      lambda registry, base: registry.withdraw(signatory_id, by=actor, reason=reason))
+    run_decision(registry_path, [key_file], person, role, publish_to,
+                 _decide("withdraw", signatory_id, {"reason": reason}), config_path=config_path)
     click.echo(f"{signatory_id} has WITHDRAWN. Now run `exchange acl apply` to remove its broker rights.")
+
+
+@command.command("rekey")
+@click.argument("signatory_id", metavar="ID")
+@click.option("--new-key", "new_key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The new key file (from `exchange keys generate`); it signs too, to prove ID holds it.")
+@click.option("--key-lost", is_flag=True,
+              help="The old key file is lost or compromised (give no --key): the new keys take effect once every "
+                   "active responsible authority has approved them (`exchange signatory approve ID`).")
+@decision_options(key_required=False, key_help="ID's current (old) key file; omit it only with --key-lost.")
+@governance_options
+def rekey(signatory_id, new_key_file, key_lost, key_file, person, role, publish_to, config_path,
+          registry_path) -> None:
+    """Change ID's keys. With the old key file (--key) and the new one (--new-key), the change is
+    signed by both and takes effect at once. The sanitiser seals the next data key of every
+    dataset ID receives to the new key (data keys rotate at once); records sealed before stay
+    readable with the old key file, so keep it until they are destroyed."""
+
+    from exchange.crypto.keys import load_keypair
+
+    if bool(key_file) == key_lost:
+        raise click.UsageError("give the old key file with --key, or say it is lost with --key-lost (not both)")
+    new_keys = load_keypair(new_key_file)
+
+    async def make(registry, signers, **signing):
+        from exchange.services.governance import decide
+
+        return await decide(registry, "rekey", signatory_id, new_keys.public.as_config(),
+                            signers=[] if key_lost else signers, new_keys=new_keys, **signing)
+
+    decision = run_decision(registry_path, [] if key_lost else [key_file], person, role, publish_to, make,
+                            config_path=config_path)
+    if key_lost:
+        click.echo(f"{signatory_id}'s new keys await the approval of every active responsible authority "
+                   f"(decision {decision.version}): each runs `exchange signatory approve {signatory_id} --key ...`.")
+    else:
+        click.echo(f"{signatory_id}'s keys are changed (decision {decision.version}, signed with the old and the new "
+                   "key). Data keys rotate at once.")
 
 
 @command.command("list")
@@ -175,9 +260,9 @@ def show(signatory_id, config_path, registry_path, as_json) -> None:
              f"  ed25519:     {data['ed25519']}",
              f"  entered via: {data['source']} on {data['created_at']}",
              "", "Approvals:"]
-    founding = "  none: a founding signatory, entered from the config when the registry was created"
+    founding = "  none: a founding signatory, signed into the founding decision by every responsible authority"
     lines += [f"  {a['approver']} on {a['approved_at']}" for a in data["approvals"]] or [
-        founding if data["source"] == "config" and data["status"] != "proposed" else "  none recorded"]
+        founding if data["source"] == "founding" else "  none recorded"]
     if data["awaiting_approval_from"]:
         lines.append(f"  awaiting: {', '.join(data['awaiting_approval_from'])}")
     lines += ["", "Grants:"]

@@ -13,7 +13,8 @@ allow.everyone.if.no.acl.found=false):
                                  WRITE, CREATE    shared.*, restricted.*, keys.shared.*,
                                                   keys.restricted.* (prefixed), deadletter.sanitiser
                                  CREATE           raw.*, keys.raw.* (it creates its topics at start)
-                                 READ             its consumer group (literal)
+                                 READ             its consumer group, governance (literal)
+  every signatory not withdrawn  READ, DESCRIBE   governance (literal): the signed partnership state
   subscriber with a grant of d   READ             shared.<d>, keys.shared.<d>            (literal)
   in force today                                  restricted.<d>, keys.restricted.<d> for a
                                                   personal dataset (tier 1 only)
@@ -21,7 +22,8 @@ allow.everyone.if.no.acl.found=false):
   active recipient of aggregates READ             shared.aggregates, keys.shared.aggregates (literal),
   ([aggregates] recipients)                       and its feed groups as above
 
-A proposed, suspended or withdrawn signatory gets nothing; so do expired or revoked grants, a
+Beyond reading the governance topic, a proposed, suspended or withdrawn signatory gets nothing;
+so do expired or revoked grants, a
 tier-2 signatory for a personal dataset and a tier-3 signatory for any record-level dataset. The
 receiving side uses `Partnership.may_receive`, the same decision the sanitiser uses to choose who
 gets the data key, so the two locks of the design agree.
@@ -45,6 +47,7 @@ from exchange.core.names import (
     AGGREGATES_TOPIC,
     DEADLETTER_TOPIC,
     FEED_GROUP_PREFIX,
+    GOVERNANCE_TOPIC,
     SANITISER_GROUP,
     SANITISER_ID,
     default_principal,
@@ -195,6 +198,7 @@ def sanitiser_bindings(principal: str = SANITISER_PRINCIPAL, group: str = SANITI
     bindings |= _allow(principal, ResourceType.TOPIC, PatternType.LITERAL, DEADLETTER_TOPIC,
                        Operation.WRITE, Operation.CREATE)
     bindings |= _allow(principal, ResourceType.GROUP, PatternType.LITERAL, group, Operation.READ)
+    bindings |= _allow(principal, ResourceType.TOPIC, PatternType.LITERAL, GOVERNANCE_TOPIC, Operation.READ)
     return frozenset(bindings)
 
 
@@ -217,6 +221,11 @@ def desired_bindings(partnership: Partnership, catalogue: Catalogue, today: dt.d
 
     bindings: set[AclBinding] = set(sanitiser_bindings(sanitiser_principal, sanitiser_group))
     for signatory in partnership.signatories.values():
+        if signatory.status != "withdrawn":
+            # Every site follows the signed chain (public keys, statuses, grants: nothing personal);
+            # a proposed or suspended signatory too, to see its admission or reinstatement.
+            bindings |= _allow(signatory.principal, ResourceType.TOPIC, PatternType.LITERAL, GOVERNANCE_TOPIC,
+                               Operation.READ, Operation.DESCRIBE)
         if not signatory.active:
             continue
         who = signatory.principal
@@ -254,7 +263,8 @@ def in_exchange_scope(binding: AclBinding, sanitiser_group: str = SANITISER_GROU
     outside them (the ACL administrator's own rights, other applications' topics)."""
     name = binding.resource_name
     if binding.resource_type is ResourceType.TOPIC:
-        return name == DEADLETTER_TOPIC or (bool(name) and any(name.startswith(p) for p in _MANAGED_TOPIC_PREFIXES))
+        return name in (DEADLETTER_TOPIC, GOVERNANCE_TOPIC) or (
+            bool(name) and any(name.startswith(p) for p in _MANAGED_TOPIC_PREFIXES))
     if binding.resource_type is ResourceType.GROUP:
         return name == sanitiser_group or (name.startswith(FEED_GROUP_PREFIX) and len(name) > len(FEED_GROUP_PREFIX))
     return False

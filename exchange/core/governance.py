@@ -141,6 +141,7 @@ class GrantRecord:
     revoked_at: str | None
     revoked_by: str | None
     revoke_reason: str | None
+    without_consent: bool = False  # the signed legal basis permits sharing without consent (ISP 5.1-5.4)
 
     def state(self, today: dt.date) -> str:
         if self.revoked:
@@ -149,7 +150,8 @@ class GrantRecord:
 
     def as_grant(self) -> Grant:
         return Grant(signatory=self.signatory, dataset=self.dataset, purpose=self.purpose,
-                     legal_basis=self.legal_basis, approved_by=self.approved_by, expires=self.expires)
+                     legal_basis=self.legal_basis, approved_by=self.approved_by, expires=self.expires,
+                     without_consent=self.without_consent)
 
     def as_dict(self, today: dt.date) -> dict[str, Any]:
         data = dataclasses.asdict(self)

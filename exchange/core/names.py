@@ -6,6 +6,7 @@
     shared.aggregates           aggregate tables (counts, small numbers suppressed) for scrutiny
     keys.<topic>                the signed key grants of the data keys used on <topic>
     deadletter.sanitiser        what the sanitiser refused, with the reason
+    governance                  the partnership's signed decisions, one message per decision
     group exchange-sanitiser    the sanitiser's consumer group
     group feed.<signatory>      a subscriber's feed
 """
@@ -15,14 +16,16 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "AGGREGATES_TOPIC", "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "MESSAGE_ID_RE", "PARTY_ID_RE",
-    "SANITISER_GROUP", "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic", "shared_topic",
+    "AGGREGATES_TOPIC", "DATASET_ID_RE", "DEADLETTER_TOPIC", "FEED_GROUP_PREFIX", "GOVERNANCE_TOPIC", "MESSAGE_ID_RE",
+    "PARTY_ID_RE", "SANITISER_GROUP", "SANITISER_ID", "default_principal", "feed_group", "key_topic", "raw_topic",
+    "shared_topic",
 ]
 
 SANITISER_ID = "sanitiser"  # the sanitiser's party id: producer of every shared envelope
 SANITISER_GROUP = "exchange-sanitiser"
 FEED_GROUP_PREFIX = "feed."
 DEADLETTER_TOPIC = "deadletter.sanitiser"
+GOVERNANCE_TOPIC = "governance"  # keyed by decision version; compacted, kept for ever
 AGGREGATES_TOPIC = "shared.aggregates"  # no dataset is called "aggregates" (schemas/avro holds none)
 
 # What an id may look like wherever it comes from outside (an envelope header, a config, the

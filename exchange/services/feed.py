@@ -18,6 +18,7 @@ from exchange.core.schemas import Catalogue
 from exchange.crypto.at_rest import AtRest
 from exchange.crypto.keys import KeyPair
 from exchange.services.feed_core import FeedCore, FeedStats
+from exchange.services.governance_topic import GovernanceFollower
 from exchange.services.health import consumer_lag
 from exchange.storage.audit import AuditLog
 from exchange.storage.feed_store import FeedStore
@@ -29,15 +30,20 @@ __all__ = ["FeedService"]
 
 log = logging.getLogger("exchange.feed")
 ASSIGNMENT_EVERY = 10.0  # seconds between looks for topics or partitions created since the start
+GOVERNANCE_EVERY = 1.0  # seconds between looks at the governance topic (a suspension acts within this)
 
 
 class FeedService:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, keys: KeyPair, signatory: str,
                  settings: KafkaSettings, store: FeedStore, *, datasets: list[str] | None = None,
                  audit: AuditLog | None = None, retention_every: float = 3600.0,
-                 today: Callable[[], dt.date] = dt.date.today, key_reader: KeyTopicReader | None = None):
+                 today: Callable[[], dt.date] = dt.date.today, key_reader: KeyTopicReader | None = None,
+                 governance: GovernanceFollower | None = None):
+        """`governance`, a started follower of the governance topic: the partnership then follows the
+        signed chain live (grants, suspensions, expiry, keys) and `partnership` is its state at start."""
         self.core = FeedCore(partnership, catalogue, keys, signatory, store, datasets=datasets, audit=audit,
                              today=today)
+        self.governance = governance
         # What the feed keeps is sealed at rest under a key derived from the signatory's key file.
         self._sealing = AtRest.for_keys(keys, "feed store")
         self.settings = settings
@@ -76,24 +82,27 @@ class FeedService:
         return await self.core.enforce_retention()
 
     async def run(self, stop: asyncio.Event, *, until_idle: float | None = None) -> FeedStats:
-        if not self.topics():
+        if not self.topics() and self.governance is None:
             log.warning("%s holds no grant and receives no aggregates: nothing to receive", self.signatory.id)
             return self.stats
         for warning in self.core.partnership.warnings:
             log.warning("%s", warning)
         await self.store.seal_with(self._sealing)
-        topics = self.topics()
+        if not self.topics():
+            log.warning("%s holds no grant yet: waiting for one on the governance topic", self.signatory.id)
         # One feed process per subscriber: it takes every partition itself, ready at once (no group join).
-        consumer = await start_consumer(self.settings, topics, group_id=feed_group(self.signatory.id),
+        consumer = await start_consumer(self.settings, self.topics(), group_id=feed_group(self.signatory.id),
                                         membership=False)
         self._consumer = consumer
         await self.key_reader.start()
-        log.info("feed for %s consuming %s", self.signatory.id, ", ".join(topics))
+        log.info("feed for %s consuming %s", self.signatory.id, ", ".join(self.topics()) or "nothing yet")
 
         async def follow_partitions() -> None:
-            await assign_all(consumer, topics)
-        loop = ConsumeLoop(consumer, self.core, name="feed", every=[(self._retention_every, self._retention),
-                                                                     (ASSIGNMENT_EVERY, follow_partitions)])
+            await assign_all(consumer, self.topics())
+        chores = [(self._retention_every, self._retention), (ASSIGNMENT_EVERY, follow_partitions)]
+        if self.governance is not None:
+            chores.append((GOVERNANCE_EVERY, self._follow_governance))
+        loop = ConsumeLoop(consumer, self.core, name="feed", every=chores)
         try:
             await loop.run(stop, until_idle=until_idle)
         finally:
@@ -101,6 +110,21 @@ class FeedService:
             self._consumer = None
             await consumer.stop()
         return self.stats
+
+    async def _follow_governance(self) -> None:
+        """Adopt what the governance chain decided since the last look: a new grant is consumed at
+        once, a revoked, expired or suspended one ends (its personal records destroyed here)."""
+        assert self.governance is not None and self._consumer is not None
+        if not await self.governance.refresh():
+            return
+        before = self.topics()
+        self.core.update_partnership(self.governance.partnership())  # ConfigError (stops) if we were rekeyed
+        log.info("governance: partnership at version %d; %s receives %s", self.governance.version,
+                 self.signatory.id, ", ".join(self.datasets) or "nothing")
+        await self.core.enforce_retention()
+        if self.topics() != before:
+            self.key_reader.follow([key_topic(t) for t in self.topics()])
+            await assign_all(self._consumer, self.topics())
 
     async def _retention(self) -> None:
         await self.core.enforce_retention()

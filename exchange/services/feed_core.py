@@ -20,7 +20,7 @@ from exchange.core.audit_events import AuditEvent, AuditSink
 from exchange.core.avro import codec
 from exchange.core.messages import DropRecord, Handled, Incoming, KeepRecord, Stored
 from exchange.core.names import AGGREGATES_TOPIC, SANITISER_ID, shared_topic
-from exchange.core.partnership import Partnership
+from exchange.core.partnership import Partnership, Signatory
 from exchange.core.schemas import Catalogue
 from exchange.crypto.envelope import Header, Opener, read_header
 from exchange.crypto.keys import KeyPair
@@ -62,24 +62,34 @@ class FeedCore:
                  store: RecordStore, *, datasets: list[str] | None = None, audit: AuditSink | None = None,
                  today: Callable[[], dt.date] = dt.date.today,
                  fetch_keys: Callable[[], Awaitable[int]] | None = None):
-        self.partnership = partnership
         self.catalogue = catalogue
-        self.signatory = partnership.signatory(signatory)
-        if keys.public != self.signatory.keys:
-            # Started with another party's key it would open nothing, record every message as "not a
-            # recipient" and commit past it: lost for good. Refuse before consuming anything.
-            raise ConfigError(f"the key file of {keys.name!r} does not hold the keys registered for {signatory!r} "
-                              f"in {partnership.name}: the feed will not start with it")
+        self.signatory: Signatory
+        self.partnership: Partnership
+        self._keys = keys
+        self._chosen = datasets
         self.store = store
         self.audit = audit
         self.fetch_keys = fetch_keys
+        self.update_partnership(partnership, signatory)
         # The feed trusts one producer on shared topics: the sanitiser.
         self.opener = Opener(me=signatory, keys=keys, producers={SANITISER_ID: partnership.sanitiser.ed25519})
-        granted = {g.dataset for g in partnership.grants if g.signatory == signatory}
-        self.datasets = sorted(d for d in (datasets or granted) if d in catalogue)
         self.stats = FeedStats()
         self._today = today
         self._changes: list[tuple[KeepRecord | DropRecord, Header]] = []  # the batch's, stored when it settles
+
+    def update_partnership(self, partnership: Partnership, signatory: str | None = None) -> None:
+        """Adopt the partnership's live state (the governance chain): this signatory's status, keys
+        and grants, and so the datasets received. ConfigError if the key file no longer holds the
+        keys registered for it (started with another party's key, or rekeyed since): it would open
+        nothing and commit past every record, lost for good, so it refuses before that."""
+        me = partnership.signatory(signatory or self.signatory.id)
+        if self._keys.public != me.keys:
+            raise ConfigError(f"the key file of {self._keys.name!r} does not hold the keys registered for {me.id!r} "
+                              f"in {partnership.name} (another party's, or replaced by a rekey): the feed will "
+                              "not run with it; start it with the signatory's current key file")
+        self.partnership, self.signatory = partnership, me
+        granted = {g.dataset for g in partnership.grants if g.signatory == me.id}
+        self.datasets = sorted(d for d in (self._chosen or granted) if d in self.catalogue)
 
     @property
     def receives_aggregates(self) -> bool:
@@ -190,9 +200,9 @@ class FeedCore:
         today = self._today()
         purged = await self.store.purge_expired(today)
         await self._audit_retention(purged, f"destroy-by date before {today.isoformat()}")
-        for dataset_id in self.datasets:
-            if not self.catalogue[dataset_id].personal:
-                continue
+        # Every personal dataset, not only those granted now: one whose grant was revoked is no
+        # longer among self.datasets, and its records must go too.
+        for dataset_id in sorted(d.id for d in self.catalogue if d.personal):
             allowed = self.partnership.may_receive(self.signatory.id, dataset_id, personal=True, today=today)
             if not allowed:
                 ended = await self.store.purge_dataset(dataset_id)

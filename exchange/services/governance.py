@@ -1,20 +1,59 @@
-"""Governance work that spans the registry and the broker: reconciling the broker's ACLs with
-what the registry calls for today, and a signatory's full dossier. The CLI renders these; the
-rules themselves are exchange.core.acl and exchange.core.governance."""
+"""Governance work that spans the registry, key files and the broker: signing a decision with
+the deciding signatories' key files and recording it, founding the chain, reconciling the
+broker's ACLs with what the registry calls for today, and a signatory's full dossier. The CLI
+renders these; the rules themselves are exchange.core.ledger, exchange.core.governance and
+exchange.core.acl."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from exchange.core.acl import AclBinding, AclPlan, desired_bindings, plan
+from exchange.core.ledger import Decision, Ledger
 from exchange.core.partnership import Partnership
-from exchange.errors import AclCreateFailed, AclDeleteFailed, ExchangeError
+from exchange.crypto.decisions import draft, sign_decision, signer_of, verify_signature
+from exchange.crypto.keys import KeyPair
+from exchange.errors import AclCreateFailed, AclDeleteFailed, DecisionRefused, ExchangeError
 from exchange.storage.registry import Registry
 from exchange.transport import acl_broker
 from exchange.transport.kafka import KafkaSettings
 
-__all__ = ["AclApplied", "AclState", "acl_state", "apply_acls", "signatory_dossier"]
+__all__ = ["AclApplied", "AclState", "acl_state", "apply_acls", "decide", "found", "signatory_dossier"]
+
+
+async def decide(registry: Registry, action: str, subject: str, terms: Mapping[str, Any], *,
+                 signers: Sequence[KeyPair], person: str, role: str, new_keys: KeyPair | None = None) -> Decision:
+    """Draft the decision against the chain the registry holds, sign it with each key file (each
+    signs as the signatory whose current key it holds; `new_keys`, for a rekey, as `subject`), and
+    record it. The registry checks it with the ledger's rules: GovernanceError if refused."""
+    ledger = await registry.require_founded()
+    decision = draft(ledger, action, subject, terms, person=person, role=role)
+    for keys in signers:
+        decision = sign_decision(decision, keys, signer=signer_of(ledger, keys))
+    if new_keys is not None:
+        decision = sign_decision(decision, new_keys, signer=subject)
+    return await registry.decide(decision)
+
+
+async def found(registry: Registry, config_toml: str, *, signers: Sequence[KeyPair], person: str,
+                role: str) -> Ledger:
+    """Sign the partnership config as the founding decision with the founding signatories' key
+    files (every active responsible authority, and each grant's approving originator) and record it."""
+    if await registry.founded():
+        raise DecisionRefused(f"{registry.path} is already founded: the chain has one founding decision")
+    base = Partnership.from_toml(config_toml, origin="the partnership config")
+    by_key = {s.keys.ed25519: s.id for s in base.signatories.values()}
+    decision = draft(Ledger(registry.catalogue, verify_signature), "found", base.name,
+                     {"config_toml": config_toml}, person=person, role=role)
+    for keys in signers:
+        signer = by_key.get(keys.public.ed25519)
+        if signer is None:
+            raise DecisionRefused(f"the key file of {keys.name!r} holds the key of no signatory in the config")
+        decision = sign_decision(decision, keys, signer=signer)
+    await registry.decide(decision)
+    return await registry.ledger()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
-from exchange.core.names import DEADLETTER_TOPIC, key_topic
+from exchange.core.names import DEADLETTER_TOPIC, GOVERNANCE_TOPIC, key_topic
 from exchange.errors import ConfigError
 
 __all__ = [
@@ -148,8 +148,13 @@ DATA_TOPIC_RETENTION_DAYS = 30
 DATA_TOPIC_CONFIG = {"retention.ms": str(DATA_TOPIC_RETENTION_DAYS * 24 * 3600 * 1000)}
 
 
+def _compacted(topic: str) -> bool:
+    # The governance chain, like a key grant, must outlive everything that relies on it.
+    return topic.startswith(key_topic("")) or topic == GOVERNANCE_TOPIC
+
+
 def topic_config(topic: str) -> dict[str, str]:
-    return dict(KEY_TOPIC_CONFIG) if topic.startswith(key_topic("")) else dict(DATA_TOPIC_CONFIG)
+    return dict(KEY_TOPIC_CONFIG) if _compacted(topic) else dict(DATA_TOPIC_CONFIG)
 
 
 async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partitions: int | None = None) -> None:
@@ -166,7 +171,7 @@ async def ensure_topics(settings: KafkaSettings, topics: list[str], *, partition
         if missing:
             try:
                 await admin.create_topics([
-                    NewTopic(t, 1 if t.startswith(key_topic("")) or t == DEADLETTER_TOPIC else data_partitions, 1,
+                    NewTopic(t, 1 if _compacted(t) or t == DEADLETTER_TOPIC else data_partitions, 1,
                              topic_configs=topic_config(t)) for t in missing])
             except TopicAlreadyExistsError:
                 pass  # another process created it first

@@ -75,12 +75,18 @@ class KeyTopicReader:
     and are refused with their own reason.
     """
 
-    def __init__(self, settings: KafkaSettings, topics: list[str], accept: Callable[[bytes], Any]):
+    def __init__(self, settings: KafkaSettings, topics: list[str], accept: Callable[[bytes], Any], *,
+                 refusals: tuple[type[Exception], ...] = (EnvelopeError,)):
         self._settings = settings
         self._topics = list(topics)
         self._accept = accept
+        self._refusals = refusals  # what `accept` raises for a message it will not take (counted, skipped)
         self._consumer: AIOKafkaConsumer | None = None
         self.rejected_grants = 0
+
+    def follow(self, topics: list[str]) -> None:
+        """Read these topics from now on (the next refresh assigns any new one from its beginning)."""
+        self._topics = list(topics)
 
     async def start(self) -> None:
         self._consumer = make_reader(self._settings)
@@ -133,12 +139,13 @@ class KeyTopicReader:
             finally:
                 consumer.pause(*ends)
         except KafkaError as exc:
-            raise TransportUnavailable(f"key topics could not be read: {exc.__class__.__name__}") from exc
+            raise TransportUnavailable(f"{', '.join(self._topics)} could not be read: "
+                                       f"{exc.__class__.__name__}") from exc
         accepted = 0
         for message in messages:
             try:
                 self._accept(message.value)
                 accepted += 1
-            except EnvelopeError:
+            except self._refusals:
                 self.rejected_grants += 1
         return accepted
