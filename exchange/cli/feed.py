@@ -97,6 +97,31 @@ def run(config_path, anchor_path, signatory, db_path, key_file, bootstrap, audit
     run_until_signal(service)
 
 
+@command.command("reseal")
+@click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
+@click.option("--old-keys", "old_key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The key file the store was sealed with (the signatory's keys before `signatory rekey`).")
+@click.option("--keys", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="The signatory's new key file.")
+def reseal(db_path: str, old_key_file: str, key_file: str) -> None:
+    """Seal the feed store's records again under a new key file, after `exchange signatory rekey`:
+    the feed (and export, briefing) then opens it with the new key file. Both key files may have
+    their own passphrase: $EXCHANGE_KEY_PASSPHRASE is asked for each unless set."""
+    from exchange.crypto.at_rest import AtRest
+    from exchange.crypto.keys import load_keypair
+    from exchange.storage.feed_store import FeedStore
+
+    old = AtRest.for_keys(load_keypair(old_key_file), "feed store")
+    new = AtRest.for_keys(load_keypair(key_file), "feed store")
+
+    async def run() -> int:
+        async with FeedStore(db_path, sealing=old) as store:
+            return await store.reseal(new)
+
+    count = asyncio.run(run())
+    click.echo(f"{db_path}: {count} sealed value(s) resealed under the new key file; open it with --keys {key_file}")
+
+
 @command.command("export")
 @click.option("--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False), help="The feed store.")
 @click.option("--dataset", required=True, help="The dataset id to export (see `exchange schemas list`).")

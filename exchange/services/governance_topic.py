@@ -37,13 +37,17 @@ def _key(version: int) -> bytes:
 
 
 async def publish_decisions(settings: KafkaSettings, decisions: Sequence[Decision]) -> int:
-    """Publish the decisions the topic does not hold yet (acks=all); how many were published."""
+    """Publish each decision the topic does not hold as it is (missing, or replaced by something
+    else under its key: the registry's decision then supersedes it); acks=all. How many were sent."""
     await ensure_topics(settings, [GOVERNANCE_TOPIC])
-    try:
-        held = {Decision.from_json(v).version for v in await read_topic(settings, GOVERNANCE_TOPIC, quiet_ms=300)}
-    except DecisionRefused:
-        held = set()
-    missing = [d for d in decisions if d.version not in held]
+    held: dict[int, str] = {}
+    for value in await read_topic(settings, GOVERNANCE_TOPIC, quiet_ms=300):
+        try:
+            decision = Decision.from_json(value)
+        except DecisionRefused:
+            continue
+        held[decision.version] = decision.digest()  # the last under each key is what compaction keeps
+    missing = [d for d in decisions if held.get(d.version) != d.digest()]
     if not missing:
         return 0
     producer = make_producer(settings)
@@ -70,7 +74,7 @@ class GovernanceFollower:
         self.ledger = Ledger(catalogue, verify_signature, anchor=anchor)
         self._base = base
         self._accepted: dict[int, str] = {}  # version -> digest, to tell a redelivery from a substitute
-        self._early: dict[int, Decision] = {}  # decisions read before the one they follow
+        self._early: dict[int, list[Decision]] = {}  # read before the decision they follow (candidates)
         self.refused = 0
         self._reader = KeyTopicReader(settings, [GOVERNANCE_TOPIC], accept=self.accept,
                                       refusals=(GovernanceError,))
@@ -122,16 +126,24 @@ class GovernanceFollower:
                 self._refuse(f"a different decision {decision.version} from the one already accepted")
                 raise DecisionRefused(f"decision {decision.version} substituted")
             return  # read again (a restart, a compaction): nothing new
-        self._early[decision.version] = decision
-        while (following := self._early.pop(self.ledger.version + 1, None)) is not None:
-            try:
-                self.ledger.apply(following)
-            except GovernanceError as exc:
-                self._refuse(f"decision {following.version} ({following.action} {following.subject}): {exc}")
-                raise
-            self._accepted[following.version] = following.digest()
-            log.info("governance: decision %d (%s %s) accepted", following.version, following.action,
-                     following.subject)
+        self._early.setdefault(decision.version, []).append(decision)
+        refusal: GovernanceError | None = None
+        while (candidates := self._early.pop(self.ledger.version + 1, None)) is not None:
+            for candidate in candidates:  # a forged one beside the real one: the real one applies
+                try:
+                    self.ledger.apply(candidate)
+                except GovernanceError as exc:
+                    self._refuse(f"decision {candidate.version} ({candidate.action} {candidate.subject}): {exc}")
+                    refusal = exc
+                    continue
+                self._accepted[candidate.version] = candidate.digest()
+                log.info("governance: decision %d (%s %s) accepted", candidate.version, candidate.action,
+                         candidate.subject)
+                break
+            else:
+                break  # none of them follows the chain: wait for one that does
+        if refusal is not None and decision.version not in self._accepted:
+            raise refusal
 
     def _refuse(self, what: str) -> None:
         self.refused += 1

@@ -173,6 +173,30 @@ class FeedStore(SqliteFile):
         self._sealing = sealing
         await self._check_sealing()
 
+    async def reseal(self, new: Sealing) -> int:
+        """Seal every record and supply again under `new` (after the signatory's keys changed: the
+        store opened with the old key file's sealing first); how many values were resealed."""
+        if self._sealing is None:
+            raise StoreLocked(f"{self.path}: open it with the current key file's sealing before resealing it")
+        old = self._sealing
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            changed = 0
+            for table, column in (("records", "record"), ("supplies", "metadata")):
+                async with self.db.execute(f"SELECT message_id, {column} FROM {table}") as cur:
+                    rows = [(dump_value(load_value(text, message_id, old), message_id, new), message_id)
+                            async for message_id, text in cur]
+                await self.db.executemany(f"UPDATE {table} SET {column} = ? WHERE message_id = ?", rows)
+                changed += len(rows)
+            await self.db.execute("INSERT OR REPLACE INTO meta VALUES ('sealing', ?)", (new.check_value(),))
+            await self.db.execute("COMMIT")
+        except BaseException:
+            await self.db.execute("ROLLBACK")
+            raise
+        self._sealing = new
+        await self.reclaim_space()  # values under the old key must not linger in free pages or the WAL
+        return changed
+
     def _dump(self, value: Any, context: str) -> str:
         return dump_value(value, context, self._sealing)
 
