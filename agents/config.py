@@ -36,7 +36,7 @@ class AgentConfig:
     marking: str
     key_file: Path
     outbox: Path
-    partnership: Path
+    partnership: Path | None  # the ISP config, or ...
     supplier_contact: str
     columns: dict[str, str]  # schema field -> export column
     formats: Formats = field(default_factory=Formats)
@@ -49,6 +49,7 @@ class AgentConfig:
     withdrawal_column: str | None = None  # a status column ...
     withdrawal_values: frozenset[str] = frozenset()  # ... whose values (any case) withdraw the record
     inbox: InboxSettings | None = None  # the folder `exchange agent run` watches
+    trust_anchor: Path | None = None  # ... the governance topic's signed state, checked against this
 
     @classmethod
     def load(cls, path: str | Path) -> AgentConfig:
@@ -67,6 +68,9 @@ class AgentConfig:
             candidate = Path(value)
             return candidate if candidate.is_absolute() else (base / candidate)
 
+        if (agent.partnership is None) == (agent.trust_anchor is None):
+            raise ConfigError(f"{path}: [agent] needs one of partnership (the ISP config) or trust_anchor (follow the "
+                              "signed partnership state on the governance topic)")
         inbox = None
         if checked.inbox is not None:
             folder = resolve(checked.inbox.folder)
@@ -86,7 +90,8 @@ class AgentConfig:
             marking=agent.marking,
             key_file=resolve(agent.key_file),
             outbox=resolve(agent.outbox),
-            partnership=resolve(agent.partnership),
+            partnership=resolve(agent.partnership) if agent.partnership else None,
+            trust_anchor=resolve(agent.trust_anchor) if agent.trust_anchor else None,
             supplier_contact=agent.supplier_contact,
             caveats=agent.caveats,
             encoding=agent.encoding,

@@ -132,13 +132,17 @@ class Inbox:
 
     def __init__(self, config: AgentConfig, *, partnership: Partnership, dataset: Dataset, keys: KeyPair,
                  settings: KafkaSettings, poll: float | None = None, give_up_after: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 partnership_source: Callable[[], Awaitable[Partnership]] | None = None):
         if config.inbox is None:
             raise ConfigError(f"{config.path}: no [inbox] table: `exchange agent run` needs its folder "
                               "(inbox.folder)")
         self.config = config
         self.inbox: InboxSettings = config.inbox
         self.partnership, self.dataset, self.keys, self.settings = partnership, dataset, keys, settings
+        # The governance topic's live state (a started follower), asked before each file: a
+        # suspension or a dataset no longer supplied is refused before anything is sealed.
+        self._partnership_source = partnership_source
         self.poll = poll
         self.give_up_after = give_up_after
         self.clock = clock
@@ -318,6 +322,8 @@ class Inbox:
         """Submit one export and put it where it belongs."""
         name = path.name
         try:
+            if self._partnership_source is not None:
+                self.partnership = await self._partnership_source()
             report = await submit(self.config, path, partnership=self.partnership, dataset=self.dataset,
                                   keys=self.keys, settings=self.settings, give_up_after=self.give_up_after)
         except Exception as exc:

@@ -18,7 +18,27 @@ from exchange.cli._common import (
     run_until_signal,
     serve_health,
     setup_logging,
+    start_follower,
 )
+
+
+def agent_partnership(config, bootstrap: str):
+    """The partnership as this agent sees it: its ISP config, or the signed state on the governance
+    topic (read once, checked against the trust anchor) when the config names a trust_anchor."""
+    if config.trust_anchor is None:
+        from exchange.core.partnership import load_partnership
+
+        return load_partnership(config.partnership)
+    from exchange.transport.kafka import KafkaSettings
+
+    async def read():
+        follower = await start_follower(KafkaSettings.from_environment(bootstrap), str(config.trust_anchor))
+        try:
+            return follower.partnership()
+        finally:
+            await follower.stop()
+
+    return asyncio.run(read())
 
 
 def _progress(label: str):
@@ -66,14 +86,13 @@ def submit(config_path: str, csv_file: str, bootstrap: str, give_up_after: float
     from agents.agent import check as run_check
     from agents.agent import submit as run_submit
     from agents.config import AgentConfig
-    from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
     from exchange.transport.kafka import KafkaSettings
 
     setup_logging(verbose)
     config = AgentConfig.load(config_path)
-    partnership = load_partnership(config.partnership)
+    partnership = agent_partnership(config, bootstrap)
     dataset = catalogue()[config.dataset]
     if check:
         result, marking, quarantine = run_check(config, Path(csv_file), partnership=partnership, dataset=dataset)
@@ -111,7 +130,6 @@ def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: flo
     is sent again. Rows naming no valid key go to FILE.quarantine.csv; exit status 1 then."""
     from agents.agent import withdraw as run_withdraw
     from agents.config import AgentConfig
-    from exchange.core.partnership import load_partnership
     from exchange.core.schemas import catalogue
     from exchange.crypto.keys import load_keypair
     from exchange.transport.kafka import KafkaSettings
@@ -119,7 +137,7 @@ def withdraw(config_path: str, csv_file: str, bootstrap: str, give_up_after: flo
     setup_logging(verbose)
     config = AgentConfig.load(config_path)
     report = asyncio.run(run_withdraw(
-        config, Path(csv_file), partnership=load_partnership(config.partnership), dataset=catalogue()[config.dataset],
+        config, Path(csv_file), partnership=agent_partnership(config, bootstrap), dataset=catalogue()[config.dataset],
         keys=load_keypair(config.key_file), settings=KafkaSettings.from_environment(bootstrap),
         give_up_after=give_up_after, on_wait=_on_wait))
     _emit_report(report, as_json)
@@ -162,13 +180,27 @@ def run(config_path: str, bootstrap: str, poll: float | None, give_up_after: flo
     if config.inbox is None:
         raise ConfigError(f"{config_path}: no [inbox] table: `exchange agent run` needs the folder to watch "
                           "(inbox.folder; see the README, \"The agent as a service\")")
-    partnership = load_partnership(config.partnership)
     dataset = catalogue()[config.dataset]
     keys = load_keypair(config.key_file)
-    inbox = Inbox(config, partnership=partnership, dataset=dataset, keys=keys,
-                  settings=KafkaSettings.from_environment(bootstrap), poll=poll, give_up_after=give_up_after)
+    settings = KafkaSettings.from_environment(bootstrap)
 
     async def service(stop):
+        follower = None
+        if config.trust_anchor is not None:
+            follower = await start_follower(settings, str(config.trust_anchor))
+            partnership = follower.partnership()
+        else:
+            assert config.partnership is not None  # AgentConfig.load requires one of the two
+            partnership = load_partnership(config.partnership)
+        inbox = Inbox(config, partnership=partnership, dataset=dataset, keys=keys, settings=settings, poll=poll,
+                      give_up_after=give_up_after, partnership_source=follower.partnership_source if follower else None)
+        try:
+            await _serve_inbox(inbox, stop)
+        finally:
+            if follower is not None:
+                await follower.stop()
+
+    async def _serve_inbox(inbox, stop):
         if metrics_port is None:
             outcomes = await inbox.run(stop)
         else:

@@ -115,7 +115,10 @@ class AgentTable(_Strict):
     marking: Text
     key_file: Text
     outbox: Text
-    partnership: Text
+    # Where the partnership comes from: the ISP config file, or (preferred) the trust anchor, the
+    # agent then reading the signed partnership state from the governance topic. One of the two.
+    partnership: Text | None = None
+    trust_anchor: Text | None = None
     supplier_contact: str = ""
     caveats: str | None = None
     encoding: Literal["utf-8", "windows-1252"] = "utf-8"  # what the agency's system writes its exports in
