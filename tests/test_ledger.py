@@ -176,6 +176,25 @@ def test_a_grant_signed_to_permit_sharing_without_consent_says_so_in_the_partner
     assert not partnership.may_receive_without_consent("council", OFFENCE, TODAY)
 
 
+def test_a_grant_may_sign_a_view_of_the_dataset(tmp_path):
+    async def scenario():
+        registry = await registry_with(tmp_path / "r.db")
+        signed = Signed(registry)
+        try:
+            with pytest.raises(GovernanceError, match="no field"):
+                await signed.decision("grant", "charity", {"dataset": OFFENCE, "purpose": "p", "expires": "2027-06-01",
+                                                           "fields": ["victim_name"]}, by="police")
+            await signed.decision("grant", "charity", {"dataset": OFFENCE, "purpose": "Hot spots",
+                                                       "expires": "2027-06-01", "fields": ["weapon", "postcode"],
+                                                       "areas": ["ns1 4"]}, by="police")
+            return await registry.effective_partnership()
+        finally:
+            await registry.__aexit__(None, None, None)
+
+    grant = next(g for g in run(scenario()).grants if g.signatory == "charity")
+    assert grant.fields == {"weapon", "postcode"} and grant.areas == {"NS1 4"}
+
+
 # --- rekey ----------------------------------------------------------------------------------------
 
 

@@ -91,6 +91,12 @@ def command() -> None:
                                                 "e.g. 'Crime and Disorder Act 1998 s.115'.")
 @click.option("--expires", required=True, callback=parse_date, metavar="YYYY-MM-DD",
               help="Last day the grant is in force (after today).")
+@click.option("--field", "fields", multiple=True, metavar="NAME",
+              help="Need to know: release only this optional field of the shared form (repeat for several); the "
+                   "required fields (keys, dates, category, handling) always travel. Default: every field.")
+@click.option("--area", "areas", multiple=True, metavar="DISTRICT|SECTOR",
+              help="Need to know: release only records whose postcode lies in this district (NS1) or sector (NS1 4) "
+                   "(repeat for several); records without a postcode are then not released. Default: everywhere.")
 @click.option("--without-consent", is_flag=True,
               help="The legal basis permits sharing without the data subject's consent (ISP 5.1-5.4): records "
                    "whose consent was withheld may then be released under this grant.")
@@ -98,16 +104,17 @@ def command() -> None:
                            "and its signature is its consent to the sharing, on exactly these terms.")
 @governance_options
 @JSON_OPTION
-def grant(signatory_id, dataset_id, purpose, legal_basis, expires, without_consent, key_file, person, role,
-          publish_to, config_path, registry_path, as_json) -> None:
+def grant(signatory_id, dataset_id, purpose, legal_basis, expires, fields, areas, without_consent, key_file, person,
+          role, publish_to, config_path, registry_path, as_json) -> None:
     """Grant DATASET to SIGNATORY, signed by the originator (a signatory that supplies DATASET)
     with its key file: purpose, legal basis, expiry and --without-consent are what it signs.
     Refused, with the reason, when the signatory's tier may not receive it, a condition is
     missing, or the signer does not supply the dataset. A grant of the same dataset to the same
-    signatory still held is replaced (recorded as superseded)."""
+    signatory still held is replaced (recorded as superseded). --field and --area limit it to a
+    view: the sanitiser then releases only those fields, in those areas, to SIGNATORY."""
 
     terms = {"dataset": dataset_id, "purpose": purpose, "legal_basis": legal_basis, "expires": expires.isoformat(),
-             "without_consent": without_consent}
+             "without_consent": without_consent, "fields": sorted(set(fields)), "areas": sorted(set(areas))}
 
     async def make(registry, **signing):
         from exchange.services.governance import decide

@@ -71,6 +71,10 @@ class GrantEntry(_Strict):
     # The legal basis permits sharing without the person's consent (ISP 5.1-5.4): only then does a
     # record whose consent was withheld reach this grantee.
     without_consent: bool = False
+    # Need to know (exchange.core.views): the optional fields released, and the postcode districts
+    # or sectors covered; empty: the whole dataset, everywhere.
+    fields: list[Text] = []
+    areas: list[Text] = []
 
 
 class MarkingTables(_Strict):

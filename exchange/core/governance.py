@@ -142,6 +142,8 @@ class GrantRecord:
     revoked_by: str | None
     revoke_reason: str | None
     without_consent: bool = False  # the signed legal basis permits sharing without consent (ISP 5.1-5.4)
+    fields: frozenset[str] = frozenset()  # the view released (exchange.core.views): optional fields ...
+    areas: frozenset[str] = frozenset()  # ... and postcode districts / sectors; empty: all
 
     def state(self, today: dt.date) -> str:
         if self.revoked:
@@ -151,12 +153,13 @@ class GrantRecord:
     def as_grant(self) -> Grant:
         return Grant(signatory=self.signatory, dataset=self.dataset, purpose=self.purpose,
                      legal_basis=self.legal_basis, approved_by=self.approved_by, expires=self.expires,
-                     without_consent=self.without_consent)
+                     without_consent=self.without_consent, fields=self.fields, areas=self.areas)
 
     def as_dict(self, today: dt.date) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["expires"] = self.expires.isoformat()
         data["state"] = self.state(today)
+        data["fields"], data["areas"] = sorted(self.fields), sorted(self.areas)
         return data
 
 

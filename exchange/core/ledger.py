@@ -57,6 +57,7 @@ from exchange.core.names import PARTY_ID_RE, SANITISER_ID, default_principal
 from exchange.core.partnership import KINDS, RESPONSIBLE_AUTHORITY, Grant, Partnership, Signatory
 from exchange.core.public_keys import PublicKeys, b64, unb64
 from exchange.core.schemas import Catalogue
+from exchange.core.views import check_view
 from exchange.errors import (
     ConfigError,
     DecisionRefused,
@@ -387,6 +388,8 @@ class Ledger:
                                        "decision (its signature is its consent)")
                 if any(g.signatory == grant.signatory and g.dataset == grant.dataset for g in imported):
                     raise GrantRefused("the config grants it twice")
+                view = check_view(self.catalogue[grant.dataset], grant.fields, grant.areas)
+                grant = dataclasses.replace(grant, fields=view.fields, areas=view.areas)
             except GrantRefused as exc:
                 refused.append((grant.signatory, grant.dataset, str(exc)))
                 continue
@@ -400,7 +403,8 @@ class Ledger:
                 self.grants.append(GrantRecord(decision.version, grant.signatory, grant.dataset, grant.purpose,
                                                grant.legal_basis, grant.approved_by, grant.expires, decision.at,
                                                decision.actor, "founding", False, None, None, None,
-                                               without_consent=grant.without_consent))
+                                               without_consent=grant.without_consent, fields=grant.fields,
+                                               areas=grant.areas))
             self.not_imported = refused
             self._extra_detail = {"founding_authorities": {sid: b64(s.keys.ed25519) for sid, s in founders.items()},
                                   "signatories": sorted(base.signatories),
@@ -487,6 +491,8 @@ class Ledger:
         without_consent = bool(terms.get("without_consent", False))
         if without_consent and not legal_basis:
             raise GrantRefused(f"{where}: sharing without consent needs a legal basis that permits it")
+        view = check_view(self.catalogue[dataset], [str(f) for f in terms.get("fields", [])],
+                          [str(a) for a in terms.get("areas", [])])
         superseded = [g for g in self.grants if g.signatory == subject and g.dataset == dataset and not g.revoked]
 
         def commit() -> None:
@@ -494,7 +500,7 @@ class Ledger:
                 self._revoke_record(old, decision, f"superseded by grant {decision.version}")
             self.grants.append(GrantRecord(decision.version, subject, dataset, purpose, legal_basis, originator.id,
                                            expires, decision.at, decision.actor, "signed", False, None, None, None,
-                                           without_consent=without_consent))
+                                           without_consent=without_consent, fields=view.fields, areas=view.areas))
             self._extra_detail = {"grant_id": decision.version, "approved_by": originator.id,
                                   "superseded": [g.id for g in superseded]}
         return commit

@@ -80,6 +80,8 @@ class Grant:
     approved_by: str
     expires: dt.date
     without_consent: bool = False  # the legal basis permits sharing without consent (ISP 5.1-5.4)
+    fields: frozenset[str] = frozenset()  # need to know: the optional fields released (empty: all)
+    areas: frozenset[str] = frozenset()  # postcode districts / sectors covered (empty: everywhere)
 
     def in_force(self, today: dt.date) -> bool:
         return today <= self.expires
@@ -261,7 +263,8 @@ class Partnership:
                 raise ConfigError(f"{origin}: grant[{index}] names unknown signatory {item.signatory!r}")
             grants.append(Grant(signatory=item.signatory, dataset=item.dataset, purpose=item.purpose,
                                 legal_basis=item.legal_basis, approved_by=item.approved_by, expires=item.expires,
-                                without_consent=item.without_consent))
+                                without_consent=item.without_consent, fields=frozenset(item.fields),
+                                areas=frozenset(item.areas)))
         meta = checked.partnership
         warnings = []
         if meta.k_households < K_MINIMUM:

@@ -44,6 +44,7 @@ from exchange.core.names import (
 from exchange.core.partnership import Partnership, Signatory
 from exchange.core.record_sanitiser import RecordSanitiser
 from exchange.core.schemas import Catalogue, Dataset
+from exchange.core.views import WHOLE, View, project
 from exchange.crypto.envelope import Header, Opened, Opener, Sealer, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
@@ -125,6 +126,11 @@ def replay_key(header: Header) -> str:
     return f"{header.producer}/{header.message_id}"
 
 
+def _view_message_id(out_id: str, view: View) -> str:
+    """A view's message of an output: its own id, derived, so each subscriber's store keys it apart."""
+    return hashlib.sha256(f"view\x00{out_id}\x00{view.key}".encode()).hexdigest()[:32]
+
+
 def output_message_id(producer: str, input_id: str) -> str:
     """Derived from the input's producer and id, so reprocessing after a crash yields the same id
     downstream, and two producers' equal ids never collide at a subscriber."""
@@ -150,6 +156,7 @@ class SanitiserCore:
         self.fetch_keys = fetch_keys
         self.stats = SanitiserStats()
         self._recipient_sets: dict[tuple[str, dt.date], tuple[Signatory, ...]] = {}
+        self._view_groups: dict[tuple[str, dt.date, tuple[str, ...]], dict[View, tuple[Signatory, ...]]] = {}
         self._batch_seen: dict[str, str] = {}  # what this batch processed, by replay key
         self._ledger_seen: dict[str, str] = {}  # what the ledger held for this batch's keys, read at once
         self._batch_headers: dict[tuple[str, int, int], Header] = {}  # the batch's headers, read by prepare
@@ -167,6 +174,7 @@ class SanitiserCore:
         keys, which rotate when the recipient set changes) follow it."""
         if partnership != self.partnership:
             self._recipient_sets.clear()
+            self._view_groups.clear()
         self.partnership = partnership
         self.records.partnership = partnership
         self.opener.set_producers(partnership.producers())
@@ -195,6 +203,7 @@ class SanitiserCore:
         recipients = self._recipients(dataset, today)
         label = f"message {header.message_id}"
         restriction, tally, record_key = None, None, None
+        shared_record: dict[str, Any] | None = None  # a record's shared form: each grant's view is cut from it
 
         if header.kind == "METADATA":
             metadata_codec = self._codec("dataset_metadata", header, label)
@@ -233,33 +242,67 @@ class SanitiserCore:
                                    if self.partnership.may_receive_without_consent(s.id, dataset.id, today))
                 restriction = restriction or "CONSENT_WITHHELD"
             record_key = sanitised.record["handling"]["record_key"]
+            shared_record = sanitised.record
             if not dataset.personal:  # a restricted record is not counted (and a correction restricting it uncounts it)
                 tally = Tally(dataset.id, record_key, None if restriction else contribution(dataset, sanitised.record),
                               str(marking))
 
         release = self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
-                             redactions, restriction, record_key)
+                             redactions, restriction, record_key,
+                             record=shared_record)
         return dataclasses.replace(release, tally=tally)
 
     def _seal(self, header: Header, dataset: Dataset, recipients: Sequence[Signatory], payload: bytes,
               fingerprint: str, marking: Marking, received: Marking, why: str, moved: bool, redactions: int,
-              restriction: str | None, record_key: str | None) -> Release:
+              restriction: str | None, record_key: str | None, record: dict[str, Any] | None = None) -> Release:
+        """Seal the output once per distinct view among the recipients (exchange.core.views): each
+        group of recipients with the same view shares one message and one data key. `record`
+        (a record's shared form) given: each view gets its projection of it; else `payload` to all."""
         out_id = output_message_id(header.producer, header.message_id)
+        release = Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions, str(received),
+                          why, restriction)
         if not recipients:
             # Nobody may receive it: nothing is sealed or published (fail closed), but it is audited.
-            return Release((), dataset.id, header.message_id, None, (), str(marking), moved, redactions,
-                           str(received), why, restriction)
+            return release
         out_topic = shared_topic(dataset.id, personal=dataset.personal)
-        sealer = self._sealer(out_topic, {s.id: s.keys.x25519 for s in recipients})
-        sealed = sealer.seal(payload, message_id=out_id, dataset=dataset.id, schema_fingerprint=fingerprint,
-                             marking=str(marking), kind=header.kind)
-        outputs = []
-        if sealed.key_grant is not None:
-            outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
-        # Keyed by the record's token: every version of a record, and its withdrawal, on one partition.
-        outputs.append(Outgoing(out_topic, (record_key or out_id).encode(), sealed.envelope))
-        return Release(tuple(outputs), dataset.id, header.message_id, out_id, tuple(s.id for s in recipients),
-                       str(marking), moved, redactions, str(received), why, restriction)
+        outputs: list[Outgoing] = []
+        delivered: list[str] = []
+        for view, group in self._views(dataset, recipients, record is not None).items():
+            view_payload = payload
+            if record is not None and not view.whole:
+                projected = project(record, dataset, view)
+                if projected is None:
+                    continue  # outside the areas this group's grants cover
+                view_payload = dataset.shared_codec.encode(projected)
+            message_id = out_id if view.whole else _view_message_id(out_id, view)
+            sealer = self._sealer(out_topic, {s.id: s.keys.x25519 for s in group}, view=view.key)
+            sealed = sealer.seal(view_payload, message_id=message_id, dataset=dataset.id,
+                                 schema_fingerprint=fingerprint, marking=str(marking), kind=header.kind)
+            if sealed.key_grant is not None:
+                outputs.append(Outgoing(key_topic(out_topic), sealed.header.key_id.encode(), sealed.key_grant, True))
+            # Keyed by the record's token: every version of a record, and its withdrawal, on one partition.
+            outputs.append(Outgoing(out_topic, (record_key or out_id).encode(), sealed.envelope))
+            delivered += [s.id for s in group]
+        if not outputs:
+            return release
+        return dataclasses.replace(release, outputs=tuple(outputs), output_id=out_id,
+                                   recipients=tuple(sorted(delivered)))
+
+    def _views(self, dataset: Dataset, recipients: Sequence[Signatory], by_view: bool
+               ) -> dict[View, tuple[Signatory, ...]]:
+        """The recipients grouped by the view their grant releases (all one group unless `by_view`)."""
+        if not by_view:
+            return {WHOLE: tuple(recipients)}
+        today = self.today()
+        key = (dataset.id, today, tuple(s.id for s in recipients))
+        if key not in self._view_groups:  # once per recipient set and partnership state, not per record
+            groups: dict[View, list[Signatory]] = {}
+            for signatory in recipients:
+                grant = self.partnership.grant_for(signatory.id, dataset.id, today)
+                view = View(grant.fields, grant.areas) if grant is not None else WHOLE
+                groups.setdefault(view, []).append(signatory)
+            self._view_groups[key] = {view: tuple(group) for view, group in groups.items()}
+        return self._view_groups[key]
 
     def seal_aggregate(self, dataset_id: str, month: str, payload: bytes, marking: str) -> tuple[Outgoing, ...]:
         """An aggregate table (exchange.core.aggregates), sealed for everyone [aggregates] names:
@@ -419,10 +462,11 @@ class SanitiserCore:
         except AvroDecodeError as exc:
             raise Refused(ReasonCode.RECORD_INVALID, f"message {opened.header.message_id}: {exc}") from None
 
-    def _sealer(self, topic: str, recipients: dict[str, bytes]) -> Sealer:
-        sealer = self._sealers.get(topic)
+    def _sealer(self, topic: str, recipients: dict[str, bytes], *, view: str = "") -> Sealer:
+        slot = f"{topic}#{view}" if view else topic  # one data key per topic and view
+        sealer = self._sealers.get(slot)
         if sealer is None:
-            sealer = self._sealers[topic] = Sealer(producer=SANITISER_ID, keys=self.keys, topic=topic,
+            sealer = self._sealers[slot] = Sealer(producer=SANITISER_ID, keys=self.keys, topic=topic,
                                                    recipients=recipients, max_records=self._max_records_per_key)
         else:
             sealer.set_recipients(recipients)  # rotates the data key at once if the set changed
