@@ -155,17 +155,24 @@ def revoke(signatory_id, dataset_id, reason, key_file, person, role, publish_to,
 @governance_options
 @JSON_OPTION
 def grants(config_path, registry_path, as_json) -> None:
-    """Every grant in the registry, with its state today: IN FORCE, EXPIRED or REVOKED."""
+    """Every grant in the registry, with its state today (IN FORCE, EXPIRED or REVOKED) and the view
+    it releases (its fields and areas, or the whole dataset)."""
 
     async def action(registry, base):
         today = registry.today()
         return [g.as_dict(today) for g in await registry.grants()]
 
     rows = run_with_registry(config_path, registry_path, action)
-    text = table(["#", "SIGNATORY", "DATASET", "STATE", "EXPIRES", "APPROVED BY", "PURPOSE", "LEGAL BASIS"],
+    text = table(["#", "SIGNATORY", "DATASET", "STATE", "EXPIRES", "APPROVED BY", "PURPOSE", "LEGAL BASIS", "VIEW"],
                  [[g["id"], g["signatory"], g["dataset"], g["state"].upper(), g["expires"], g["approved_by"],
-                   g["purpose"], g["legal_basis"] or "-"] for g in rows]) if rows else "no grants"
+                   g["purpose"], g["legal_basis"] or "-", _view_text(g)] for g in rows]) if rows else "no grants"
     emit(rows, as_json, text)
+
+
+def _view_text(grant: dict) -> str:
+    parts = ([f"fields: {', '.join(grant['fields'])}"] if grant["fields"] else []) + \
+            ([f"areas: {', '.join(grant['areas'])}"] if grant["areas"] else [])
+    return "; ".join(parts) or "whole"
 
 
 @command.command("plan")
