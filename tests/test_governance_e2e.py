@@ -9,6 +9,7 @@ originator's report matches what was delivered."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -235,3 +236,55 @@ def test_a_forged_decision_is_refused_by_the_registry_too(tmp_path, demo_files):
     assert result.exit_code == 1 and "holds no signatory's current signing key" in result.output
     verified = CliRunner().invoke(main, ["audit", "verify", "--registry", str(registry), "--json"])
     assert verified.exit_code == 0 and json.loads(verified.output)["decisions"] == 1
+
+
+def test_a_dataset_newly_supplied_is_consumed_without_a_restart(kafka, partnership, party_keys, gazetteer):
+    """The sanitiser follows the partnership between batches too: when the live state says a
+    signatory now supplies a dataset nobody supplied, its raw topic is consumed at once."""
+    from exchange.crypto.envelope import Sealer
+    from exchange.testing.records import records_for
+    from exchange.transport.readers import read_topic
+
+    new_dataset = "fire_incident"
+    assert new_dataset not in partnership.supplied_datasets()
+    police = partnership.signatories[POLICE]
+    supplying = dataclasses.replace(partnership, signatories={
+        **partnership.signatories, POLICE: dataclasses.replace(police, supplies=police.supplies | {new_dataset})},
+        grants=(*partnership.grants, dataclasses.replace(partnership.grants[0], dataset=new_dataset)))
+    state = {"now": partnership}
+
+    async def source():
+        return state["now"]
+
+    async def scenario():
+        stop = asyncio.Event()
+        core = SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer)
+        service = SanitiserService(core, kafka, partnership_source=source, refresh_every=0.2)
+        sanitiser = asyncio.create_task(service.run(stop))
+        await asyncio.sleep(1.0)
+        state["now"] = supplying  # the chain admits the new supply
+        await _until(lambda: _consuming(service, new_dataset), "the new raw topic", [sanitiser], timeout=20)
+        dataset = catalogue()[new_dataset]
+        sealer = Sealer(producer=POLICE, keys=party_keys[POLICE], topic=f"raw.{new_dataset}",
+                        recipients={"sanitiser": partnership.sanitiser.x25519})
+        producer = make_producer(kafka)
+        await producer.start()
+        for index, record in enumerate(records_for(dataset, gazetteer, 3, seed=9)):
+            sealed = sealer.seal(dataset.raw_codec.encode(record), message_id=f"fire-{index}", dataset=new_dataset,
+                                 marking="OFFICIAL", schema_fingerprint=dataset.raw_codec.fingerprint)
+            if sealed.key_grant is not None:
+                await producer.send_and_wait(f"keys.raw.{new_dataset}", sealed.key_grant)
+            await producer.send_and_wait(f"raw.{new_dataset}", sealed.envelope)
+        await producer.stop()
+
+        async def released() -> bool:
+            return len(await read_topic(kafka, f"shared.{new_dataset}", quiet_ms=200)) >= 3
+        await _until(released, "the new dataset's releases", [sanitiser], timeout=30)
+        stop.set()
+        await sanitiser
+
+    asyncio.run(scenario())
+
+
+async def _consuming(service: SanitiserService, dataset: str) -> bool:
+    return service.consumer is not None and any(tp.topic == f"raw.{dataset}" for tp in service.consumer.assignment())

@@ -68,6 +68,7 @@ class SanitiserService:
         self._partnership_source = partnership_source
         self._refresh_every = refresh_every
         self._refreshed = float("-inf")
+        self._pinned = datasets is not None  # else the datasets follow who supplies what
         supplied = datasets or sorted(core.partnership.supplied_datasets())
         self.datasets = [d for d in supplied if d in core.catalogue]
         self._report_every = report_every
@@ -103,18 +104,20 @@ class SanitiserService:
         for warning in self.core.partnership.warnings:
             log.warning("%s", warning)
         await ensure_topics(self.settings, self.topics())
-        raw_topics = [raw_topic(d) for d in self.datasets]
         producer = make_producer(self.settings)
         await producer.start()
-        consumer = await start_consumer(self.settings, raw_topics, group_id=self.group_id, membership=self.scale_out)
+        consumer = await start_consumer(self.settings, self.raw_topics(), group_id=self.group_id,
+                                        membership=self.scale_out)
         self._consumer = consumer
         await self.key_reader.start()
-        log.info("sanitiser consuming %s", ", ".join(raw_topics))
+        log.info("sanitiser consuming %s", ", ".join(self.raw_topics()))
         chores = [(self._report_every, self._report)]
         if not self.scale_out:
             async def follow_partitions() -> None:
-                await assign_all(consumer, raw_topics)
+                await assign_all(consumer, self.raw_topics())
             chores.append((ASSIGNMENT_EVERY, follow_partitions))
+        if self._partnership_source is not None:
+            chores.append((self._refresh_every, self._follow_partnership))
         if self.aggregates is not None:
             publisher = self.aggregates
 
@@ -131,6 +134,27 @@ class SanitiserService:
             self._consumer = None
             await consumer.stop()
             await producer.stop()
+
+    def raw_topics(self) -> list[str]:
+        return [raw_topic(d) for d in self.datasets]
+
+    async def _follow_partnership(self) -> None:
+        """Between batches too: adopt the live state, and consume a dataset newly supplied (an
+        agency admitted with a dataset nobody supplied before) without a restart."""
+        await self._refresh_partnership()
+        if self._pinned or self._consumer is None:
+            return
+        supplied = [d for d in sorted(self.core.partnership.supplied_datasets()) if d in self.core.catalogue]
+        if set(supplied) <= set(self.datasets):
+            return  # a dataset no longer supplied stays consumed: what is in flight is still refused properly
+        self.datasets = sorted(set(self.datasets) | set(supplied))
+        await ensure_topics(self.settings, self.topics())
+        self.key_reader.follow([key_topic(t) for t in self.raw_topics()])
+        if self.scale_out:
+            self._consumer.subscribe(self.raw_topics())
+        else:
+            await assign_all(self._consumer, self.raw_topics())
+        log.info("sanitiser now consuming %s", ", ".join(self.raw_topics()))
 
     async def _refresh_partnership(self) -> None:
         if self._partnership_source is None or time.monotonic() - self._refreshed < self._refresh_every:
