@@ -390,3 +390,21 @@ def test_the_founding_config_is_the_signed_text(tmp_path):
             await registry.__aexit__(None, None, None)
 
     assert run(scenario()) == config_toml(mapping)
+
+
+def test_a_signatory_the_founding_config_names_as_proposed_awaits_every_authority(tmp_path):
+    mapping = config_mapping(extra_signatories=[
+        {"id": "housing", "name": "Northshire Homes", "kind": "co_operating_body", "tier": 1, "status": "proposed"}])
+
+    async def scenario():
+        registry = await registry_with(tmp_path / "r.db", mapping)
+        signed = Signed(registry)
+        try:
+            assert await registry.awaiting("housing") == ("council", "police")
+            await signed.approve("housing", by="police")
+            await signed.approve("housing", by="council")
+            return (await registry.signatory("housing")).status
+        finally:
+            await registry.__aexit__(None, None, None)
+
+    assert run(scenario()) == "active"

@@ -399,6 +399,8 @@ class Ledger:
             self.founding_config, self.base = text, base
             for sid, s in base.signatories.items():
                 self.records[sid] = SignatoryRecord(s, "founding", decision.at, decision.at)
+                if s.status == "proposed":  # named in the config but not yet admitted: approvals name this decision
+                    self.pending[sid] = Pending("admission", decision.digest(), s.keys)
             for grant in imported:
                 self.grants.append(GrantRecord(decision.version, grant.signatory, grant.dataset, grant.purpose,
                                                grant.legal_basis, grant.approved_by, grant.expires, decision.at,
