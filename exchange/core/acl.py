@@ -263,8 +263,11 @@ def in_exchange_scope(binding: AclBinding, sanitiser_group: str = SANITISER_GROU
     outside them (the ACL administrator's own rights, other applications' topics)."""
     name = binding.resource_name
     if binding.resource_type is ResourceType.TOPIC:
-        return name in (DEADLETTER_TOPIC, GOVERNANCE_TOPIC) or (
-            bool(name) and any(name.startswith(p) for p in _MANAGED_TOPIC_PREFIXES))
+        if name == GOVERNANCE_TOPIC:
+            # The exchange manages who reads the chain; who writes it (the registry's operator) is the
+            # broker administrator's binding, never pruned.
+            return binding.operation in (Operation.READ, Operation.DESCRIBE)
+        return name == DEADLETTER_TOPIC or (bool(name) and any(name.startswith(p) for p in _MANAGED_TOPIC_PREFIXES))
     if binding.resource_type is ResourceType.GROUP:
         return name == sanitiser_group or (name.startswith(FEED_GROUP_PREFIX) and len(name) > len(FEED_GROUP_PREFIX))
     return False
