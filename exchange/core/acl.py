@@ -264,9 +264,10 @@ def in_exchange_scope(binding: AclBinding, sanitiser_group: str = SANITISER_GROU
     name = binding.resource_name
     if binding.resource_type is ResourceType.TOPIC:
         if name == GOVERNANCE_TOPIC:
-            # The exchange manages who reads the chain; who writes it (the registry's operator) is the
-            # broker administrator's binding, never pruned.
-            return binding.operation in (Operation.READ, Operation.DESCRIBE)
+            # The registry operator's rights on it (write, and read to see what it holds) are the broker
+            # administrator's binding: never pruned. The read bindings the exchange made are its own
+            # (owned) and go when no longer called for, as every owned binding does.
+            return False
         return name == DEADLETTER_TOPIC or (bool(name) and any(name.startswith(p) for p in _MANAGED_TOPIC_PREFIXES))
     if binding.resource_type is ResourceType.GROUP:
         return name == sanitiser_group or (name.startswith(FEED_GROUP_PREFIX) and len(name) > len(FEED_GROUP_PREFIX))
