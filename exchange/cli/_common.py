@@ -19,7 +19,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ __all__ = [
     "EXIT_USAGE_ERROR", "JSON_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION", "ExchangeGroup",
     "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
     "SITE_OPTION", "decision_options", "parse_areas", "parse_date", "parse_time", "publish_chain", "run_decision",
-    "start_follower", "run_until_signal", "run_with_registry",
+    "write_decision", "start_follower", "run_until_signal", "run_with_registry",
     "serve_health", "setup_logging", "site_defaults", "table", "use_site",
 ]
 
@@ -85,15 +85,20 @@ DECISION_OPTIONS = [
                  help="Publish the chain to the governance topic on this broker afterwards, so every site "
                       "follows the decision within seconds. Default: $EXCHANGE_BOOTSTRAP; without either, run "
                       "`exchange governance publish`."),
+    click.option("--draft", "draft_to", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+                 help="Do not sign or record: write the decision, drafted against the registry's chain, to FILE for "
+                      "the deciding signatory to sign at its own site (`exchange governance sign FILE --key ...`) "
+                      "and the registry's operator to record (`exchange governance submit FILE`)."),
 ]
 
 
-def decision_options(function=None, *, key_help: str = KEY_HELP, key_required: bool = True):
+def decision_options(function=None, *, key_help: str = KEY_HELP):
     """--key, --person, --role, --publish: what every signed governance decision takes."""
     def decorate(function):
         for option in reversed(DECISION_OPTIONS):
             function = option(function)
-        return click.option("--key", "key_file", required=key_required, type=click.Path(exists=True, dir_okay=False),
+        # --key is not required of the parser: --draft needs none (run_decision says what is missing).
+        return click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False),
                             help=key_help)(function)
     return decorate(function) if function is not None else decorate
 
@@ -120,19 +125,51 @@ def run_with_registry(config_path: str | None, registry_path: str,
     return asyncio.run(main())
 
 
-def run_decision(registry_path: str, key_files: Sequence[str], person: str | None, role: str,
-                 publish_to: str | None, make: Callable[..., Awaitable[Any]], *,
-                 config_path: str | None = None) -> Any:
-    """Load the key files, run `make(registry, signers=..., person=..., role=...)` (which signs and
-    records a decision with exchange.services.governance.decide), then publish the chain if asked."""
+def run_decision(action: str, subject: str, terms: dict[str, Any], *, new_key_file: str | None = None,
+                 after: Callable[[Any, Any], Awaitable[Any]] | None = None) -> tuple[Any, Any]:
+    """The one way a command makes a governance decision, from the current command's options
+    (decision_options, governance_options): sign it with --key (and `new_key_file`, a rekey's new
+    key) and record it in --registry, then publish the chain if asked; `after(registry, decision)`
+    says what the command reports. With --draft FILE, write the decision unsigned instead, drafted
+    against the registry's chain, for its signer to sign at their own site (`exchange governance
+    sign`) and the registry's operator to record (`exchange governance submit`): (None, None)."""
     from exchange.crypto.keys import load_keypair
+    from exchange.services.governance import decide, draft_for
     from exchange.storage.registry import default_actor
 
+    params = click.get_current_context().params
+    registry_path, config_path = params["registry_path"], params.get("config_path")
+    person, role = params["person"] or default_actor(), params["role"]
+    if params.get("draft_to"):
+        draft = run_with_registry(config_path, registry_path, lambda registry, base: draft_for(
+            registry, action, subject, terms, person=person, role=role))
+        write_decision(params["draft_to"], draft)
+        click.echo(f"draft of decision {draft.version} ({action} {subject}) written to {params['draft_to']}: the "
+                   "deciding signatory signs it with `exchange governance sign`, then `exchange governance submit` "
+                   "records it (before any other decision is recorded, or it must be drafted again)", err=True)
+        return None, None
+    key_files = [params["key_file"]] if params.get("key_file") else []
+    if not key_files and new_key_file is None:
+        raise click.UsageError("give --key (sign with it and record the decision now) or --draft FILE")
     signers = [load_keypair(path) for path in key_files]
-    result = run_with_registry(config_path, registry_path, lambda registry, base: make(
-        registry, signers=signers, person=person or default_actor(), role=role))
-    publish_chain(registry_path, publish_to)
+    new_keys = load_keypair(new_key_file) if new_key_file else None
+
+    async def make(registry, base):
+        decision = await decide(registry, action, subject, terms, signers=signers, person=person, role=role,
+                                new_keys=new_keys)
+        return decision, (await after(registry, decision) if after else None)
+
+    result = run_with_registry(config_path, registry_path, make)
+    publish_chain(registry_path, params.get("publish_to"))
     return result
+
+
+def write_decision(path: str, decision: Any) -> None:
+    """A decision as a JSON file (canonical form plus a newline) a person can read and mail."""
+    from exchange.storage._files import open_private
+
+    with open_private(path, encoding="utf-8") as out:
+        out.write(json.dumps(decision.as_dict(), indent=2, sort_keys=True) + "\n")
 
 
 async def start_follower(settings: Any, anchor_path: str, *, base: Any = None) -> Any:

@@ -104,8 +104,8 @@ def command() -> None:
                            "and its signature is its consent to the sharing, on exactly these terms.")
 @governance_options
 @JSON_OPTION
-def grant(signatory_id, dataset_id, purpose, legal_basis, expires, fields, areas, without_consent, key_file, person,
-          role, publish_to, config_path, registry_path, as_json) -> None:
+def grant(signatory_id, dataset_id, purpose, legal_basis, expires, fields, areas, without_consent, as_json,
+          **decision) -> None:
     """Grant DATASET to SIGNATORY, signed by the originator (a signatory that supplies DATASET)
     with its key file: purpose, legal basis, expiry and --without-consent are what it signs.
     Refused, with the reason, when the signatory's tier may not receive it, a condition is
@@ -116,16 +116,15 @@ def grant(signatory_id, dataset_id, purpose, legal_basis, expires, fields, areas
     terms = {"dataset": dataset_id, "purpose": purpose, "legal_basis": legal_basis, "expires": expires.isoformat(),
              "without_consent": without_consent, "fields": sorted(set(fields)), "areas": sorted(set(areas))}
 
-    async def make(registry, **signing):
-        from exchange.services.governance import decide
-
-        decision = await decide(registry, "grant", signatory_id, terms, **signing)
-        record = next(g for g in await registry.grants(signatory_id) if g.id == decision.version)
+    async def after(registry, made):
+        record = next(g for g in await registry.grants(signatory_id) if g.id == made.version)
         return record.as_dict(registry.today())
 
-    data = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
-    emit(data, as_json, f"granted {dataset_id} to {signatory_id} until {data['expires']} (grant #{data['id']}), "
-                        f"consented to by {data['approved_by']}.\nRun `exchange acl apply` to give it broker access.")
+    made, data = run_decision("grant", signatory_id, terms, after=after)
+    if made is not None:
+        emit(data, as_json, f"granted {dataset_id} to {signatory_id} until {data['expires']} (grant #{data['id']}), "
+                            f"consented to by {data['approved_by']}.\n"
+                            "Run `exchange acl apply` to give it broker access.")
 
 
 @command.command("revoke")
@@ -135,20 +134,18 @@ def grant(signatory_id, dataset_id, purpose, legal_basis, expires, fields, areas
 @decision_options(key_help="The key file of the grant's originator (withdrawing its consent) or of an active "
                            "responsible authority.")
 @governance_options
-def revoke(signatory_id, dataset_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+def revoke(signatory_id, dataset_id, reason, **decision) -> None:
     """Revoke SIGNATORY's grant of DATASET (signed by its originator or a responsible authority).
     The sanitiser stops sealing that dataset's data keys to it at once, and its feed destroys the
     personal records it holds under it; run `exchange acl apply` to remove its broker access."""
 
-    async def make(registry, **signing):
-        from exchange.services.governance import decide
-
-        await decide(registry, "revoke", signatory_id, {"dataset": dataset_id, "reason": reason}, **signing)
+    async def after(registry, made):
         return (await registry.ledger()).events[-1].detail["grant_ids"]
 
-    ids = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
-    click.echo(f"revoked {dataset_id} from {signatory_id} (grant {', '.join(f'#{i}' for i in ids)}).\n"
-               "Run `exchange acl apply` to remove its broker access.")
+    made, ids = run_decision("revoke", signatory_id, {"dataset": dataset_id, "reason": reason}, after=after)
+    if made is not None:
+        click.echo(f"revoked {dataset_id} from {signatory_id} (grant {', '.join(f'#{i}' for i in ids)}).\n"
+                   "Run `exchange acl apply` to remove its broker access.")
 
 
 @command.command("grants")

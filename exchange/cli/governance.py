@@ -51,7 +51,7 @@ def command() -> None:
 @click.option("--config", "config_path", required=True, type=click.Path(exists=True, dir_okay=False),
               help="The partnership's ISP config (TOML), signed whole into the founding decision.")
 @REGISTRY_OPTION
-@click.option("--key", "key_files", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--key", "key_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="A founding signatory's key file (repeat): every active responsible authority in the config, and "
                    "the approving originator of each grant it declares (a grant whose originator does not sign is "
                    "not imported).")
@@ -59,16 +59,28 @@ def command() -> None:
 @click.option("--role", required=True, metavar="ROLE", help="Their role (e.g. 'Partnership IG lead').")
 @click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
               help="Publish the chain to the governance topic afterwards (default $EXCHANGE_BOOTSTRAP).")
+@click.option("--draft", "draft_to", default=None, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the founding decision unsigned to FILE instead, for each founder to sign at its own site "
+                   "(`exchange governance sign`); then `exchange governance submit FILE` founds the registry.")
 @JSON_OPTION
-def found(config_path, registry_path, key_files, person, role, publish_to, as_json) -> None:
+def found(config_path, registry_path, key_files, person, role, publish_to, draft_to, as_json) -> None:
     """Found the partnership's chain: the config, signed by every founding responsible authority,
     becomes decision 1 of a new registry. Its signatories are the founding signatories; its grants
     those whose originator signed. Afterwards the config is never read for decisions again."""
+    from exchange.cli._common import write_decision
     from exchange.crypto.keys import load_keypair
     from exchange.services.governance import found as found_chain
+    from exchange.services.governance import founding_draft
     from exchange.storage.registry import default_actor
 
     text = Path(config_path).read_text(encoding="utf-8")
+    if draft_to:
+        write_decision(draft_to, founding_draft(text, person=person or default_actor(), role=role))
+        click.echo(f"founding decision written to {draft_to}: every founder signs it (`exchange governance sign "
+                   f"{draft_to} --key ... --as ID`), then `exchange governance submit {draft_to}`", err=True)
+        return
+    if not key_files:
+        raise click.UsageError("give each founder's --key (or --draft FILE to have them sign at their own sites)")
     signers = [load_keypair(path) for path in key_files]
 
     async def action(registry, base):
@@ -84,6 +96,47 @@ def found(config_path, registry_path, key_files, person, role, publish_to, as_js
     lines += [f"  NOT imported: the grant of {d} to {s}: {why}" for s, d, why in data["grants_not_imported"]]
     lines.append("Next: `exchange governance anchor --out trust-anchor.json`, and give that file to every site.")
     emit(data, as_json, "\n".join(lines))
+    publish_chain(registry_path, publish_to)
+
+
+@command.command("sign")
+@click.argument("decision_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Your signatory's key file (for a rekey: also the new key file, in a second run).")
+@click.option("--as", "signer", required=True, metavar="ID",
+              help="The signatory you sign for (the registry checks that this is its current key, or for a rekey "
+                   "the new key in the decision).")
+def sign(decision_file, key_file, signer) -> None:
+    """Sign a drafted decision (from a command's --draft) at your own site: your key file never
+    leaves it. Read DECISION_FILE first: what is signed is exactly what it says (action, subject,
+    terms, person, role, time, and its place in the chain). The signature is added to the file."""
+    from exchange.cli._common import write_decision
+    from exchange.core.ledger import Decision
+    from exchange.crypto.decisions import sign_decision
+    from exchange.crypto.keys import load_keypair
+
+    decision = Decision.from_json(Path(decision_file).read_bytes(), origin=decision_file)
+    signed = sign_decision(decision, load_keypair(key_file), signer=signer)
+    write_decision(decision_file, signed)
+    click.echo(f"{decision_file}: decision {decision.version} ({decision.action} {decision.subject}) signed for "
+               f"{signer}; {len(signed.signatures)} signature(s) now")
+
+
+@command.command("submit")
+@click.argument("decision_file", type=click.Path(exists=True, dir_okay=False))
+@REGISTRY_OPTION
+@click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
+              help="Publish the chain to the governance topic afterwards (default $EXCHANGE_BOOTSTRAP).")
+def submit(decision_file, registry_path, publish_to) -> None:
+    """Record a decision signed elsewhere (`exchange governance sign`). The registry checks it as
+    it checks every decision: next on the chain, signed by whom the rules require, within them."""
+    from exchange.core.ledger import Decision
+
+    decision = Decision.from_json(Path(decision_file).read_bytes(), origin=decision_file)
+    run_with_registry(None, registry_path, lambda registry, base: registry.decide(decision),
+                      founded=decision.action != "found")
+    click.echo(f"recorded decision {decision.version} ({decision.action} {decision.subject}), signed for "
+               f"{', '.join(s.signer for s in decision.signatures)}")
     publish_chain(registry_path, publish_to)
 
 

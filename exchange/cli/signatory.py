@@ -48,15 +48,6 @@ def command() -> None:
     """
 
 
-def _decide(action: str, subject: str, terms: dict, **options):
-    from exchange.services.governance import decide
-
-    async def make(registry, **signing):
-        decision = await decide(registry, action, subject, terms, **signing, **options)
-        return decision, registry
-    return make
-
-
 def _pending_decision(registry_path: str, subject: str) -> str:
     async def digest(registry, base):
         pending = (await registry.ledger()).pending.get(subject)
@@ -81,8 +72,7 @@ def _pending_decision(registry_path: str, subject: str) -> str:
 @decision_options
 @governance_options
 @JSON_OPTION
-def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies, dlo, key_file, person, role,
-            publish_to, config_path, registry_path, as_json) -> None:
+def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies, dlo, as_json, **decision) -> None:
     """Propose ID as a new signatory, signed with your signatory's key (--key). It stays
     "proposed", receiving and supplying nothing, until every active responsible authority has
     approved it (`exchange signatory approve`)."""
@@ -90,18 +80,17 @@ def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies
     terms = {"name": name, "kind": kind, "tier": tier, "principal": principal or f"User:{signatory_id}",
              "x25519": x25519, "ed25519": ed25519, "supplies": sorted(set(supplies)), "liaison_officer": dlo}
 
-    async def make(registry, **signing):
-        from exchange.services.governance import decide
+    async def after(registry, decision):
+        return (await registry.signatory(signatory_id)).as_dict(), await registry.awaiting(signatory_id)
 
-        decision = await decide(registry, "propose", signatory_id, terms, **signing)
-        return decision, (await registry.signatory(signatory_id)).as_dict(), await registry.awaiting(signatory_id)
-
-    decision, record, awaiting = run_decision(registry_path, [key_file], person, role, publish_to, make,
-                                              config_path=config_path)
-    emit({**record, "decision": decision.version, "decision_hash": decision.digest(),
+    made, shown = run_decision("propose", signatory_id, terms, after=after)
+    if made is None:
+        return
+    record, awaiting = shown
+    emit({**record, "decision": made.version, "decision_hash": made.digest(),
           "awaiting_approval_from": list(awaiting)}, as_json,
-         f"{signatory_id} ({name}, tier {_tier_text(tier)}) is proposed (decision {decision.version}, signed for "
-         f"{decision.signatures[0].signer} by {decision.person}).\n"
+         f"{signatory_id} ({name}, tier {_tier_text(tier)}) is proposed (decision {made.version}, signed for "
+         f"{made.signatures[0].signer} by {made.person}).\n"
          f"It needs the approval of every active responsible authority: {', '.join(awaiting) or 'none'}.")
 
 
@@ -110,23 +99,21 @@ def propose(signatory_id, name, kind, tier, principal, x25519, ed25519, supplies
 @decision_options
 @governance_options
 @JSON_OPTION
-def approve(signatory_id, key_file, person, role, publish_to, config_path, registry_path, as_json) -> None:
+def approve(signatory_id, as_json, **decision) -> None:
     """Approve, for the responsible authority whose key file --key is, what ID awaits: its
     admission (when proposed) or its new keys (a rekey without the old key). When every active
     responsible authority has approved, ID becomes active (or its new keys take effect). Each
     authority approves with its own key: an approval "on behalf of" another is impossible."""
 
-    proposal = _pending_decision(registry_path, signatory_id)
+    proposal = _pending_decision(decision["registry_path"], signatory_id)
 
-    async def make(registry, **signing):
-        from exchange.services.governance import decide
+    async def after(registry, made):
+        return (await registry.ledger()).events[-1].detail
 
-        decision = await decide(registry, "approve", signatory_id, {"decision": proposal}, **signing)
-        event = (await registry.ledger()).events[-1]
-        return decision, event.detail
-
-    decision, detail = run_decision(registry_path, [key_file], person, role, publish_to, make, config_path=config_path)
-    approver = decision.signatures[0].signer
+    made, detail = run_decision("approve", signatory_id, {"decision": proposal}, after=after)
+    if made is None:
+        return
+    approver = made.signatures[0].signer
     if detail["completed"]:
         text = (f"{signatory_id} approved by {approver}. Every active responsible authority has approved: "
                 + (f"{signatory_id} is now ACTIVE." if detail["of"] == "admission"
@@ -134,7 +121,7 @@ def approve(signatory_id, key_file, person, role, publish_to, config_path, regis
     else:
         text = f"{signatory_id} approved by {approver}. Still awaiting: {', '.join(detail['awaiting'])}."
     emit({"signatory": signatory_id, "approver": approver, "of": detail["of"], "activated": detail["completed"],
-          "awaiting": detail["awaiting"], "decision": decision.version}, as_json, text)
+          "awaiting": detail["awaiting"], "decision": made.version}, as_json, text)
 
 
 @command.command("suspend")
@@ -142,15 +129,14 @@ def approve(signatory_id, key_file, person, role, publish_to, config_path, regis
 @click.option("--reason", required=True, help="Why (e.g. the breach of the ISP); signed into the decision.")
 @decision_options
 @governance_options
-def suspend(signatory_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+def suspend(signatory_id, reason, **decision) -> None:
     """Suspend active signatory ID (non-compliance), as an active responsible authority. From
     that moment it receives nothing new: the sanitiser stops sealing data keys to it, its feed
     destroys the personal records it holds, and its grants are kept but give nothing until it is
     reinstated. Run `exchange acl apply` to remove its broker rights too."""
 
-    run_decision(registry_path, [key_file], person, role, publish_to,
-                 _decide("suspend", signatory_id, {"reason": reason}), config_path=config_path)
-    click.echo(f"{signatory_id} is SUSPENDED ({reason}). Now run `exchange acl apply` to remove its broker rights.")
+    if run_decision("suspend", signatory_id, {"reason": reason})[0]:
+        click.echo(f"{signatory_id} is SUSPENDED ({reason}). Now run `exchange acl apply` to remove its broker rights.")
 
 
 @command.command("reinstate")
@@ -158,14 +144,13 @@ def suspend(signatory_id, reason, key_file, person, role, publish_to, config_pat
 @click.option("--note", default="", help="A note for the history (e.g. the decision that lifted the suspension).")
 @decision_options
 @governance_options
-def reinstate(signatory_id, note, key_file, person, role, publish_to, config_path, registry_path) -> None:
+def reinstate(signatory_id, note, **decision) -> None:
     """Lift the suspension of ID, as an active responsible authority: it is active again and its
     grants still in force apply. Records it missed while suspended are not re-sent. Run
     `exchange acl apply` afterwards."""
 
-    run_decision(registry_path, [key_file], person, role, publish_to,
-                 _decide("reinstate", signatory_id, {"note": note}), config_path=config_path)
-    click.echo(f"{signatory_id} is ACTIVE again. Now run `exchange acl apply` to restore its broker rights.")
+    if run_decision("reinstate", signatory_id, {"note": note})[0]:
+        click.echo(f"{signatory_id} is ACTIVE again. Now run `exchange acl apply` to restore its broker rights.")
 
 
 @command.command("withdraw")
@@ -173,14 +158,13 @@ def reinstate(signatory_id, note, key_file, person, role, publish_to, config_pat
 @click.option("--reason", default="", help="Why it leaves, for the history.")
 @decision_options
 @governance_options
-def withdraw(signatory_id, reason, key_file, person, role, publish_to, config_path, registry_path) -> None:
+def withdraw(signatory_id, reason, **decision) -> None:
     """Record that ID has left the ISP (signed by ID itself or an active responsible authority).
     This is final: it supplies and receives nothing from now on (re-joining is a new proposal
     under a new id). Run `exchange acl apply` afterwards."""
 
-    run_decision(registry_path, [key_file], person, role, publish_to,
-                 _decide("withdraw", signatory_id, {"reason": reason}), config_path=config_path)
-    click.echo(f"{signatory_id} has WITHDRAWN. Now run `exchange acl apply` to remove its broker rights.")
+    if run_decision("withdraw", signatory_id, {"reason": reason})[0]:
+        click.echo(f"{signatory_id} has WITHDRAWN. Now run `exchange acl apply` to remove its broker rights.")
 
 
 @command.command("rekey")
@@ -190,10 +174,9 @@ def withdraw(signatory_id, reason, key_file, person, role, publish_to, config_pa
 @click.option("--key-lost", is_flag=True,
               help="The old key file is lost or compromised (give no --key): the new keys take effect once every "
                    "active responsible authority has approved them (`exchange signatory approve ID`).")
-@decision_options(key_required=False, key_help="ID's current (old) key file; omit it only with --key-lost.")
+@decision_options(key_help="ID's current (old) key file; omit it only with --key-lost.")
 @governance_options
-def rekey(signatory_id, new_key_file, key_lost, key_file, person, role, publish_to, config_path,
-          registry_path) -> None:
+def rekey(signatory_id, new_key_file, key_lost, **decision) -> None:
     """Change ID's keys. With the old key file (--key) and the new one (--new-key), the change is
     signed by both and takes effect at once. The sanitiser seals the next data key of every
     dataset ID receives to the new key (data keys rotate at once); records sealed before stay
@@ -201,23 +184,17 @@ def rekey(signatory_id, new_key_file, key_lost, key_file, person, role, publish_
 
     from exchange.crypto.keys import load_keypair
 
-    if bool(key_file) == key_lost:
+    if bool(decision["key_file"]) == key_lost and not decision["draft_to"]:
         raise click.UsageError("give the old key file with --key, or say it is lost with --key-lost (not both)")
-    new_keys = load_keypair(new_key_file)
-
-    async def make(registry, signers, **signing):
-        from exchange.services.governance import decide
-
-        return await decide(registry, "rekey", signatory_id, new_keys.public.as_config(),
-                            signers=[] if key_lost else signers, new_keys=new_keys, **signing)
-
-    decision = run_decision(registry_path, [] if key_lost else [key_file], person, role, publish_to, make,
-                            config_path=config_path)
+    new_public = load_keypair(new_key_file).public.as_config()
+    made, _ = run_decision("rekey", signatory_id, new_public, new_key_file=new_key_file)
+    if made is None:
+        return
     if key_lost:
         click.echo(f"{signatory_id}'s new keys await the approval of every active responsible authority "
-                   f"(decision {decision.version}): each runs `exchange signatory approve {signatory_id} --key ...`.")
+                   f"(decision {made.version}): each runs `exchange signatory approve {signatory_id} --key ...`.")
     else:
-        click.echo(f"{signatory_id}'s keys are changed (decision {decision.version}, signed with the old and the new "
+        click.echo(f"{signatory_id}'s keys are changed (decision {made.version}, signed with the old and the new "
                    "key). Data keys rotate at once.")
 
 

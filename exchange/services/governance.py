@@ -13,6 +13,7 @@ from typing import Any
 from exchange.core.acl import AclBinding, AclPlan, desired_bindings, plan
 from exchange.core.ledger import Decision, Ledger
 from exchange.core.partnership import Partnership
+from exchange.core.schemas import catalogue as default_catalogue
 from exchange.crypto.decisions import draft, sign_decision, signer_of, verify_signature
 from exchange.crypto.keys import KeyPair
 from exchange.errors import AclCreateFailed, AclDeleteFailed, DecisionRefused, ExchangeError
@@ -20,7 +21,14 @@ from exchange.storage.registry import Registry
 from exchange.transport import acl_broker
 from exchange.transport.kafka import KafkaSettings
 
-__all__ = ["AclApplied", "AclState", "acl_state", "apply_acls", "decide", "found", "signatory_dossier"]
+__all__ = ["AclApplied", "AclState", "acl_state", "apply_acls", "decide", "draft_for", "found", "founding_draft",
+           "signatory_dossier"]
+
+
+async def draft_for(registry: Registry, action: str, subject: str, terms: Mapping[str, Any], *, person: str,
+                    role: str) -> Decision:
+    """An unsigned decision extending the chain the registry holds."""
+    return draft(await registry.require_founded(), action, subject, terms, person=person, role=role)
 
 
 async def decide(registry: Registry, action: str, subject: str, terms: Mapping[str, Any], *,
@@ -37,6 +45,13 @@ async def decide(registry: Registry, action: str, subject: str, terms: Mapping[s
     return await registry.decide(decision)
 
 
+def founding_draft(config_toml: str, *, person: str, role: str) -> Decision:
+    """The unsigned founding decision of a partnership config (for its founders to sign)."""
+    base = Partnership.from_toml(config_toml, origin="the partnership config")
+    return draft(Ledger(default_catalogue(), verify_signature), "found", base.name, {"config_toml": config_toml},
+                 person=person, role=role)
+
+
 async def found(registry: Registry, config_toml: str, *, signers: Sequence[KeyPair], person: str,
                 role: str) -> Ledger:
     """Sign the partnership config as the founding decision with the founding signatories' key
@@ -45,8 +60,7 @@ async def found(registry: Registry, config_toml: str, *, signers: Sequence[KeyPa
         raise DecisionRefused(f"{registry.path} is already founded: the chain has one founding decision")
     base = Partnership.from_toml(config_toml, origin="the partnership config")
     by_key = {s.keys.ed25519: s.id for s in base.signatories.values()}
-    decision = draft(Ledger(registry.catalogue, verify_signature), "found", base.name,
-                     {"config_toml": config_toml}, person=person, role=role)
+    decision = founding_draft(config_toml, person=person, role=role)
     for keys in signers:
         signer = by_key.get(keys.public.ed25519)
         if signer is None:
