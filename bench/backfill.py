@@ -3,7 +3,7 @@ the agent, sanitised and stored at the council's feed, each as its own process, 
 (issue 11; the target is 1,000,000 rows in under 5 minutes with the agent under 300 MB resident).
 
     python bench/backfill.py [--records N] [--json] [--partitions P] [--sanitisers K]
-        # default 100,000 rows, 1 partition, 1 sanitiser; --records 1000000 for the target itself
+        # default 100,000 rows, 2 partitions, 1 sanitiser; --records 1000000 for the target itself
 
 Writes the export as a stream (the demo's police export, 2,000 template rows repeated with unique
 crime numbers), starts `exchange sanitiser run` and `exchange feed run`, then runs
@@ -285,8 +285,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000, help="rows in the export (default 100000)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--partitions", type=int, default=1,
-                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 1, as deployed today)")
+    parser.add_argument("--partitions", type=int, default=2,
+                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 2, as the exchange "
+                             "creates them)")
     parser.add_argument("--sanitisers", type=int, default=1, help="sanitiser processes in the group (default 1)")
     args = parser.parse_args()
     if args.records < 2 or not 1 <= args.partitions <= 256 or args.sanitisers < 1:

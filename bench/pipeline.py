@@ -32,7 +32,7 @@ One run starts one embedded broker (Tansu) and, in a temporary folder, the demo 
   start-up      from starting a sanitiser (in-process service; CLI process, by default and with
                 --scale-out) to its first output on an already-filled topic
 
---partitions sets EXCHANGE_TOPIC_PARTITIONS for the data topics (default 1, as deployed today).
+--partitions sets EXCHANGE_TOPIC_PARTITIONS for the data topics (default 2, as the exchange creates them).
 Progress goes to stderr, the figures to stdout (--json: one JSON object). A benchmark, not a test:
 it exits 0 whatever the numbers, and a stage that fails or times out is reported as such. Every
 process and temporary file it creates is removed on exit.
@@ -656,8 +656,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--latency-rate", type=float, default=1000.0, help="records per second (default 1000)")
     parser.add_argument("--latency-seconds", type=float, default=5.0, help="seconds of publishing (default 5)")
-    parser.add_argument("--partitions", type=int, default=1,
-                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 1, as deployed today)")
+    parser.add_argument("--partitions", type=int, default=2,
+                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 2, as the exchange "
+                             "creates them)")
     args = parser.parse_args()
     if args.records < 2 or args.latency_rate <= 0 or args.latency_seconds <= 0 or not 1 <= args.partitions <= 256:
         parser.error("--records must be at least 2; the latency rate and duration positive; --partitions 1 to 256")
