@@ -471,3 +471,27 @@ def test_recall_per_kind_and_false_positives() -> None:
     for kind, floor in RECALL_FLOORS.items():
         assert result["recall"][kind] >= floor, (kind, result["recall"][kind])
     assert result["clean_altered"] <= MAX_CLEAN_ALTERED, result["altered_examples"]
+
+
+# The scrubber skips the number patterns for text without a digit, and the e-mail pattern for text
+# without "@": that is only right while no alternative of those patterns can match without one.
+_NEEDS_A_DIGIT = ["DOB_RE", "NHS_RE", "NI_RE", "NI_LOOSE_RE", "PHONE_RE", "SECTOR_RE", "VRM_CURRENT_RE",
+                  "VRM_PREFIX_RE", "VRM_SUFFIX_RE"]
+_DIGITLESS = st.text(st.characters(blacklist_categories=("Nd", "Cs")), max_size=80) | st.builds(
+    " ".join, st.lists(st.sampled_from(["born", "DOB", "on", "the", "3rd", "March", "NHS", "no", "tel", "Flat", "B",
+                                        "reg", "AB", "CD", "EF", "High", "Street", "Road", "house", "number", "of",
+                                        "Nov", "1st", "+", "(", ")", "-", "/", "."]).map(
+        lambda w: "".join(c for c in w if not c.isdigit())), max_size=12))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DIGITLESS)
+def test_no_number_pattern_matches_text_without_a_digit(text):
+    from exchange.core import _redact_numbers as numbers
+    from exchange.core import _redact_places as places
+    from exchange.core.postcode import POSTCODE_IN_TEXT_RE
+
+    for pattern in [getattr(numbers, name) for name in _NEEDS_A_DIGIT] + [POSTCODE_IN_TEXT_RE, places.HOUSE_RE]:
+        assert pattern.search(text) is None, (pattern.pattern[:40], text)
+    if "@" not in text:
+        assert numbers.EMAIL_RE.search(text) is None

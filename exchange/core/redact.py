@@ -133,23 +133,32 @@ def _unchanged(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+_ANY_DIGIT = re.compile(r"\d")  # the same digits the number patterns' \d match (Unicode Nd)
+
+
 def _one_pass(text: str) -> tuple[str, dict[str, int]]:
     """One round of the pipeline (the order is explained in the module docstring)."""
     work = Work(text)
-    work.sub(numbers.EMAIL_RE, "email", lambda m: TOKENS["email"])
-    work.sub(numbers.DOB_RE, "date_of_birth", numbers.dob)
-    work.sub(numbers.NHS_RE, "nhs_number", numbers.nhs)
-    work.sub(numbers.NI_RE, "ni_number", lambda m: TOKENS["ni_number"])
-    work.sub(numbers.NI_LOOSE_RE, "ni_number", numbers.ni_loose)
-    work.sub(numbers.PHONE_RE, "phone", numbers.phone)
-    work.sub(POSTCODE_IN_TEXT_RE, "postcode", numbers.postcode)
-    work.sub(numbers.SECTOR_RE, None, _unchanged)  # sealed, so "CV32 4 Acacia Avenue" keeps its 4
-    work.sub(numbers.VRM_CURRENT_RE, "vehicle_registration", numbers.vrm_current)
-    work.sub(numbers.VRM_PREFIX_RE, "vehicle_registration", numbers.vrm_prefix)
-    work.sub(numbers.VRM_SUFFIX_RE, "vehicle_registration", numbers.vrm_suffix)
+    if "@" in text:  # an address has one; most free text has none, and this pattern is the slowest to fail
+        work.sub(numbers.EMAIL_RE, "email", lambda m: TOKENS["email"])
+    # Every number pattern needs a digit, and replacements add none: text without one skips them all
+    # (the cued registration and the flat, which may be letters only, always run).
+    digits = _ANY_DIGIT.search(text) is not None
+    if digits:
+        work.sub(numbers.DOB_RE, "date_of_birth", numbers.dob)
+        work.sub(numbers.NHS_RE, "nhs_number", numbers.nhs)
+        work.sub(numbers.NI_RE, "ni_number", lambda m: TOKENS["ni_number"])
+        work.sub(numbers.NI_LOOSE_RE, "ni_number", numbers.ni_loose)
+        work.sub(numbers.PHONE_RE, "phone", numbers.phone)
+        work.sub(POSTCODE_IN_TEXT_RE, "postcode", numbers.postcode)
+        work.sub(numbers.SECTOR_RE, None, _unchanged)  # sealed, so "CV32 4 Acacia Avenue" keeps its 4
+        work.sub(numbers.VRM_CURRENT_RE, "vehicle_registration", numbers.vrm_current)
+        work.sub(numbers.VRM_PREFIX_RE, "vehicle_registration", numbers.vrm_prefix)
+        work.sub(numbers.VRM_SUFFIX_RE, "vehicle_registration", numbers.vrm_suffix)
     work.sub(numbers.VRM_CUED_RE, "vehicle_registration", numbers.vrm_cued)
     work.sub(places.FLAT_RE, "house_number", places.flat)
-    work.sub(places.HOUSE_RE, "house_number", places.house)
+    if digits:
+        work.sub(places.HOUSE_RE, "house_number", places.house)
     work.scan(name_patterns.SURNAME_FIRST_RE, "name", name_rules.make_surname_first_cb(work))
     work.scan(name_patterns.TITLE_RE, "name", name_rules.make_title_cb(work))
     work.scan(name_patterns.LOWER_TITLE_RE, "name", name_rules.make_lower_title_cb(work))
