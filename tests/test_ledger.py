@@ -31,6 +31,7 @@ from tests.support.governance import (
     Signed,
     config_mapping,
     config_toml,
+    founded,
     keypair,
     keys,
     registry_with,
@@ -57,12 +58,9 @@ def test_founding_needs_every_responsible_authority_and_a_founding_grant_its_ori
              "status": "active", "supplies": ["btp_crime"]}],
             grants=[{"signatory": "council", "dataset": "btp_crime", "purpose": "Stations", "legal_basis": "s115",
                      "approved_by": "btp", "expires": TODAY + dt.timedelta(days=30)}])
-        registry = await registry_with(tmp_path / "b.db", mapping, signers=[keypair("police"), keypair("council")])
-        try:
+        async with founded(tmp_path / "b.db", mapping, signers=[keypair("police"), keypair("council")]) as registry:
             ledger = await registry.ledger()
             return [g.dataset for g in ledger.grants], ledger.not_imported
-        finally:
-            await registry.__aexit__(None, None, None)
 
     grants, refused = run(scenario())
     assert grants == []
@@ -71,11 +69,8 @@ def test_founding_needs_every_responsible_authority_and_a_founding_grant_its_ori
 
 def test_a_site_believes_only_the_chain_its_trust_anchor_founded(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        try:
+        async with founded(tmp_path / "r.db") as registry:
             return await registry.decisions(), (await registry.ledger()).trust_anchor()
-        finally:
-            await registry.__aexit__(None, None, None)
 
     decisions, anchor = run(scenario())
     assert set(anchor.authorities) == {"council", "police"}
@@ -93,9 +88,8 @@ def test_a_site_believes_only_the_chain_its_trust_anchor_founded(tmp_path):
 
 def test_an_approval_on_behalf_of_another_authority_is_refused(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.propose("housing", **HOUSING)
             pending = (await registry.ledger()).pending["housing"].decision
             unsigned = draft(await registry.ledger(), "approve", "housing", {"decision": pending},
@@ -104,7 +98,7 @@ def test_an_approval_on_behalf_of_another_authority_is_refused(tmp_path):
             forged = sign_decision(unsigned, keypair("police"), signer="council")
             with pytest.raises(DecisionRefused, match="no valid signature by council"):
                 await registry.decide(forged)
-            # The council's key id and a signature by another key: still no valid council signature.
+            # Signed by the council, then changed: the signature no longer matches what it says.
             real = sign_decision(unsigned, keypair("council"), signer="council")
             tampered = dataclasses.replace(real, terms={"decision": pending, "extra": "changed after signing"})
             with pytest.raises(DecisionRefused, match="no valid signature by council"):
@@ -117,31 +111,25 @@ def test_an_approval_on_behalf_of_another_authority_is_refused(tmp_path):
             await signed.approve("housing", by="police")
             await signed.approve("housing", by="council")
             return (await registry.signatory("housing")).status
-        finally:
-            await registry.__aexit__(None, None, None)
 
     assert run(scenario()) == "active"
 
 
 def test_an_approval_names_the_proposal_it_approves(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.propose("housing", **HOUSING)
             with pytest.raises(DecisionRefused, match="awaiting approval is"):
                 await signed.decision("approve", "housing", {"decision": "0" * 64}, by="police")
-        finally:
-            await registry.__aexit__(None, None, None)
 
     run(scenario())
 
 
 def test_who_may_sign_grants_suspensions_and_withdrawals(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             with pytest.raises(OriginatorApprovalRequired, match="does not supply"):
                 await signed.grant("charity", OFFENCE, approved_by="council")  # the council does not supply it
             with pytest.raises(DecisionRefused, match="only an active responsible authority"):
@@ -155,21 +143,16 @@ def test_who_may_sign_grants_suspensions_and_withdrawals(tmp_path):
             # The terms the originator signed are the grant's terms.
             record = next(g for g in await registry.grants("charity") if g.id == grant.version)
             return record.approved_by, record.purpose
-        finally:
-            await registry.__aexit__(None, None, None)
 
     assert run(scenario()) == ("police", "Victim referrals")
 
 
 def test_a_grant_signed_to_permit_sharing_without_consent_says_so_in_the_partnership(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.grant("council", PPO, purpose="IOM panel", without_consent=True)
             return await registry.effective_partnership()
-        finally:
-            await registry.__aexit__(None, None, None)
 
     partnership = run(scenario())
     assert partnership.may_receive_without_consent("council", PPO, TODAY)
@@ -178,9 +161,8 @@ def test_a_grant_signed_to_permit_sharing_without_consent_says_so_in_the_partner
 
 def test_a_grant_may_sign_a_view_of_the_dataset(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             with pytest.raises(GovernanceError, match="no field"):
                 await signed.decision("grant", "charity", {"dataset": OFFENCE, "purpose": "p", "expires": "2027-06-01",
                                                            "fields": ["victim_name"]}, by="police")
@@ -188,8 +170,6 @@ def test_a_grant_may_sign_a_view_of_the_dataset(tmp_path):
                                                        "expires": "2027-06-01", "fields": ["weapon", "postcode"],
                                                        "areas": ["ns1 4"]}, by="police")
             return await registry.effective_partnership()
-        finally:
-            await registry.__aexit__(None, None, None)
 
     grant = next(g for g in run(scenario()).grants if g.signatory == "charity")
     assert grant.fields == {"weapon", "postcode"} and grant.areas == {"NS1 4"}
@@ -202,9 +182,8 @@ def test_rekey_with_the_old_key_takes_effect_at_once_and_needs_the_new_key_too(t
     new = KeyPair.generate("charity-2026")
 
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             with pytest.raises(DecisionRefused, match="no valid signature by charity"):
                 await signed.decision("rekey", "charity", new.public.as_config(), by="charity")  # no proof
             await signed.decision("rekey", "charity", new.public.as_config(), by="charity", new_keys=new)
@@ -214,8 +193,6 @@ def test_rekey_with_the_old_key_takes_effect_at_once_and_needs_the_new_key_too(t
                 await signed.withdraw("charity", by="charity")
             ledger = await registry.ledger()
             return partnership.signatories["charity"].keys, ledger.signer_for(new.public.ed25519)
-        finally:
-            await registry.__aexit__(None, None, None)
 
     registered, signer = run(scenario())
     assert registered == new.public and signer == "charity"
@@ -225,9 +202,8 @@ def test_a_lost_key_is_replaced_only_with_every_responsible_authoritys_approval(
     new = KeyPair.generate("charity-new")
 
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.decision("rekey", "charity", new.public.as_config(), by=[], new_keys=new)
             before = (await registry.effective_partnership()).signatories["charity"].keys
             assert await registry.awaiting("charity") == ("council", "police")
@@ -236,8 +212,6 @@ def test_a_lost_key_is_replaced_only_with_every_responsible_authoritys_approval(
             await signed.approve("charity", by="council")
             after = (await registry.effective_partnership()).signatories["charity"].keys
             return before, middle, after
-        finally:
-            await registry.__aexit__(None, None, None)
 
     before, middle, after = run(scenario())
     assert before == middle == keypair("charity").public
@@ -251,12 +225,9 @@ def test_the_stored_chain_is_checked_and_a_changed_decision_is_found(tmp_path):
     path = tmp_path / "r.db"
 
     async def build():
-        registry = await registry_with(path)
-        try:
+        async with founded(path) as registry:
             await Signed(registry).grant("charity", OFFENCE, purpose="Referrals", legal_basis="")
             return (await registry.verify()).version
-        finally:
-            await registry.__aexit__(None, None, None)
 
     assert run(build()) == 2
     # Someone with the file widens the grant's purpose in place (and recomputes nothing).
@@ -277,8 +248,7 @@ def test_the_stored_chain_is_checked_and_a_changed_decision_is_found(tmp_path):
 
 def test_a_decision_that_does_not_extend_the_chain_is_refused(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        try:
+        async with founded(tmp_path / "r.db") as registry:
             ledger = await registry.ledger()
             stale = draft(ledger, "suspend", "charity", {"reason": "breach"}, person="A", role="Chair")
             await Signed(registry).grant("charity", OFFENCE, purpose="Referrals", legal_basis="")
@@ -289,8 +259,6 @@ def test_a_decision_that_does_not_extend_the_chain_is_refused(tmp_path):
             earlier = dataclasses.replace(earlier, at="2020-01-01T00:00:00+00:00")
             with pytest.raises(DecisionRefused, match="before the decision it follows"):
                 await registry.decide(sign_decision(earlier, keypair("council"), signer="council"))
-        finally:
-            await registry.__aexit__(None, None, None)
 
     run(scenario())
 
@@ -300,16 +268,13 @@ def test_a_decision_that_does_not_extend_the_chain_is_refused(tmp_path):
 
 def test_a_follower_derives_the_registrys_partnership_and_refuses_substitutes(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.admit("housing", **HOUSING)
             await signed.grant("housing", PPO, purpose="ASB case panel")
             await signed.suspend("charity", "breach of ISP 7.2")
             return (await registry.decisions(), await registry.effective_partnership(),
                     (await registry.ledger()).trust_anchor())
-        finally:
-            await registry.__aexit__(None, None, None)
 
     decisions, partnership, anchor = run(scenario())
     follower = GovernanceFollower(KafkaSettings("127.0.0.1:1"), anchor, catalogue())
@@ -330,13 +295,10 @@ def test_a_follower_derives_the_registrys_partnership_and_refuses_substitutes(tm
 
 def test_a_forged_decision_on_the_topic_changes_nothing_at_a_site(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db") as registry:
+            signed = Signed(registry)
             await signed.propose("housing", **HOUSING)
             return await registry.decisions(), (await registry.ledger()).trust_anchor()
-        finally:
-            await registry.__aexit__(None, None, None)
 
     decisions, anchor = run(scenario())
     follower = GovernanceFollower(KafkaSettings("127.0.0.1:1"), anchor, catalogue())
@@ -355,12 +317,9 @@ def test_a_forged_decision_on_the_topic_changes_nothing_at_a_site(tmp_path):
 
 def test_decisions_round_trip_and_name_who_acted(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db")
-        try:
+        async with founded(tmp_path / "r.db") as registry:
             await Signed(registry).propose("housing", **HOUSING, **keys("housing"))
             return await registry.decisions(), await registry.events("housing")
-        finally:
-            await registry.__aexit__(None, None, None)
 
     decisions, events = run(scenario())
     assert all(Decision.from_json(d.to_json()) == d for d in decisions)
@@ -370,11 +329,8 @@ def test_decisions_round_trip_and_name_who_acted(tmp_path):
 
 def run_founding_event_detail(tmp_path):
     async def scenario():
-        registry = await registry_with(tmp_path / "f.db")
-        try:
+        async with founded(tmp_path / "f.db") as registry:
             return (await registry.events())[0].detail
-        finally:
-            await registry.__aexit__(None, None, None)
 
     return run(scenario())
 
@@ -383,11 +339,8 @@ def test_the_founding_config_is_the_signed_text(tmp_path):
     mapping = config_mapping()
 
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db", mapping)
-        try:
+        async with founded(tmp_path / "r.db", mapping) as registry:
             return (await registry.ledger()).founding_config
-        finally:
-            await registry.__aexit__(None, None, None)
 
     assert run(scenario()) == config_toml(mapping)
 
@@ -397,14 +350,11 @@ def test_a_signatory_the_founding_config_names_as_proposed_awaits_every_authorit
         {"id": "housing", "name": "Northshire Homes", "kind": "co_operating_body", "tier": 1, "status": "proposed"}])
 
     async def scenario():
-        registry = await registry_with(tmp_path / "r.db", mapping)
-        signed = Signed(registry)
-        try:
+        async with founded(tmp_path / "r.db", mapping) as registry:
+            signed = Signed(registry)
             assert await registry.awaiting("housing") == ("council", "police")
             await signed.approve("housing", by="police")
             await signed.approve("housing", by="council")
             return (await registry.signatory("housing")).status
-        finally:
-            await registry.__aexit__(None, None, None)
 
     assert run(scenario()) == "active"

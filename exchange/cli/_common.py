@@ -29,7 +29,8 @@ from exchange.errors import ExchangeError, UsageError
 
 __all__ = [
     "BOOTSTRAP_OPTION", "BY_OPTION", "CONFIG_OPTION", "CONTEXT_SETTINGS", "EXIT_APPLICATION_ERROR",
-    "EXIT_USAGE_ERROR", "JSON_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION", "ExchangeGroup",
+    "EXIT_USAGE_ERROR", "JSON_OPTION", "PUBLISH_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION",
+    "ExchangeGroup",
     "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
     "SITE_OPTION", "decision_options", "parse_areas", "parse_date", "parse_time", "publish_chain", "run_decision",
     "write_decision", "start_follower", "run_until_signal", "run_with_registry",
@@ -72,6 +73,10 @@ def governance_options(function):
     return GOVERNANCE_CONFIG_OPTION(REGISTRY_OPTION(function))
 
 
+PUBLISH_OPTION = click.option(
+    "--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP", show_envvar=True,
+    help="Publish the chain to the governance topic on this broker afterwards, so every site follows the decision "
+         "within seconds. Without it (or $EXCHANGE_BOOTSTRAP), run `exchange governance publish`.")
 KEY_HELP = ("The deciding signatory's key file: the decision is signed with it, and it is the signatory whose "
             "current key this is that decides (passphrase: $EXCHANGE_KEY_PASSPHRASE_FILE, $EXCHANGE_KEY_PASSPHRASE, "
             "else a prompt).")
@@ -80,11 +85,7 @@ DECISION_OPTIONS = [
                  help="The person acting, as signed into the decision. Default: $EXCHANGE_ACTOR, else your login."),
     click.option("--role", required=True, metavar="ROLE",
                  help="Their role, as signed into the decision (e.g. 'Designated Liaison Officer')."),
-    click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
-                 show_envvar=True,
-                 help="Publish the chain to the governance topic on this broker afterwards, so every site "
-                      "follows the decision within seconds. Default: $EXCHANGE_BOOTSTRAP; without either, run "
-                      "`exchange governance publish`."),
+    PUBLISH_OPTION,
     click.option("--draft", "draft_to", default=None, metavar="FILE", type=click.Path(dir_okay=False),
                  help="Do not sign or record: write the decision, drafted against the registry's chain, to FILE for "
                       "the deciding signatory to sign at its own site (`exchange governance sign FILE --key ...`) "

@@ -10,6 +10,7 @@ import click
 from exchange.cli._common import (
     BOOTSTRAP_OPTION,
     JSON_OPTION,
+    PUBLISH_OPTION,
     REGISTRY_OPTION,
     ExchangeGroup,
     emit,
@@ -57,8 +58,7 @@ def command() -> None:
                    "not imported).")
 @click.option("--person", default=None, metavar="NAME", help="The person acting. Default: $EXCHANGE_ACTOR or login.")
 @click.option("--role", required=True, metavar="ROLE", help="Their role (e.g. 'Partnership IG lead').")
-@click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
-              show_envvar=True, help="Publish the chain to the governance topic afterwards.")
+@PUBLISH_OPTION
 @click.option("--draft", "draft_to", default=None, type=click.Path(dir_okay=False), metavar="FILE",
               help="Write the founding decision unsigned to FILE instead, for each founder to sign at its own site "
                    "(`exchange governance sign`); then `exchange governance submit FILE` founds the registry.")
@@ -125,8 +125,7 @@ def sign(decision_file, key_file, signer) -> None:
 @command.command("submit")
 @click.argument("decision_file", type=click.Path(exists=True, dir_okay=False))
 @REGISTRY_OPTION
-@click.option("--publish", "publish_to", default=None, metavar="HOST:PORT", envvar="EXCHANGE_BOOTSTRAP",
-              show_envvar=True, help="Publish the chain to the governance topic afterwards.")
+@PUBLISH_OPTION
 def submit(decision_file, registry_path, publish_to) -> None:
     """Record a decision signed elsewhere (`exchange governance sign`). The registry checks it as
     it checks every decision: next on the chain, signed by whom the rules require, within them."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import tomli_w
@@ -91,6 +92,17 @@ async def registry_with(path, mapping: dict | None = None, today=TODAY, *, signe
     await found(registry, config_toml(mapping), signers=list(signers if signers is not None else founders(mapping)),
                 person="Test IG lead", role="IG lead")
     return registry
+
+
+@asynccontextmanager
+async def founded(path, mapping: dict | None = None, today=TODAY, *, signers: Iterable[KeyPair] | None = None
+                  ) -> AsyncIterator[Registry]:
+    """`async with founded(path) as registry:` a registry_with(...) closed afterwards."""
+    registry = await registry_with(path, mapping, today, signers=signers)
+    try:
+        yield registry
+    finally:
+        await registry.__aexit__(None, None, None)
 
 
 class Signed:
