@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
 from agents.config import AgentConfig
 from agents.ingest import (
     Accepted,
@@ -26,7 +29,7 @@ from agents.ingest import (
     read_withdrawals,
     write_quarantine,
 )
-from agents.publisher import publish_with_retry
+from agents.publisher import drain_once, publish_with_retry, stop_quietly
 from exchange._failpoints import failpoint
 from exchange.core.avro import codec
 from exchange.core.marking import Marking, parse_marking
@@ -38,7 +41,7 @@ from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import ConfigError
 from exchange.storage.outbox import Outbox, Queued
-from exchange.transport.kafka import KafkaSettings
+from exchange.transport.kafka import KafkaSettings, make_producer
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ async def submit(config: AgentConfig, source: Path, *, partnership: Partnership,
                        status=row_status(config))
     accepted, rejected = 0, []
     period: list[dt.date] = []
-    async with Outbox(config.outbox) as outbox:
+    async with Outbox(config.outbox) as outbox, _EarlyPublisher(outbox, settings, on_progress) as early:
         supply = _Supply(config, dataset, keys, partnership, marking, outbox)
         for items in _chunks(rows, chunk):
             taken = [i for i in items if isinstance(i, Accepted)]
@@ -167,11 +170,50 @@ async def submit(config: AgentConfig, source: Path, *, partnership: Partnership,
             dates = [a.record[dataset.event_date_field] for a in taken if a.record.get(dataset.event_date_field)]
             period = [min(period + dates), max(period + dates)] if dates else period
             await supply.seal(records_to_send(config, dataset, taken), [i for i in items if isinstance(i, Withdrawn)])
+            await early.publish()  # the sanitiser starts on the first chunk, not after the whole file
         result = IngestResult(source, (), tuple(rejected))
         quarantine = write_quarantine(result)
         await supply.seal_metadata(_metadata(config, dataset, source, accepted, period, len(rejected)))
         return await supply.publish(settings, result, quarantine, accepted=accepted, give_up_after=give_up_after,
-                                    on_progress=on_progress, on_wait=on_wait)
+                                    on_progress=on_progress, on_wait=on_wait, already_published=early.sent)
+
+
+class _EarlyPublisher:
+    """Publishes each chunk as soon as it is sealed into the outbox, on one producer, while the
+    broker answers; the first failure stops it quietly and leaves everything to the final publish
+    (with its retries), so a broker away changes nothing but the timing. The metadata, sealed last,
+    is always published by the final publish, after every record."""
+
+    def __init__(self, outbox: Outbox, settings: KafkaSettings, on_progress: Callable[[int], None] | None):
+        self._outbox, self._settings, self._on_progress = outbox, settings, on_progress
+        self._producer: AIOKafkaProducer | None = None
+        self.sent = 0
+
+    async def __aenter__(self) -> _EarlyPublisher:
+        producer = make_producer(self._settings)
+        try:
+            await producer.start()
+        except (KafkaError, OSError):
+            await stop_quietly(producer)
+        else:
+            self._producer = producer
+        return self
+
+    async def publish(self) -> None:
+        if self._producer is None:
+            return
+        try:
+            self.sent += await drain_once(self._outbox, self._producer)
+        except (KafkaError, OSError):
+            await stop_quietly(self._producer)
+            self._producer = None
+            return
+        if self._on_progress:
+            self._on_progress(self.sent)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._producer is not None:
+            await stop_quietly(self._producer)
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -286,10 +328,12 @@ class _Supply:
 
     async def publish(self, settings: KafkaSettings, result: IngestResult, quarantine: Path | None, *,
                       accepted: int, give_up_after: float, on_progress: Callable[[int], None] | None = None,
-                      on_wait: Callable[[int, float, float], None] | None = None) -> SubmitReport:
+                      on_wait: Callable[[int, float, float], None] | None = None,
+                      already_published: int = 0) -> SubmitReport:
         failpoint("agent.sealed")
-        published = await publish_with_retry(self.outbox, settings, give_up_after=give_up_after,
-                                             on_progress=on_progress, on_wait=on_wait)
+        progress = (lambda n: on_progress(already_published + n)) if on_progress else None
+        published = already_published + await publish_with_retry(
+            self.outbox, settings, give_up_after=give_up_after, on_progress=progress, on_wait=on_wait)
         failpoint("agent.published")
         stats = await self.outbox.stats()
         withdrawals = self.withdrawn + self.already_withdrawn

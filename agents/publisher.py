@@ -85,7 +85,11 @@ async def publish_with_retry(outbox: Outbox, settings: KafkaSettings, *, give_up
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
         finally:
-            try:
-                await producer.stop()
-            except Exception:  # stopping a producer that never connected can raise; nothing to release
-                pass
+            await stop_quietly(producer)
+
+
+async def stop_quietly(producer: AIOKafkaProducer) -> None:
+    try:
+        await producer.stop()
+    except Exception:  # stopping a producer that never connected can raise; nothing to release
+        pass

@@ -51,3 +51,36 @@ def test_a_supply_sent_in_small_chunks_is_the_supply_sent_whole(kafka, demo_file
     assert kinds.count("WITHDRAWAL") == withdrawn and kinds.count("METADATA") == 1
     assert again.published == 0 and again.already_submitted == len(rows) - bad - withdrawn
     assert again.already_withdrawn == withdrawn
+
+
+def test_each_chunk_is_published_as_it_is_sealed_and_the_metadata_last(kafka, demo_files, party_keys, partnership,
+                                                                       gazetteer, tmp_path, monkeypatch):
+    """A backfill's first records reach the sanitiser while the rest of the file is still read,
+    and the supply's metadata (which counts every record) still comes after all of them."""
+    import agents.agent as agent_module
+
+    export = tmp_path / "export.csv"
+    police_offence_export(gazetteer, export, rows=30, bad_rows=0, seed=73)
+    config = agent_config_with_outbox(demo_files, tmp_path / "outbox.db")
+    seen_before_metadata: list[int] = []
+    seal_metadata = agent_module._Supply.seal_metadata
+
+    def ids(values) -> set[str]:
+        return {read_header(value).message_id for value in values}
+
+    async def counting(self, metadata):
+        held = await read_topic(kafka, raw_topic(DATASET), quiet_ms=200)
+        seen_before_metadata.append(len(ids(held) - before))
+        return await seal_metadata(self, metadata)
+
+    monkeypatch.setattr(agent_module._Supply, "seal_metadata", counting)
+    before = ids(asyncio.run(read_topic(kafka, raw_topic(DATASET), quiet_ms=200)))
+    report = asyncio.run(submit(config, export, chunk=10, partnership=partnership, dataset=catalogue()[DATASET],
+                                keys=party_keys[POLICE], settings=kafka))
+    published = [value for value in asyncio.run(read_topic(kafka, raw_topic(DATASET)))
+                 if read_header(value).message_id not in before]
+    kinds = [read_header(value).kind for value in published]
+    assert len(published) == 31 and report.waiting == 0
+    assert report.published == 32  # and the key grant, on the key topic
+    assert seen_before_metadata and seen_before_metadata[0] >= 30  # every record was out before the metadata
+    assert kinds.count("METADATA") == 1 and kinds.count("RECORD") == 30
