@@ -85,3 +85,15 @@ def test_a_sealed_store_gives_nothing_without_its_key(sealed_store, tmp_path):
                                        "--out", str(out)])
     assert result.exit_code == 1 and "--keys" in result.output
     assert not out.exists() and not [e for e in _events(db) if e["kind"] == "export"]
+
+
+@pytest.mark.parametrize("command", [["feed", "export", "--dataset", "police_crime_offence"], ["briefing"]])
+def test_an_output_the_audit_cannot_record_is_not_left_behind(sealed_store, tmp_path, command):
+    db, key_file = sealed_store
+    out = tmp_path / ("offences.csv" if command[0] == "feed" else "briefing.html")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the audit's folder should be")
+    result = CliRunner().invoke(main, [*command, "--db", str(db), "--out", str(out), "--keys", str(key_file),
+                                       "--audit", str(blocked / "audit.db")])
+    assert result.exit_code != 0
+    assert not out.exists() and not out.with_name(out.name + ".handling.txt").exists()

@@ -61,8 +61,12 @@ def command(ctx: click.Context, db_path, out, day, period, areas, config_path, s
 
     briefing = write_briefing(Path(db_path), Path(out), _spec(day, period, areas, config_path, signatory),
                               sealing=store_sealing(key_file))
-    _audit(db_path, audit_path, briefing.in_period, str(briefing.marking),
-           f"briefing for {briefing.period.label()}", out)
+    try:
+        _audit(db_path, audit_path, briefing.in_period, str(briefing.marking),
+               f"briefing for {briefing.period.label()}", out)
+    except BaseException:
+        Path(out).unlink(missing_ok=True)  # a page the audit does not record must not exist
+        raise
     click.echo(f"{briefing.marking}: briefing for {briefing.period.label()} ({briefing.in_period} records in the "
                f"period, {len(briefing.emerging)} emerging issues) written to {out}")
 

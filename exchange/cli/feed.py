@@ -147,7 +147,7 @@ def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str |
     store needs its key file (--keys)."""
     from exchange.core.schemas import catalogue
     from exchange.services.exports import export as write_export
-    from exchange.services.exports import format_for, output_event
+    from exchange.services.exports import format_for, handling_path, output_event
     from exchange.storage.audit import AuditLog
     from exchange.storage.feed_store import FeedStore
 
@@ -164,7 +164,8 @@ def export(db_path: str, dataset: str, fmt: str | None, since, until, crs: str |
                 await audit.append(output_event("export", dataset, result.records, str(result.marking),
                                                 f"{chosen} export of {dataset}, {period}", out))
         except BaseException:
-            Path(out).unlink(missing_ok=True)  # an output the audit does not record must not exist
+            for written in (Path(out), handling_path(out)):  # an output the audit does not record must not exist
+                written.unlink(missing_ok=True)
             raise
         return result
 
