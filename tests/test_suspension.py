@@ -111,10 +111,12 @@ def flow(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory
             await start_group_at(kafka, feed_group, shared_only)
 
         stop = asyncio.Event()
-        sanitiser = SanitiserService(
-            SanitiserCore(live, catalogue(), party_keys["sanitiser"], gazetteer), kafka, datasets=[DATASET],
-            group_id=group, partnership_source=partnership_source(registry_path, partnership), refresh_every=0)
-        async with FeedStore(work / "council.db") as council_store, FeedStore(work / "probation.db") as probation_store:
+        async with (FeedStore(work / "council.db") as council_store,
+                    FeedStore(work / "probation.db") as probation_store,
+                    partnership_source(registry_path, partnership) as source):
+            sanitiser = SanitiserService(
+                SanitiserCore(live, catalogue(), party_keys["sanitiser"], gazetteer), kafka, datasets=[DATASET],
+                group_id=group, partnership_source=source, refresh_every=0)
             council = FeedService(live, catalogue(), party_keys[COUNCIL], COUNCIL, kafka, council_store)
             suspended = FeedService(live, catalogue(), probation_keys, probation, kafka, probation_store)
             tasks = [asyncio.create_task(sanitiser.run(stop)), asyncio.create_task(council.run(stop)),

@@ -94,10 +94,10 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         async with AsyncExitStack() as files:
             partnership, source = base, None
             if registry_path:
-                from exchange.storage.registry import partnership_source, registry_partnership
+                from exchange.storage.registry import partnership_source
 
-                partnership, source = await registry_partnership(registry_path, base), \
-                    partnership_source(registry_path, base)
+                source = await files.enter_async_context(partnership_source(registry_path, base))
+                partnership = await source()
             elif anchor_path:
                 follower = await start_follower(settings, anchor_path, base=base)
                 files.push_async_callback(follower.stop)

@@ -40,7 +40,7 @@ from exchange.crypto.decisions import verify_signature
 from exchange.errors import ChainBroken, GovernanceError, UnknownSignatory
 from exchange.storage._sqlite import SqliteFile
 
-__all__ = ["default_actor", "Registry", "partnership_source", "registry_partnership"]
+__all__ = ["default_actor", "Registry", "partnership_source"]
 
 
 def default_actor() -> str:
@@ -275,18 +275,18 @@ def _stamp() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-async def registry_partnership(path: str | Path, base: Partnership | None = None) -> Partnership:
-    """The effective partnership the registry at `path` holds (it must exist and be founded)."""
+@asynccontextmanager
+async def partnership_source(path: str | Path, base: Partnership | None = None
+                             ) -> AsyncIterator[Callable[[], Awaitable[Partnership]]]:
+    """For SanitiserService(partnership_source=...): the registry at `path` (it must exist and be
+    founded) kept open, so that each call applies only the decisions recorded since the last one,
+    by this process or any other, instead of replaying and re-verifying the whole chain."""
     if not Path(path).is_file():
         raise GovernanceError(f"{path}: no such registry")
     async with Registry(path) as registry:
-        return await registry.effective_partnership(base)
+        await registry.require_founded()
 
+        async def source() -> Partnership:
+            return await registry.effective_partnership(base)
 
-def partnership_source(path: str | Path, base: Partnership | None = None) -> Callable[[], Awaitable[Partnership]]:
-    """For SanitiserService(partnership_source=...): reads the registry afresh on each call."""
-
-    async def source() -> Partnership:
-        return await registry_partnership(path, base)
-
-    return source
+        yield source
