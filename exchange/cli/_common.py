@@ -32,8 +32,8 @@ __all__ = [
     "EXIT_USAGE_ERROR", "JSON_OPTION", "PUBLISH_OPTION", "LOG_JSON_OPTION", "METRICS_PORT_OPTION", "REGISTRY_OPTION",
     "ExchangeGroup",
     "JsonLineFormatter", "OneLineFormatter", "briefing_options", "emit", "escape_controls", "governance_options",
-    "SITE_OPTION", "decision_options", "parse_areas", "parse_date", "parse_time", "publish_chain", "run_decision",
-    "write_decision", "start_follower", "run_until_signal", "run_with_registry",
+    "SITE_OPTION", "decision_options", "parse_areas", "parse_date", "parse_time", "load_trust_anchor",
+    "publish_chain", "run_decision", "write_decision", "start_follower", "run_until_signal", "run_with_registry",
     "serve_health", "setup_logging", "site_defaults", "table", "use_site",
 ]
 
@@ -173,19 +173,24 @@ def write_decision(path: str, decision: Any) -> None:
         out.write(json.dumps(decision.as_dict(), indent=2, sort_keys=True) + "\n")
 
 
-async def start_follower(settings: Any, anchor_path: str, *, base: Any = None) -> Any:
-    """A started follower of the governance topic, checked against the trust anchor file at `anchor_path`."""
+def load_trust_anchor(path: str) -> Any:
+    """The trust anchor file at `path` (`exchange governance anchor --out`); ConfigError naming it."""
     from exchange.core.ledger import TrustAnchor
-    from exchange.core.schemas import catalogue
     from exchange.errors import ConfigError
-    from exchange.services.governance_topic import GovernanceFollower
 
     try:
-        document = json.loads(Path(anchor_path).read_text(encoding="utf-8"))
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{anchor_path}: cannot read the trust anchor ({exc.__class__.__name__})") from None
-    follower = GovernanceFollower(settings, TrustAnchor.from_dict(document, origin=anchor_path), catalogue(),
-                                  base=base)
+        raise ConfigError(f"{path}: cannot read the trust anchor ({exc.__class__.__name__})") from None
+    return TrustAnchor.from_dict(document, origin=path)
+
+
+async def start_follower(settings: Any, anchor_path: str, *, base: Any = None) -> Any:
+    """A started follower of the governance topic, checked against the trust anchor file at `anchor_path`."""
+    from exchange.core.schemas import catalogue
+    from exchange.services.governance_topic import GovernanceFollower
+
+    follower = GovernanceFollower(settings, load_trust_anchor(anchor_path), catalogue(), base=base)
     await follower.start()
     click.echo(f"following the governance chain of {follower.anchor.partnership!r}: version {follower.version}",
                err=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import click
 
@@ -97,17 +96,11 @@ def _verify_audit(db_path: str) -> dict:
 
 
 def _verify_registry(registry_path: str, anchor_path: str | None) -> dict:
-    from exchange.core.ledger import TrustAnchor
-    from exchange.errors import ConfigError, GovernanceError
+    from exchange.cli._common import load_trust_anchor
+    from exchange.errors import GovernanceError
     from exchange.storage.registry import Registry
 
-    anchor = None
-    if anchor_path:
-        try:
-            anchor = TrustAnchor.from_dict(json.loads(Path(anchor_path).read_text(encoding="utf-8")),
-                                           origin=anchor_path)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"{anchor_path}: cannot read the trust anchor ({exc.__class__.__name__})") from None
+    anchor = load_trust_anchor(anchor_path) if anchor_path else None
 
     async def run():
         async with Registry(registry_path) as registry:
