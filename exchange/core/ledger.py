@@ -223,7 +223,6 @@ class Ledger:
         self.suspensions: list[Suspension] = []
         self.events: list[Event] = []
         self.not_imported: list[tuple[str, str, str]] = []  # founding grants refused: signatory, dataset, why
-        self._extra_detail: dict[str, Any] = {}  # what a commit adds to its history event
 
     @classmethod
     def replay(cls, decisions: Iterable[Decision], catalogue: Catalogue, verify: Verify, *,
@@ -295,13 +294,12 @@ class Ledger:
             raise DecisionRefused(f"{where}: a chain begins with, and only with, the founding decision")
         handler = getattr(self, f"_{decision.action}")
         commit = handler(decision, where)  # checks everything, returns the change to make
-        commit()
+        outcome = commit()  # what the change adds to the history event
         self.version, self.head, self.last_at = decision.version, decision.digest(), decision.at
         detail = dict(decision.terms)
         detail.pop("config_toml", None)
         self.events.append(Event(decision.version, decision.at, decision.actor, decision.action, decision.subject,
-                                 {**detail, **self._extra_detail}))
-        self._extra_detail = {}
+                                 {**detail, **outcome}))
 
     # --- signatures -------------------------------------------------------------------------
 
@@ -347,7 +345,7 @@ class Ledger:
 
     # --- the actions ------------------------------------------------------------------------
 
-    def _found(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _found(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         text = decision.terms.get("config_toml")
         if not isinstance(text, str):
             raise DecisionRefused(f"{where}: carries no partnership config")
@@ -395,7 +393,7 @@ class Ledger:
                 continue
             imported.append(grant)
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             self.founding_config, self.base = text, base
             for sid, s in base.signatories.items():
                 self.records[sid] = SignatoryRecord(s, "founding", decision.at, decision.at)
@@ -408,13 +406,13 @@ class Ledger:
                                                without_consent=grant.without_consent, fields=grant.fields,
                                                areas=grant.areas))
             self.not_imported = refused
-            self._extra_detail = {"founding_authorities": {sid: b64(s.keys.ed25519) for sid, s in founders.items()},
-                                  "signatories": sorted(base.signatories),
-                                  "grants": [[g.signatory, g.dataset] for g in imported],
-                                  "grants_not_imported": [list(r) for r in refused]}
+            return {"founding_authorities": {sid: b64(s.keys.ed25519) for sid, s in founders.items()},
+                    "signatories": sorted(base.signatories),
+                    "grants": [[g.signatory, g.dataset] for g in imported],
+                    "grants_not_imported": [list(r) for r in refused]}
         return commit
 
-    def _propose(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _propose(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         proposer = self._only_signer(decision, where)
         if not proposer.active:
             raise DecisionRefused(f"{where}: {proposer.id} is {proposer.status}: only an active signatory proposes")
@@ -435,13 +433,13 @@ class Ledger:
             raise InvalidProposal(f"signatory {sid!r}: a name is required")
         _check_new_signatory(candidate, [r.signatory for r in self.records.values()], self.catalogue)
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             self.records[sid] = SignatoryRecord(candidate, "proposed", decision.at, decision.at)
             self.pending[sid] = Pending("admission", decision.digest(), keys)
-            self._extra_detail = {"proposed_by": proposer.id, "awaiting": self.awaiting(sid)}
+            return {"proposed_by": proposer.id, "awaiting": self.awaiting(sid)}
         return commit
 
-    def _approve(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _approve(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         subject = decision.subject
         pending = self.pending.get(subject)
         if pending is None:
@@ -458,7 +456,7 @@ class Ledger:
             raise DecisionRefused(f"{where}: approves decision {str(decision.terms.get('decision'))[:12]!r}, but "
                                   f"{subject}'s {pending.kind} awaiting approval is {pending.decision[:12]}")
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             approvals = {**pending.approvals, approver.id: decision.at}
             self.pending[subject] = dataclasses.replace(pending, approvals=approvals)
             self.approvals.append(Approval(subject, approver.id, decision.at))
@@ -471,11 +469,11 @@ class Ledger:
                     self._set(subject, status=next_status(subject, record.status, "approve"), at=decision.at)
                 else:
                     self._set(subject, keys=pending.keys, at=decision.at)
-            self._extra_detail = {"approver": approver.id, "of": pending.kind, "completed": completed,
-                                  "awaiting": list(awaiting)}
+            return {"approver": approver.id, "of": pending.kind, "completed": completed,
+                    "awaiting": list(awaiting)}
         return commit
 
-    def _grant(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _grant(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         terms, subject = decision.terms, decision.subject
         dataset = str(terms.get("dataset", ""))
         if dataset not in self.catalogue:
@@ -497,17 +495,17 @@ class Ledger:
                           [str(a) for a in terms.get("areas", [])])
         superseded = [g for g in self.grants if g.signatory == subject and g.dataset == dataset and not g.revoked]
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             for old in superseded:
                 self._revoke_record(old, decision, f"superseded by grant {decision.version}")
             self.grants.append(GrantRecord(decision.version, subject, dataset, purpose, legal_basis, originator.id,
                                            expires, decision.at, decision.actor, "signed", False, None, None, None,
                                            without_consent=without_consent, fields=view.fields, areas=view.areas))
-            self._extra_detail = {"grant_id": decision.version, "approved_by": originator.id,
-                                  "superseded": [g.id for g in superseded]}
+            return {"grant_id": decision.version, "approved_by": originator.id,
+                    "superseded": [g.id for g in superseded]}
         return commit
 
-    def _revoke(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _revoke(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         subject, dataset = decision.subject, str(decision.terms.get("dataset", ""))
         self.signatory(subject)
         held = [g for g in self.grants if g.signatory == subject and g.dataset == dataset and not g.revoked]
@@ -520,36 +518,38 @@ class Ledger:
                                   "or an active responsible authority may revoke it")
         reason = str(decision.terms.get("reason", ""))
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             for grant in held:
                 self._revoke_record(grant, decision, reason)
-            self._extra_detail = {"grant_ids": [g.id for g in held]}
+            return {"grant_ids": [g.id for g in held]}
         return commit
 
-    def _suspend(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _suspend(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         reason = str(decision.terms.get("reason", "")).strip()
         if not reason:
             raise GovernanceError("a suspension must record its reason (e.g. the breach of the ISP)")
         status = next_status(decision.subject, self.signatory(decision.subject).status, "suspend")
         self._active_authority(decision, where)
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             self._set(decision.subject, status=status, at=decision.at)
             self.suspensions.append(Suspension(decision.subject, reason, decision.at, decision.actor, None, None))
+            return {}
         return commit
 
-    def _reinstate(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _reinstate(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         status = next_status(decision.subject, self.signatory(decision.subject).status, "reinstate")
         self._active_authority(decision, where)
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             self._set(decision.subject, status=status, at=decision.at)
             self.suspensions = [dataclasses.replace(s, reinstated_at=decision.at, reinstated_by=decision.actor)
                                 if s.signatory == decision.subject and s.reinstated_at is None else s
                                 for s in self.suspensions]
+            return {}
         return commit
 
-    def _withdraw(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _withdraw(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         subject = decision.subject
         self.signatory(subject)
         previous = self.records[subject].status
@@ -559,13 +559,13 @@ class Ledger:
             raise DecisionRefused(f"{where}: only {subject} itself or an active responsible authority may "
                                   "record its withdrawal")
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             self._set(subject, status=status, at=decision.at)
             self.pending.pop(subject, None)
-            self._extra_detail = {"previous_status": previous}
+            return {"previous_status": previous}
         return commit
 
-    def _rekey(self, decision: Decision, where: str) -> Callable[[], None]:
+    def _rekey(self, decision: Decision, where: str) -> Callable[[], dict[str, Any]]:
         subject = decision.subject
         current = self.signatory(subject)
         if current.status == "withdrawn":
@@ -586,15 +586,15 @@ class Ledger:
         self._require(decision, where, subject, key=keys.ed25519)
         with_old_key = self._signed_by(decision, subject, current.keys.ed25519)
 
-        def commit() -> None:
+        def commit() -> dict[str, Any]:
             if with_old_key:
                 if subject in self.pending and self.pending[subject].kind == "rekey":
                     del self.pending[subject]  # a rekey awaiting approval is overtaken
                 self._set(subject, keys=keys, at=decision.at)
             else:
                 self.pending[subject] = Pending("rekey", decision.digest(), keys)
-            self._extra_detail = {"signed_by_old_key": with_old_key,
-                                  "awaiting": [] if with_old_key else list(self.awaiting(subject))}
+            return {"signed_by_old_key": with_old_key,
+                    "awaiting": [] if with_old_key else list(self.awaiting(subject))}
         return commit
 
     # --- changes ---------------------------------------------------------------------------
