@@ -248,13 +248,13 @@ class SanitiserCore:
                               str(marking))
 
         release = self._seal(header, dataset, recipients, payload, fingerprint, marking, received, why, moved,
-                             redactions, restriction, record_key,
-                             record=shared_record)
+                             redactions, restriction, record_key, today=today, record=shared_record)
         return dataclasses.replace(release, tally=tally)
 
     def _seal(self, header: Header, dataset: Dataset, recipients: Sequence[Signatory], payload: bytes,
               fingerprint: str, marking: Marking, received: Marking, why: str, moved: bool, redactions: int,
-              restriction: str | None, record_key: str | None, record: dict[str, Any] | None = None) -> Release:
+              restriction: str | None, record_key: str | None, *, today: dt.date,
+              record: dict[str, Any] | None = None) -> Release:
         """Seal the output once per distinct view among the recipients (exchange.core.views): each
         group of recipients with the same view shares one message and one data key. `record`
         (a record's shared form) given: each view gets its projection of it; else `payload` to all."""
@@ -267,7 +267,7 @@ class SanitiserCore:
         out_topic = shared_topic(dataset.id, personal=dataset.personal)
         outputs: list[Outgoing] = []
         delivered: list[str] = []
-        for view, group in self._views(dataset, recipients, record is not None).items():
+        for view, group in self._views(dataset, recipients, today, by_view=record is not None).items():
             view_payload = payload
             if record is not None and not view.whole:
                 projected = project(record, dataset, view)
@@ -288,12 +288,11 @@ class SanitiserCore:
         return dataclasses.replace(release, outputs=tuple(outputs), output_id=out_id,
                                    recipients=tuple(sorted(delivered)))
 
-    def _views(self, dataset: Dataset, recipients: Sequence[Signatory], by_view: bool
+    def _views(self, dataset: Dataset, recipients: Sequence[Signatory], today: dt.date, *, by_view: bool
                ) -> dict[View, tuple[Signatory, ...]]:
         """The recipients grouped by the view their grant releases (all one group unless `by_view`)."""
         if not by_view:
             return {WHOLE: tuple(recipients)}
-        today = self.today()
         key = (dataset.id, today, tuple(s.id for s in recipients))
         if key not in self._view_groups:  # once per recipient set and partnership state, not per record
             groups: dict[View, list[Signatory]] = {}
