@@ -4,6 +4,7 @@ timestamps and group positions read from the broker, and percentiles. Not a benc
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import os
@@ -27,10 +28,18 @@ from exchange.testing.gazetteer import synthesise
 from exchange.testing.partnership import DemoFiles, make_partnership
 from exchange.transport.kafka import KafkaSettings
 
-__all__ = ["BenchTimeout", "Children", "Offsets", "Positions", "World", "cli_has", "last_received", "make_world",
+__all__ = ["BenchTimeout", "Children", "add_partitions_option",
+           "Offsets", "Positions", "World", "cli_has", "last_received", "make_world",
            "memory_mb", "peak_rss_mb", "percentile", "say", "summary_ms", "wait_for"]
 
 PASSPHRASE = "bench passphrase, not a secret"
+
+
+def add_partitions_option(parser: argparse.ArgumentParser) -> None:
+    """--partitions, as both broker benchmarks take it."""
+    parser.add_argument("--partitions", type=int, default=KafkaSettings.partitions,
+                        help=f"partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default "
+                             f"{KafkaSettings.partitions}, as the exchange creates them)")
 
 
 def say(message: str) -> None:

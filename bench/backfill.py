@@ -45,6 +45,7 @@ from bench._support import (  # noqa: E402
     Children,
     Offsets,
     World,
+    add_partitions_option,
     cli_has,
     make_world,
     memory_mb,
@@ -285,9 +286,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000, help="rows in the export (default 100000)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--partitions", type=int, default=2,
-                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 2, as the exchange "
-                             "creates them)")
+    add_partitions_option(parser)
     parser.add_argument("--sanitisers", type=int, default=1, help="sanitiser processes in the group (default 1)")
     args = parser.parse_args()
     if args.records < 2 or not 1 <= args.partitions <= 256 or args.sanitisers < 1:

@@ -65,6 +65,7 @@ from bench._support import (  # noqa: E402
     Offsets,
     Positions,
     World,
+    add_partitions_option,
     cli_has,
     last_received,
     make_world,
@@ -656,9 +657,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--latency-rate", type=float, default=1000.0, help="records per second (default 1000)")
     parser.add_argument("--latency-seconds", type=float, default=5.0, help="seconds of publishing (default 5)")
-    parser.add_argument("--partitions", type=int, default=2,
-                        help="partitions of each data topic (EXCHANGE_TOPIC_PARTITIONS; default 2, as the exchange "
-                             "creates them)")
+    add_partitions_option(parser)
     args = parser.parse_args()
     if args.records < 2 or args.latency_rate <= 0 or args.latency_seconds <= 0 or not 1 <= args.partitions <= 256:
         parser.error("--records must be at least 2; the latency rate and duration positive; --partitions 1 to 256")
