@@ -495,3 +495,40 @@ def test_no_number_pattern_matches_text_without_a_digit(text):
         assert pattern.search(text) is None, (pattern.pattern[:40], text)
     if "@" not in text:
         assert numbers.EMAIL_RE.search(text) is None
+
+
+# The scrubber also skips a name or place pattern when the text lacks what every match needs: a
+# comma, three capitals in a row, "m" (the lower-case titles), "[NAME]", or one of a few words
+# (looked for in text lower-cased after folding the letters that match an ASCII letter only when
+# case is ignored: "ſ", "ı", "İ", the Kelvin sign).
+_NEAR_MISSES = ["REG", "ReG", "rEgistration", "ındex", "İNDEX", "VRM", "vrn", "plate", "PLATES", "number", "no",
+                "AB12", "CDE", "Flat", "FLAT", "ﬂat", "ſtudio", "STUDIO", "unıt", "Room", "bedſit", "Apt.", "3", "B",
+                "SMITH,", "SINGH,", "O'NEILL,", "Kerry", "KYLE", "NOWAK", "McDONALD", "DA", "SILVA,", "Ana", "mr",
+                "Mr", "mrs", "MISS", "miss", "jones", "[NAME]", "and", "Hodan", "Hall", "victim", "NAMED", "AS",
+                "ADEYEMI-COLE,", "AGNIESZKA", "ŁUKASZ", "ŞAHIN", ",", "Kelvin", "KELVIN", "ſmith"]
+_GATED_TEXT = st.text(max_size=60) | st.builds(" ".join, st.lists(st.sampled_from(_NEAR_MISSES), max_size=10))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_GATED_TEXT)
+def test_a_pattern_skipped_for_lack_of_its_gate_could_not_have_matched(text):
+    from exchange.core import _redact_name_patterns as names
+    from exchange.core import _redact_numbers as numbers
+    from exchange.core import _redact_places as places
+    from exchange.core import redact
+
+    folded = (text if text.isascii() else text.translate(redact._CASE_FOLD)).lower()
+    capitals = redact._CAPITALS_RUN.search(text) is not None
+    gated = [
+        (numbers.VRM_CUED_RE, redact._has_any(numbers.VRM_CUE_WORDS, folded)),
+        (places.FLAT_RE, redact._has_any(places.PREMISES_WORDS, folded)),
+        (names.SURNAME_FIRST_RE, "," in text and capitals),
+        (names.CUE_CAPS_COMMA_RE, "," in text),
+        (names.LOWER_TITLE_RE, "m" in text),
+        (names.CAPS_SURNAME_RE, capitals),
+        (names.ALLCAPS_NAME_RE, capitals),
+        (names.AND_NAME_RE, "[NAME]" in text),
+    ]
+    for pattern, gate_open in gated:
+        if not gate_open:
+            assert pattern.search(text) is None, (pattern.pattern[:40], text)

@@ -164,6 +164,8 @@ VRM_SUFFIX_RE = re.compile(
     rf"{_VRM_EDGE}(?P<vrm>(?P<letters>[A-Z]{{3}}) ?\d{{1,3}}[A-HJ-NPR-TV-Y]"
     rf"|(?P<letters_l>[a-z]{{3}}) ?\d{{1,3}}[a-hj-npr-tv-y]){_VRM_END}"
 )
+# Every cue of VRM_CUED_RE holds one of these words; the scrubber skips it for text with none.
+VRM_CUE_WORDS = ("reg", "vrm", "vrn", "index", "plate")
 VRM_CUED_RE = re.compile(
     r"(?i)(?P<cue>\b(?:reg(?:istration)?(?:\s+(?:no|number|mark|plate))?|vrm|vrn|index(?:\s+(?:no|number|plate))?"
     r"|(?:number\s+)?plates?)\b\.?(?:\s*[:\-]\s*|\s+(?:is\s+|was\s+|of\s+)?))"

@@ -46,7 +46,9 @@ HOUSE_RE = re.compile(
     r",?\s+"
     rf"(?P<street>(?:[A-Za-z][\w'’-]*\.?\s+){{1,3}}(?i:{_SUFFIX_ALT})\b\.?)"
 )
-_PREMISES_WORDS = r"(?:flat|apartment|apt|unit|room|maisonette|bedsit|studio)"
+# The words before a flat or unit number; the scrubber skips FLAT_RE for text with none of them.
+PREMISES_WORDS = ("flat", "apartment", "apt", "unit", "room", "maisonette", "bedsit", "studio")
+_PREMISES_WORDS = "(?:" + "|".join(PREMISES_WORDS) + ")"
 FLAT_RE = re.compile(
     rf"\b(?P<word>(?i:{_PREMISES_WORDS}))\.?\s+(?:(?i:no\.?|number)\s*)?"
     rf"(?P<id>{_NUMBER}(?:\s*[-/]\s*{_NUMBER})?(?![\w/:.%£-])|[A-HJ-Z](?![\w'’]))"

@@ -134,16 +134,32 @@ def _unchanged(match: re.Match[str]) -> str:
 
 
 _ANY_DIGIT = re.compile(r"\d")  # the same digits the number patterns' \d match (Unicode Nd)
+_CAPITALS_RUN = re.compile(f"[{name_patterns.UP}]{{3}}")  # an upper-case surname has three in a row
+# The only letters outside ASCII that a case-insensitive pattern matches to an ASCII letter
+# ("ſ" to "s", the Kelvin sign to "k"): folded to it, so a look for a cue word in lower-cased
+# text finds every word such a pattern would.
+_CASE_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
+
+
+def _has_any(words: tuple[str, ...], folded: str) -> bool:
+    return any(map(folded.__contains__, words))
 
 
 def _one_pass(text: str) -> tuple[str, dict[str, int]]:
-    """One round of the pipeline (the order is explained in the module docstring)."""
+    """One round of the pipeline (the order is explained in the module docstring).
+
+    A pattern that cannot match the text is skipped: every one below needs what its gate looks
+    for, and a replacement adds no letter, digit or punctuation (it is sealed), so the gate read
+    on the round's text holds for every pass (tests/test_redact.py checks each gate)."""
     work = Work(text)
     if "@" in text:  # an address has one; most free text has none, and this pattern is the slowest to fail
         work.sub(numbers.EMAIL_RE, "email", lambda m: TOKENS["email"])
     # Every number pattern needs a digit, and replacements add none: text without one skips them all
     # (the cued registration and the flat, which may be letters only, always run).
     digits = _ANY_DIGIT.search(text) is not None
+    folded = (text if text.isascii() else text.translate(_CASE_FOLD)).lower()
+    comma = "," in text
+    capitals = _CAPITALS_RUN.search(text) is not None
     if digits:
         work.sub(numbers.DOB_RE, "date_of_birth", numbers.dob)
         work.sub(numbers.NHS_RE, "nhs_number", numbers.nhs)
@@ -155,23 +171,30 @@ def _one_pass(text: str) -> tuple[str, dict[str, int]]:
         work.sub(numbers.VRM_CURRENT_RE, "vehicle_registration", numbers.vrm_current)
         work.sub(numbers.VRM_PREFIX_RE, "vehicle_registration", numbers.vrm_prefix)
         work.sub(numbers.VRM_SUFFIX_RE, "vehicle_registration", numbers.vrm_suffix)
-    work.sub(numbers.VRM_CUED_RE, "vehicle_registration", numbers.vrm_cued)
-    work.sub(places.FLAT_RE, "house_number", places.flat)
+    if _has_any(numbers.VRM_CUE_WORDS, folded):
+        work.sub(numbers.VRM_CUED_RE, "vehicle_registration", numbers.vrm_cued)
+    if _has_any(places.PREMISES_WORDS, folded):
+        work.sub(places.FLAT_RE, "house_number", places.flat)
     if digits:
         work.sub(places.HOUSE_RE, "house_number", places.house)
-    work.scan(name_patterns.SURNAME_FIRST_RE, "name", name_rules.make_surname_first_cb(work))
+    if comma and capitals:
+        work.scan(name_patterns.SURNAME_FIRST_RE, "name", name_rules.make_surname_first_cb(work))
     work.scan(name_patterns.TITLE_RE, "name", name_rules.make_title_cb(work))
-    work.scan(name_patterns.LOWER_TITLE_RE, "name", name_rules.make_lower_title_cb(work))
-    work.scan_at(name_patterns.cue_starts,
-                 [(name_patterns.CUE_CAPS_COMMA_RE, "name", name_rules.make_cue_caps_comma_cb(work)),
-                  (name_patterns.CUE_RE, "name", name_rules.make_cue_cb(work)),
-                  (name_patterns.CUE_LOWER_RE, "name", name_rules.make_cue_lower_cb(work))])
+    if "m" in text:  # "mr", "mrs", "ms", "miss"
+        work.scan(name_patterns.LOWER_TITLE_RE, "name", name_rules.make_lower_title_cb(work))
+    cue_rules = [(name_patterns.CUE_RE, "name", name_rules.make_cue_cb(work)),
+                 (name_patterns.CUE_LOWER_RE, "name", name_rules.make_cue_lower_cb(work))]
+    if comma:
+        cue_rules.insert(0, (name_patterns.CUE_CAPS_COMMA_RE, "name", name_rules.make_cue_caps_comma_cb(work)))
+    work.scan_at(name_patterns.cue_starts, cue_rules)
     work.scan(name_patterns.INITIAL_RE, "name", name_rules.make_initial_cb(work), not_after="_'’-.&/")
     work.scan(name_patterns.FORENAME_RE, "name", name_rules.make_forename_cb(work))
-    work.scan(name_patterns.CAPS_SURNAME_RE, "name", name_rules.make_caps_cb(work))
-    work.scan(name_patterns.ALLCAPS_NAME_RE, "name", name_rules.make_allcaps_cb(work))
+    if capitals:
+        work.scan(name_patterns.CAPS_SURNAME_RE, "name", name_rules.make_caps_cb(work))
+        work.scan(name_patterns.ALLCAPS_NAME_RE, "name", name_rules.make_allcaps_cb(work))
     work.scan(name_patterns.PERSON_VERB_RE, "name", name_rules.make_person_cb(work))
-    work.scan(name_patterns.AND_NAME_RE, "name", name_rules.make_person_cb(work))
+    if "[NAME]" in text:
+        work.scan(name_patterns.AND_NAME_RE, "name", name_rules.make_person_cb(work))
     return work.result(), work.counts
 
 
