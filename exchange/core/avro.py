@@ -43,6 +43,14 @@ class Codec:
     def decode(self, data: bytes, writer: Codec | None = None) -> dict[str, Any]:
         """Decode bytes; with a writer codec, resolve an older writer schema to this one."""
         buffer = io.BytesIO(data)
+        record = self.read(buffer, writer)
+        if buffer.tell() != len(data):
+            raise AvroDecodeError(f"{len(data) - buffer.tell()} trailing bytes after {self.schema.get('name')}")
+        return record
+
+    def read(self, buffer: io.BytesIO, writer: Codec | None = None) -> dict[str, Any]:
+        """Decode one record at the buffer's position, leaving it just after the record: for a
+        record whose encoding is the first part of a larger one."""
         try:
             if writer is None:
                 record = fastavro.schemaless_reader(buffer, self.parsed)
@@ -50,8 +58,6 @@ class Codec:
                 record = fastavro.schemaless_reader(buffer, writer.parsed, self.parsed)
         except Exception as exc:  # fastavro raises many types on bad input; name none of the bytes
             raise AvroDecodeError(f"not a valid {self.schema.get('name')} encoding ({exc.__class__.__name__})") from exc
-        if buffer.tell() != len(data):
-            raise AvroDecodeError(f"{len(data) - buffer.tell()} trailing bytes after {self.schema.get('name')}")
         if not isinstance(record, dict):
             raise AvroDecodeError(f"not a {self.schema.get('name')} record")
         return record

@@ -18,6 +18,7 @@ Ed25519 signature and is verifiable on its own.
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,8 +42,8 @@ from exchange.errors import (
 )
 
 __all__ = [
-    "ENVELOPE_VERSION", "MAX_ENVELOPE_BYTES", "GrantInfo", "Header", "Opened", "Opener", "read_header", "Sealed",
-    "Sealer",
+    "ENVELOPE_VERSION", "MAX_ENVELOPE_BYTES", "Envelope", "GrantInfo", "Header", "Opened", "Opener", "read_envelope",
+    "read_header", "Sealed", "Sealer",
 ]
 
 ENVELOPE_VERSION = 1
@@ -108,6 +109,18 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class Envelope:
+    """An envelope as read, not yet trusted: its clear header (for routing and dead-lettering only,
+    until Opener.open has checked the signature) and the parts the signature covers."""
+
+    header: Header
+    header_bytes: bytes  # the header exactly as sent: what the signature and the AEAD cover
+    nonce: bytes
+    ciphertext: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class GrantInfo:
     key_id: str
     topic: str
@@ -120,6 +133,13 @@ class GrantInfo:
 def _header_codec() -> Codec:
     # The Header is a nested record; it is encoded alone for the associated data and signature.
     return Codec(codec("envelope").schema["fields"][0]["type"])
+
+
+@lru_cache(maxsize=1)
+def _tail_codec() -> Codec:
+    # What follows the header in an envelope (an Avro record is its fields' encodings in order):
+    # read apart from it, so the header's own bytes are a slice of the envelope, never re-encoded.
+    return Codec({"type": "record", "name": "EnvelopeTail", "fields": codec("envelope").schema["fields"][1:]})
 
 
 def _encode_header(header: Header) -> bytes:
@@ -237,20 +257,28 @@ class Sealer:
 
 def read_header(envelope: bytes) -> Header:
     """The clear header, unverified: for routing and dead-lettering only, never for trust."""
-    return Header.from_avro(_decode_envelope(envelope)["header"])
+    return read_envelope(envelope).header
 
 
-def _decode_envelope(envelope: bytes) -> dict[str, Any]:
+def read_envelope(envelope: bytes) -> Envelope:
+    """The envelope's parts, unverified: read once, then handed to Opener.open, which trusts
+    nothing in it until the signature checks."""
     if len(envelope) > MAX_ENVELOPE_BYTES:
         raise OversizedMessage(f"envelope of {len(envelope)} bytes exceeds the {MAX_ENVELOPE_BYTES}-byte limit")
+    buffer = io.BytesIO(envelope)
     try:
-        data = codec("envelope").decode(envelope)
+        header = _header_codec().read(buffer)
+        header_end = buffer.tell()
+        tail = _tail_codec().read(buffer)
     except AvroDecodeError as exc:
-        raise MalformedEnvelope(str(exc)) from exc
-    if data["header"]["version"] != ENVELOPE_VERSION:
-        raise MalformedEnvelope(f"unsupported envelope version {data['header']['version']}")
-    _check_header(data["header"])
-    return data
+        raise MalformedEnvelope(str(exc).replace("EnvelopeTail", "Envelope")) from exc
+    if buffer.tell() != len(envelope):
+        raise MalformedEnvelope(f"{len(envelope) - buffer.tell()} trailing bytes after Envelope")
+    if header["version"] != ENVELOPE_VERSION:
+        raise MalformedEnvelope(f"unsupported envelope version {header['version']}")
+    _check_header(header)
+    return Envelope(Header.from_avro(header), envelope[:header_end], tail["nonce"], tail["ciphertext"],
+                    tail["signature"])
 
 
 _HEADER_FIELDS = {
@@ -337,7 +365,7 @@ class Opener:
         self._data_keys[slot] = unwrapped[_KEY_ID_BYTES:]
         return GrantInfo(key_id, grant["topic"], grant["producer"], recipients, for_me=True)
 
-    async def open_fetching(self, envelope: bytes, fetch_keys: Callable[[], Awaitable[int]] | None, *,
+    async def open_fetching(self, envelope: bytes | Envelope, fetch_keys: Callable[[], Awaitable[int]] | None, *,
                             attempts: int = 3) -> Opened:
         """Open an envelope, calling `fetch_keys` (read what is new on the key topics; it returns how
         many grants it read) when its data key is new to us.
@@ -350,6 +378,8 @@ class Opener:
         """
         if fetch_keys is None:
             return self.open(envelope)
+        if not isinstance(envelope, Envelope):
+            envelope = read_envelope(envelope)
         for _ in range(attempts):
             try:
                 return self.open(envelope)
@@ -358,15 +388,15 @@ class Opener:
                     raise
         return self.open(envelope)
 
-    def open(self, envelope: bytes) -> Opened:
-        data = _decode_envelope(envelope)
-        header = Header.from_avro(data["header"])
-        header_bytes = _encode_header(header)
+    def open(self, envelope: bytes | Envelope) -> Opened:
+        """Verify and decrypt an envelope: its bytes, or the Envelope read_envelope made of them."""
+        read = envelope if isinstance(envelope, Envelope) else read_envelope(envelope)
+        header = read.header
         try:
             primitives.verify(
                 self._verify_key(header.producer),
-                _envelope_signed_bytes(header_bytes, data["nonce"], data["ciphertext"]),
-                data["signature"],
+                _envelope_signed_bytes(read.header_bytes, read.nonce, read.ciphertext),
+                read.signature,
             )
         except primitives.PrimitiveFailure:
             raise BadSignature(f"message {header.message_id}: "
@@ -380,7 +410,7 @@ class Opener:
             raise UnknownDataKey(f"message {header.message_id}: "
                                  f"data key {header.key_id} of {header.producer!r} has not been announced")
         try:
-            payload = primitives.aead_decrypt(data_key, data["nonce"], data["ciphertext"], header_bytes)
+            payload = primitives.aead_decrypt(data_key, read.nonce, read.ciphertext, read.header_bytes)
         except primitives.PrimitiveFailure:
             raise DecryptionFailed(f"message {header.message_id}: "
                                    f"ciphertext does not decrypt under data key {header.key_id}") from None

@@ -22,7 +22,7 @@ from exchange.core.messages import DropRecord, Handled, Incoming, KeepRecord, St
 from exchange.core.names import AGGREGATES_TOPIC, SANITISER_ID, shared_topic
 from exchange.core.partnership import Partnership, Signatory
 from exchange.core.schemas import Catalogue
-from exchange.crypto.envelope import Header, Opener, read_header
+from exchange.crypto.envelope import Header, Opener, read_envelope
 from exchange.crypto.keys import KeyPair
 from exchange.errors import AvroDecodeError, ConfigError, ExchangeError, ReasonCode, Refused
 
@@ -106,12 +106,13 @@ class FeedCore:
         message_id = None
         value = message.value if message.value is not None else b""  # a null value is no envelope either
         try:
-            header = read_header(value)
+            envelope = read_envelope(value)  # read once: the header routes, then it is opened
+            header = envelope.header
             message_id = header.message_id
             if header.producer != SANITISER_ID:
                 raise Refused(ReasonCode.UNKNOWN_PRODUCER,
                               f"message {message_id}: shared topics carry only the sanitiser's envelopes")
-            opened = await self.opener.open_fetching(value, self.fetch_keys)
+            opened = await self.opener.open_fetching(envelope, self.fetch_keys)
             dataset = self.catalogue[header.dataset]
             if header.kind == "METADATA":
                 await self.store.add_supply(message_id, dataset.id, codec("dataset_metadata").decode(opened.payload))

@@ -45,7 +45,7 @@ from exchange.core.partnership import Partnership, Signatory
 from exchange.core.record_sanitiser import RecordSanitiser
 from exchange.core.schemas import Catalogue, Dataset
 from exchange.core.views import WHOLE, View, project
-from exchange.crypto.envelope import Header, Opened, Opener, Sealer, read_header
+from exchange.crypto.envelope import Envelope, Header, Opened, Opener, Sealer, read_envelope
 from exchange.crypto.keys import KeyPair
 from exchange.crypto.pseudonyms import Pseudonymiser
 from exchange.errors import (
@@ -159,7 +159,7 @@ class SanitiserCore:
         self._view_groups: dict[tuple[str, dt.date, tuple[str, ...]], dict[View, tuple[Signatory, ...]]] = {}
         self._batch_seen: dict[str, str] = {}  # what this batch processed, by replay key
         self._ledger_seen: dict[str, str] = {}  # what the ledger held for this batch's keys, read at once
-        self._batch_headers: dict[tuple[str, int, int], Header] = {}  # the batch's headers, read by prepare
+        self._batch_envelopes: dict[tuple[str, int, int], Envelope] = {}  # the batch's envelopes, read by prepare
 
     def _recipients(self, dataset: Dataset, today: dt.date) -> tuple[Signatory, ...]:
         """Who may open the dataset's shared form today: asked of the partnership once per dataset,
@@ -335,11 +335,11 @@ class SanitiserCore:
         keys = []
         for message in messages:
             try:
-                header = read_header(message.value or b"")
+                envelope = read_envelope(message.value or b"")
             except ExchangeError:
                 continue  # handle() dead-letters it
-            self._batch_headers[(message.topic, message.partition, message.offset)] = header  # decoded once
-            keys.append(replay_key(header))
+            self._batch_envelopes[(message.topic, message.partition, message.offset)] = envelope  # read once
+            keys.append(replay_key(envelope.header))
         self._ledger_seen = await self.ledger.content_hashes(keys) if self.ledger is not None and keys else {}
 
     async def handle(self, message: Incoming) -> Handled:
@@ -350,12 +350,13 @@ class SanitiserCore:
         value = message.value if message.value is not None else b""  # a null value is no envelope either
         digest = hashlib.sha256(value).hexdigest()
         try:
-            header = self._batch_headers.pop((message.topic, message.partition, message.offset), None) \
-                or read_header(value)
+            envelope = self._batch_envelopes.pop((message.topic, message.partition, message.offset), None) \
+                or read_envelope(value)
+            header = envelope.header
             self.admit(message.topic, header)
             # The signature first: only a message its producer really signed can be a redelivery or
             # a replay, so a forgery carrying a genuine message's id cannot get the genuine refused.
-            opened = await self.opener.open_fetching(value, self.fetch_keys)
+            opened = await self.opener.open_fetching(envelope, self.fetch_keys)
             verified = True
             self.stats.supplied_by(header.producer)
             if await self._seen_before(replay_key(header), digest):
@@ -446,7 +447,7 @@ class SanitiserCore:
     async def settle(self, handled: Sequence[Handled]) -> None:
         """Everything the batch produced is acknowledged: audit it and remember it, in one
         transaction, then forget the batch."""
-        self._batch_seen, self._ledger_seen, self._batch_headers = {}, {}, {}
+        self._batch_seen, self._ledger_seen, self._batch_envelopes = {}, {}, {}
         processed = [h.processed for h in handled if h.processed]
         events = [event for h in handled for event in h.audit]
         if self.tallies is not None:
