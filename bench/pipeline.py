@@ -28,7 +28,8 @@ One run starts one embedded broker (Tansu) and, in a temporary folder, the demo 
   scaling       the agent's supply published again and processed by `exchange sanitiser run`:
                 once as started by default, then 1 and 2 processes in the same consumer group
                 (with --scale-out when the CLI has it: the processes join the group and share the
-                partitions; with one partition, the second gets none): ratio 2/1
+                partitions; with one partition, the second gets none): ratio 2/1; then 2 processes
+                each with a fixed share (--member 1/2, --member 2/2) when the CLI has it
   start-up      from starting a sanitiser (in-process service; CLI process, by default and with
                 --scale-out) to its first output on an already-filled topic
 
@@ -451,8 +452,9 @@ async def latency_stage(world: World, settings: KafkaSettings, offsets: Offsets,
 async def _sanitiser_run(world: World, settings: KafkaSettings, offsets: Offsets, children: Children, work: Path,
                          supply: list, label: str, count: int, flags: list[str], timeout: float) -> dict[str, Any]:
     """The supply published again, byte for byte and with the same keys (so onto the same
-    partitions); then `count` CLI sanitiser processes with `flags`, each with an audit log of its
-    own (nothing is skipped as a redelivery), until the CLI's group has committed the new end."""
+    partitions); then `count` CLI sanitiser processes with `flags` ("{i}" in one is the process's
+    number from 1), each with an audit log of its own (nothing is skipped as a redelivery), until
+    the CLI's group has committed the new end."""
     producer = make_producer(settings)
     await producer.start()
     try:
@@ -464,8 +466,9 @@ async def _sanitiser_run(world: World, settings: KafkaSettings, offsets: Offsets
     names = [f"sanitiser-{label}-{count}-{i + 1}" for i in range(count)]
     say(f"  {count} sanitiser process(es) {' '.join(flags) or '(default mode)'} over {len(supply)} raw messages")
     started = time.time()
-    for name in names:
-        children.start(name, *_service_args(world, work, f"{name}-audit.db"), *flags)
+    for i, name in enumerate(names):
+        children.start(name, *_service_args(world, work, f"{name}-audit.db"),
+                       *(flag.replace("{i}", str(i + 1)) for flag in flags))
 
     async def done() -> bool:
         return await offsets.caught_up(SANITISER_GROUP, RAW, raw_ends)
@@ -508,6 +511,12 @@ async def scaling_stage(world: World, settings: KafkaSettings, offsets: Offsets,
                                        timeout)
         found.update({f"sanitiser_{count}proc_{k}": v for k, v in run.items()})
     found["two_vs_one_ratio"] = _ratio(found.get("sanitiser_2proc_msgs_per_s"), found.get("sanitiser_1proc_msgs_per_s"))
+    if cli_has(world.env, "sanitiser", "run", option="--member"):
+        run = await _sanitiser_run(world, settings, offsets, children, work, supply, "member", 2,
+                                   ["--member", "{i}/2"], timeout)
+        found.update({f"sanitiser_member_{k}": v for k, v in run.items()})
+        found["member_vs_one_ratio"] = _ratio(found.get("sanitiser_member_msgs_per_s"),
+                                              found.get("sanitiser_1proc_msgs_per_s"))
     return found
 
 
@@ -632,6 +641,13 @@ def render(r: dict[str, Any]) -> str:
                 f"{_fmt(r.get(f'sanitiser_{count}proc_startup_s'), ' s')}, longest pause "
                 f"{_fmt(r.get(f'sanitiser_{count}proc_longest_pause_s'), ' s')}")
         lines.append(f"  ratio 2/1    {_fmt(r.get('two_vs_one_ratio'))}")
+        if "sanitiser_member_msgs_per_s" in r:
+            lines.append(
+                f"  2 processes, --member 1/2 and 2/2 (fixed shares, no group join)  "
+                f"{_fmt(r.get('sanitiser_member_msgs_per_s'), ' msg/s')}; received per process "
+                f"{r.get('sanitiser_member_received_per_process')}, first output after "
+                f"{_fmt(r.get('sanitiser_member_startup_s'), ' s')}; ratio to 1 process "
+                f"{_fmt(r.get('member_vs_one_ratio'))}")
     lines += [
         "",
         "start-up to first output on an already-filled topic",

@@ -1,4 +1,5 @@
-"""Topics with several partitions, two sanitisers in one consumer group, on the embedded broker.
+"""Topics with several partitions, two sanitisers in one consumer group or each with a fixed share
+of the partitions (--member), on the embedded broker.
 
 Every message is keyed by its record's token (the agent's keyed token of the natural key on raw
 topics, handling.record_key on shared ones), so the versions of one record stay on one partition
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import dataclasses
 import time
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from exchange.services.sanitiser import SanitiserService
 from exchange.services.sanitiser_core import SanitiserCore
 from exchange.storage.feed_store import FeedStore
 from exchange.testing.partnership import COUNCIL, DATASET, POLICE, police_offence_export
-from exchange.transport.kafka import ensure_topics
+from exchange.transport.broker import EmbeddedBroker
+from exchange.transport.kafka import KafkaSettings, Share, ensure_topics
 from tests.support.partnership import agent_config_with_outbox
 
 pytestmark = pytest.mark.broker
@@ -41,11 +42,16 @@ def _reclassify_every_third(path: Path, target: Path) -> int:
     return sum(1 for old, new in zip(rows, changed, strict=True) if old != new)
 
 
-@pytest.fixture(scope="module")
-def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory):
+@pytest.fixture(scope="module", params=["group", "shares"])
+def run(request, demo_files, party_keys, partnership, gazetteer, tmp_path_factory):
+    with EmbeddedBroker() as broker:  # each way on a broker of its own: the topics hold only its messages
+        return _scenario(request.param, KafkaSettings(broker.bootstrap, partitions=PARTITIONS), demo_files,
+                         party_keys, partnership, gazetteer, tmp_path_factory)
+
+
+def _scenario(way, settings, demo_files, party_keys, partnership, gazetteer, tmp_path_factory):
     from agents.agent import submit
 
-    settings = dataclasses.replace(kafka, partitions=PARTITIONS)
     work = tmp_path_factory.mktemp("partitions")
     config = agent_config_with_outbox(demo_files, work / "outbox.db")
     first, second = work / "first.csv", work / "second.csv"
@@ -55,13 +61,19 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
     async def scenario():
         dataset = catalogue()[DATASET]
         await ensure_topics(settings, [raw_topic(DATASET), shared_topic(DATASET)])
+        shares = [Share(1, 2), Share(2, 2)] if way == "shares" else [None, None]
         sanitisers = [SanitiserService(SanitiserCore(partnership, catalogue(), party_keys["sanitiser"], gazetteer),
-                                       settings, scale_out=True) for _ in range(2)]
+                                       settings, scale_out=share is None, share=share) for share in shares]
         stop = asyncio.Event()
         async with FeedStore(work / "council.db") as store:
             feed = FeedService(partnership, catalogue(), party_keys[COUNCIL], COUNCIL, settings, store)
             tasks = [asyncio.create_task(s.run(stop)) for s in sanitisers] + [asyncio.create_task(feed.run(stop))]
             args = dict(partnership=partnership, dataset=dataset, keys=party_keys[POLICE], settings=settings)
+            taken = None
+            if way == "shares":
+                while not all(s.consumer is not None and s.consumer.assignment() for s in sanitisers):
+                    await asyncio.sleep(0.05)
+                taken = [{tp.partition for tp in s.consumer.assignment()} for s in sanitisers]
             await submit(config, first, **args)
             await submit(config, second, **args)
             deadline = time.monotonic() + 90
@@ -73,20 +85,36 @@ def run(kafka, demo_files, party_keys, partnership, gazetteer, tmp_path_factory)
             stop.set()
             await asyncio.gather(*tasks)
             codes = [r["offence_code"] async for r in store.records(DATASET)]
-        return sanitisers, codes, feed, corrections
+        return sanitisers, codes, feed, corrections, taken
 
     return asyncio.run(scenario())
 
 
 def test_the_two_sanitisers_shared_the_partitions(run):
-    sanitisers, _, _, corrections = run
+    sanitisers, _, _, corrections, taken = run
     released = [s.stats.released for s in sanitisers]
-    assert sum(released) == ROWS + corrections
+    assert sum(released) == ROWS + corrections, released
     assert all(released), f"one sanitiser did nothing: {released}"
+    if taken is not None:  # fixed shares: known before any message (a group may still be rebalancing)
+        assert taken == [{0, 2}, {1}], taken
 
 
 def test_corrections_supersede_across_partitions(run):
-    _, codes, feed, corrections = run
+    _, codes, feed, corrections, _ = run
     assert corrections >= ROWS // 4, "the second supply corrects a good share of the first"
     assert len(codes) == ROWS and feed.stats.superseded == corrections
     assert codes.count("8/1") >= ROWS // 3
+
+
+def test_fixed_shares_take_the_partitions_modulo_the_members():
+    assert [p for p in range(7) if Share(1, 3).takes(p)] == [0, 3, 6]
+    assert [p for p in range(7) if Share(3, 3).takes(p)] == [2, 5]
+    assert Share.parse("2/3") == Share(2, 3) and str(Share(2, 3)) == "2/3"
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "2", "a/b", "1/0", "-1/2"])
+def test_a_share_that_names_no_member_is_refused(text):
+    from exchange.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="member"):
+        Share.parse(text)

@@ -58,14 +58,19 @@ def command() -> None:
               help="Join the consumer group so that several sanitiser processes (same config, keys, audit and "
                    "aggregates files) share the partitions (EXCHANGE_TOPIC_PARTITIONS). Without it this process "
                    "takes every partition itself and is consuming at once; run only one such process.")
+@click.option("--member", "member", default=None, metavar="N/MEMBERS",
+              help="Take a fixed share of the partitions instead of joining the group: member N of MEMBERS "
+                   "takes partition p when p modulo MEMBERS is N-1. Run one process for each N (same files as "
+                   "--scale-out). Each is consuming at once, also after a restart, where a group join takes "
+                   "seconds; but a member that is down holds its share until it is restarted.")
 @BOOTSTRAP_OPTION
 @METRICS_PORT_OPTION
 @LOG_JSON_OPTION
 @click.option("-v", "--verbose", is_flag=True, help="Log debug detail too.")
 def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
         registry_path: str | None, anchor_path: str | None, refresh_every: float, tallies_path: str | None,
-        aggregate_every: float, scale_out: bool, bootstrap: str, metrics_port: int | None, log_json: bool,
-        verbose: bool) -> None:
+        aggregate_every: float, scale_out: bool, member: str | None, bootstrap: str, metrics_port: int | None,
+        log_json: bool, verbose: bool) -> None:
     """Consume raw.<dataset> for every dataset a signatory supplies; verify the producer, open,
     depersonalise (Home Office Appendix 1), mark, seal for each granted subscriber and publish
     to shared.<dataset> (restricted.<dataset> for personal datasets). What it cannot process goes
@@ -81,11 +86,14 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
     from exchange.storage.audit import AuditLog
     from exchange.storage.gazetteer import Gazetteer
     from exchange.storage.tallies import TallyStore
-    from exchange.transport.kafka import KafkaSettings
+    from exchange.transport.kafka import KafkaSettings, Share
 
     setup_logging(verbose, log_json)
     if registry_path and anchor_path:
         raise click.UsageError("give --registry (a local registry) or --anchor (the governance topic), not both")
+    if scale_out and member:
+        raise click.UsageError("give --scale-out (join the group) or --member (a fixed share), not both")
+    share = Share.parse(member) if member else None
     base = load_partnership(config_path)
     keys, gazetteer = load_keypair(key_file), Gazetteer.open(gazetteer_path)
     settings = KafkaSettings.from_environment(bootstrap)
@@ -107,7 +115,7 @@ def run(config_path: str, key_file: str, gazetteer_path: str, audit_path: str,
             tallies = await files.enter_async_context(TallyStore(tallies_path)) if tallies_path else None
             sanitiser = SanitiserService(core, settings, ledger=audit,
                                          partnership_source=source, refresh_every=refresh_every, tallies=tallies,
-                                         aggregate_every=aggregate_every, scale_out=scale_out)
+                                         aggregate_every=aggregate_every, scale_out=scale_out, share=share)
             files.enter_context(serve_health(sanitiser_health(sanitiser), metrics_port))
             await sanitiser.run(stop)
 

@@ -29,6 +29,7 @@ from exchange.services.sanitiser_core import Ledger, SanitiserCore, SanitiserSta
 from exchange.storage.tallies import TallyStore
 from exchange.transport.kafka import (
     KafkaSettings,
+    Share,
     assign_all,
     ensure_topics,
     make_producer,
@@ -49,7 +50,8 @@ class SanitiserService:
                  report_every: float = 5.0, group_id: str = GROUP_ID,
                  partnership_source: Callable[[], Awaitable[Partnership]] | None = None, refresh_every: float = 1.0,
                  ledger: Ledger | None = None, key_reader: KeyTopicReader | None = None,
-                 tallies: TallyStore | None = None, aggregate_every: float = 3600.0, scale_out: bool = False):
+                 tallies: TallyStore | None = None, aggregate_every: float = 3600.0, scale_out: bool = False,
+                 share: Share | None = None):
         self.core = core
         if ledger is not None:
             core.ledger = ledger
@@ -59,8 +61,11 @@ class SanitiserService:
             core.tallies = tallies
         self._aggregate_every = aggregate_every
         # scale_out: join the consumer group, so several sanitiser processes share the partitions;
-        # otherwise this one process takes every partition and is ready at once.
+        # otherwise this process takes every partition, or its fixed `share`, and is ready at once.
+        if scale_out and share is not None:
+            raise ValueError("a sanitiser joins the group (scale_out) or takes a fixed share, not both")
         self.scale_out = scale_out
+        self.share = share
         self.settings = settings
         self.group_id = group_id
         # Where the live ISP state comes from (the governance registry); re-read before a batch
@@ -107,14 +112,16 @@ class SanitiserService:
         producer = make_producer(self.settings)
         await producer.start()
         consumer = await start_consumer(self.settings, self.raw_topics(), group_id=self.group_id,
-                                        membership=self.scale_out)
+                                        membership=self.scale_out, share=self.share)
         self._consumer = consumer
         await self.key_reader.start()
-        log.info("sanitiser consuming %s", ", ".join(self.raw_topics()))
+        log.info("sanitiser consuming %s%s", ", ".join(self.raw_topics()),
+                 f" (member {self.share}: partitions {self.share.number - 1} modulo {self.share.of})"
+                 if self.share else "")
         chores = [(self._report_every, self._report)]
         if not self.scale_out:
             async def follow_partitions() -> None:
-                await assign_all(consumer, self.raw_topics())
+                await assign_all(consumer, self.raw_topics(), share=self.share)
             chores.append((ASSIGNMENT_EVERY, follow_partitions))
         if self._partnership_source is not None:
             chores.append((self._refresh_every, self._follow_partnership))
@@ -153,7 +160,7 @@ class SanitiserService:
         if self.scale_out:
             self._consumer.subscribe(self.raw_topics())
         else:
-            await assign_all(self._consumer, self.raw_topics())
+            await assign_all(self._consumer, self.raw_topics(), share=self.share)
         log.info("sanitiser now consuming %s", ", ".join(self.raw_topics()))
 
     async def _refresh_partnership(self) -> None:

@@ -19,7 +19,7 @@ from exchange.core.names import DEADLETTER_TOPIC, GOVERNANCE_TOPIC, key_topic
 from exchange.errors import ConfigError
 
 __all__ = [
-    "BOOTSTRAP_ENV", "DATA_TOPIC_CONFIG", "KEY_TOPIC_CONFIG", "KafkaSettings", "assign_all", "ensure_topics",
+    "BOOTSTRAP_ENV", "DATA_TOPIC_CONFIG", "KEY_TOPIC_CONFIG", "KafkaSettings", "Share", "assign_all", "ensure_topics",
     "existing_partitions", "make_consumer", "make_producer", "make_reader", "start_consumer", "topic_config",
     "topic_configs",
 ]
@@ -97,6 +97,36 @@ def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(acks="all", linger_ms=5, max_request_size=2_097_152, **options)
 
 
+@dataclass(frozen=True)
+class Share:
+    """A fixed share of every topic's partitions, for one of `of` processes that split the work
+    without joining a consumer group: member `number` (1 to `of`) takes partition p when
+    p % of == number - 1. Ready as fast as a single process (no group join), and a restart
+    resumes at once; but a member that is down holds its partitions until it is back (a supervisor
+    restarts it), where a group would hand them to the others."""
+
+    number: int
+    of: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= self.of:
+            raise ConfigError(f"member {self.number} of {self.of}: give a number from 1 to {self.of}")
+
+    @classmethod
+    def parse(cls, text: str) -> Share:
+        """'2/3' is member 2 of 3."""
+        number, slash, of = text.partition("/")
+        if not slash or not number.strip().isdigit() or not of.strip().isdigit():
+            raise ConfigError(f"member {text!r}: write it as NUMBER/MEMBERS, for example 1/2")
+        return cls(int(number), int(of))
+
+    def takes(self, partition: int) -> bool:
+        return partition % self.of == self.number - 1
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.of}"
+
+
 def make_consumer(settings: KafkaSettings, *topics: str, group_id: str | None) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         *topics,
@@ -111,18 +141,18 @@ def make_consumer(settings: KafkaSettings, *topics: str, group_id: str | None) -
 
 
 async def start_consumer(settings: KafkaSettings, topics: list[str], *, group_id: str,
-                         membership: bool) -> AIOKafkaConsumer:
+                         membership: bool, share: Share | None = None) -> AIOKafkaConsumer:
     """A started consumer of `topics` that commits its offsets under `group_id`.
 
     With `membership`, it joins the group and the broker shares the partitions among its members
     (several processes; a join costs seconds, and a restart waits for the departed member's
-    session to expire). Without, it takes every partition itself at once, resuming from the
-    group's committed offsets (one process: ready in a fraction of a second); `assign_all` picks
-    up topics and partitions created later."""
+    session to expire). Without, it takes every partition itself at once, or its `share` of them,
+    resuming from the group's committed offsets (ready in a fraction of a second); `assign_all`
+    picks up topics and partitions created later."""
     consumer = make_consumer(settings, *(topics if membership else ()), group_id=group_id)
     await consumer.start()
     if not membership:
-        await assign_all(consumer, topics, force=True)
+        await assign_all(consumer, topics, force=True, share=share)
     return consumer
 
 
@@ -135,10 +165,12 @@ async def existing_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> 
     return {TopicPartition(t, p) for t in topics for p in (cluster.partitions_for_topic(t) or ())}
 
 
-async def assign_all(consumer: AIOKafkaConsumer, topics: list[str], *, force: bool = False) -> bool:
-    """Assign every partition the broker knows of `topics` (after refreshing its metadata);
-    True when the assignment changed. Positions come from the group's committed offsets."""
-    wanted = await existing_partitions(consumer, topics)
+async def assign_all(consumer: AIOKafkaConsumer, topics: list[str], *, force: bool = False,
+                     share: Share | None = None) -> bool:
+    """Assign every partition the broker knows of `topics` (after refreshing its metadata), or
+    those in `share`; True when the assignment changed. Positions come from the group's committed
+    offsets."""
+    wanted = {tp for tp in await existing_partitions(consumer, topics) if share is None or share.takes(tp.partition)}
     if wanted == set(consumer.assignment()) and not force:
         return False
     consumer.assign(sorted(wanted))
