@@ -272,10 +272,11 @@ class _Supply:
         """Seal what is new in this chunk and queue it, in one outbox transaction."""
         config, dataset = self.config, self.dataset
         withdrawals = _latest_per_key(dataset, withdrawn)
-        epochs = await self.outbox.record_epochs(self.token(k) for k in [k for _, k in records] + list(withdrawals))
+        tokens = {k: self.token(k) for k in [k for _, k in records] + list(withdrawals)}  # each key's once
+        epochs = await self.outbox.record_epochs(tokens.values())
 
         def epoch(natural_key: str) -> tuple[int, bool]:
-            return epochs.get(self.token(natural_key), (0, False))
+            return epochs.get(tokens[natural_key], (0, False))
 
         encoded = {}
         for record, natural_key in records:
@@ -290,16 +291,16 @@ class _Supply:
         fresh = {mid: item for mid, item in encoded.items() if mid not in known}
         for mid, (payload, natural_key) in fresh.items():
             self._add(items, self.sealer.seal(payload, message_id=mid, dataset=dataset.id, marking=self.marking,
-                                              schema_fingerprint=dataset.raw_codec.fingerprint), natural_key)
+                                              schema_fingerprint=dataset.raw_codec.fingerprint), tokens[natural_key])
         fresh_withdrawals = {mid: item for mid, item in withdrawal_ids.items() if mid not in known}
         withdrawal_codec = codec("withdrawal")
         for mid, (natural_key, key) in fresh_withdrawals.items():
             self._add(items, self.sealer.seal(withdrawal_codec.encode({"natural_key": key}), message_id=mid,
                                               dataset=dataset.id, schema_fingerprint=withdrawal_codec.fingerprint,
-                                              marking=self.marking, kind="WITHDRAWAL"), natural_key)
-        resupplied = [self.token(natural_key) for _, natural_key in fresh.values() if epoch(natural_key)[1]]
+                                              marking=self.marking, kind="WITHDRAWAL"), tokens[natural_key])
+        resupplied = [tokens[natural_key] for _, natural_key in fresh.values() if epoch(natural_key)[1]]
         await self.outbox.enqueue(items, resupplied=resupplied,
-                                  withdrawn=[self.token(natural_key) for natural_key, _ in fresh_withdrawals.values()])
+                                  withdrawn=[tokens[natural_key] for natural_key, _ in fresh_withdrawals.values()])
         self.fresh += len(fresh)
         self.already_submitted += len(encoded) - len(fresh)
         self.withdrawn += len(fresh_withdrawals)
@@ -320,11 +321,12 @@ class _Supply:
         await self.outbox.enqueue(items)
         self.queued += len(items)
 
-    def _add(self, items: list[Queued], sealed: Sealed, natural_key: str | None = None) -> None:
+    def _add(self, items: list[Queued], sealed: Sealed, token: str | None = None) -> None:
+        """Queue a sealed message (its key grant first when the data key is new), keyed by its
+        record's token, so every version of a record goes to one partition."""
         if sealed.key_grant is not None:
             items.append(Queued(f"key-{sealed.header.key_id}", key_topic(self.topic), sealed.key_grant, True))
-        items.append(Queued(sealed.header.message_id, self.topic, sealed.envelope,
-                            partition_key=self.token(natural_key) if natural_key else None))
+        items.append(Queued(sealed.header.message_id, self.topic, sealed.envelope, partition_key=token))
 
     async def publish(self, settings: KafkaSettings, result: IngestResult, quarantine: Path | None, *,
                       accepted: int, give_up_after: float, on_progress: Callable[[int], None] | None = None,

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -93,14 +94,20 @@ class FieldPolicy:
     code_list: str | None = None  # the code list its values come from, so outputs can name them
     flag: bool = False  # a yes/no marker briefings list (domestic, alcohol, drugs ...)
     declared_max_length: int | None = None
+    # Read from the type once, not per value (validation and the sanitiser ask for every record):
+    base: Any = dataclass_field(init=False, repr=False, compare=False)  # the type inside ["null", T]
+    kind: str = dataclass_field(init=False, repr=False, compare=False)  # "string", "enum", "boolean" ...
+    logical_type: str | None = dataclass_field(init=False, repr=False, compare=False)  # "date" ...
+    max_length: int | None = dataclass_field(init=False, repr=False, compare=False)  # most characters, strings only
 
-    @property
-    def max_length(self) -> int | None:
-        """The most characters a string value may have (None for other types)."""
+    def __post_init__(self) -> None:
         base = base_type(self.avro_type)
-        if base != "string" and not (isinstance(base, dict) and base.get("type") == "string"):
-            return None
-        return self.declared_max_length or MAX_LENGTHS.get(self.rule, MAX_LENGTH_OTHER)
+        kind = base.get("type") if isinstance(base, dict) else base
+        object.__setattr__(self, "base", base)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "logical_type", base.get("logicalType") if isinstance(base, dict) else None)
+        object.__setattr__(self, "max_length", self.declared_max_length or MAX_LENGTHS.get(self.rule, MAX_LENGTH_OTHER)
+                           if kind == "string" else None)
 
     @property
     def leaves(self) -> bool:
@@ -191,7 +198,14 @@ class Dataset:
         raise KeyError(f"{self.id} has no field {name!r}")
 
     def fields_with(self, rule: str) -> tuple[FieldPolicy, ...]:
-        return tuple(f for f in self.fields if f.rule == rule)
+        return self._fields_by_rule.get(rule, ())
+
+    @cached_property
+    def _fields_by_rule(self) -> dict[str, tuple[FieldPolicy, ...]]:
+        by_rule: dict[str, tuple[FieldPolicy, ...]] = {}
+        for policy in self.fields:
+            by_rule[policy.rule] = (*by_rule.get(policy.rule, ()), policy)
+        return by_rule
 
     # Cached: the daemon and feed use them several times per record.
     @cached_property

@@ -228,9 +228,9 @@ class Sealer:
         header_bytes = _encode_header(header)
         nonce, ciphertext = primitives.aead_encrypt(self._key, payload, header_bytes)
         signature = primitives.sign(self._keys.signing_key, _envelope_signed_bytes(header_bytes, nonce, ciphertext))
-        envelope = codec("envelope").encode(
-            {"header": header.as_avro(), "nonce": nonce, "ciphertext": ciphertext, "signature": signature}
-        )
+        # The envelope record is the header's encoding followed by the rest's: the header is not encoded twice.
+        tail = _tail_codec().encode({"nonce": nonce, "ciphertext": ciphertext, "signature": signature})
+        envelope = header_bytes + tail
         return Sealed(envelope=envelope, header=header, key_grant=grant)
 
     def _rotate(self, now: float) -> bytes:

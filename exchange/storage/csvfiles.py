@@ -8,6 +8,7 @@ the same way.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,8 +55,11 @@ class ExportRow:
     problem: str | None  # why the row cannot even be validated, if so
 
 
+_ESCAPED_BYTE_RE = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8, kept by surrogateescape
+
+
 def _not_utf8(text: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    return not text.isascii() and _ESCAPED_BYTE_RE.search(text) is not None
 
 
 @contextmanager
