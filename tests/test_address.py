@@ -293,3 +293,19 @@ def test_premises_name_kept_street_and_town_kept_numbers_gone(name, pre, number,
     address = f"{name}, {pre}{number} {street}, {town}{postcode}"
     assert strip_address(address, keep_premises_name=True) == f"{name}, {street}, {town}"
     assert strip_address(address) == f"{street}, {town}"
+
+
+# strip_address skips the postcode, sector and number patterns for text without an ASCII digit:
+# right only while none of them can match without one (Unicode digits included: "٣", "３").
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.characters(blacklist_characters="0123456789", blacklist_categories=("Cs",)), max_size=60)
+       | st.builds(" ".join, st.lists(st.sampled_from(["CV32", "4AB", "No.", "#", "Flat", "٣", "３", "to", "-", "and",
+                                                       "High", "Street", "a", "12a", "ſt", "K"]).map(
+           lambda w: "".join(c for c in w if c not in "0123456789")), max_size=10)))
+def test_no_number_pattern_of_an_address_matches_text_without_a_digit(text):
+    from exchange.core import address
+
+    for pattern in (POSTCODE_IN_TEXT_RE, address._SECTOR_RE, address._NUMBER_RANGE_RE,
+                    address._PREMISES_NUMBER_TOKEN_RE):
+        assert pattern.search(text) is None, (pattern.pattern[:40], text)
+    assert not contains_house_number(text)

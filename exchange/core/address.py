@@ -149,6 +149,10 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9]+")
 _ROAD_NUMBER_RE = re.compile(r"^[ABM][0-9]{1,4}(?:\(M\))?[,.]?$")
 _PREMISES_NUMBER_TOKEN_RE = re.compile(r"^[0-9]+[A-Za-z]?$")
 
+# Postcodes, sectors, premises numbers and ranges all hold an ASCII digit (their patterns say
+# [0-9]) and removing a part never adds one: text without one skips those patterns.
+_ASCII_DIGIT_RE = re.compile(r"[0-9]")
+
 _MARK = "\x00"
 # Separators left orphaned next to a removed item ("12 - 14" -> " - ", "No. 12" -> ".").
 _ORPHAN_CHARS = " \t\r\n\f\v-–—/&+#.:;"
@@ -187,22 +191,27 @@ def contains_house_number(text: str) -> bool:
     counted. Ordinals ("1st"), road numbers ("A46") and words with digits inside are not counted.
     Meant for address strings: in free text, times and quantities count too.
     """
-    cleaned = _remove_postcodes(text or "")
+    if not _ASCII_DIGIT_RE.search(text or ""):
+        return False
+    cleaned = _remove_postcodes(text)
     return any(_PREMISES_NUMBER_TOKEN_RE.match(tok) for tok in _TOKEN_RE.findall(cleaned))
 
 
 def _clean_text(text: str) -> str:
     """Remove postcodes, PO boxes, premises descriptors and premises numbers; tidy separators."""
+    numbered = _ASCII_DIGIT_RE.search(text) is not None
     for _ in range(4):
         before = text
-        text = _remove_postcodes(text)
+        if numbered:
+            text = _remove_postcodes(text)
         text = _PO_BOX_RE.sub(_MARK, text)
         text = _PREMISES_RE.sub(_MARK, text)
-        text = _NUMBER_RANGE_RE.sub(_MARK, text)
-        # Anything still shaped like a premises number (e.g. "3" left between odd separators).
-        text = _TOKEN_RE.sub(
-            lambda m: _MARK if _PREMISES_NUMBER_TOKEN_RE.match(m.group(0)) else m.group(0), text
-        )
+        if numbered:
+            text = _NUMBER_RANGE_RE.sub(_MARK, text)
+            # Anything still shaped like a premises number (e.g. "3" left between odd separators).
+            text = _TOKEN_RE.sub(
+                lambda m: _MARK if _PREMISES_NUMBER_TOKEN_RE.match(m.group(0)) else m.group(0), text
+            )
         text = _drop_orphans(text)
         if text == before:
             break
@@ -312,10 +321,7 @@ def strip_address(address: str, *, keep_premises_name: bool = False) -> str:
     premises_seen = False
     for raw in raw_components:
         had_premises = bool(_PREMISES_RE.search(raw)) or bool(_PREMISES_ONLY_RE.match(raw))
-        no_premises = _PREMISES_RE.sub(_MARK, raw)
-        had_number = any(
-            _PREMISES_NUMBER_TOKEN_RE.match(t) for t in _TOKEN_RE.findall(_remove_postcodes(no_premises))
-        )
+        had_number = contains_house_number(_PREMISES_RE.sub(_MARK, raw))
         cleaned = _tidy(_clean_text(raw))
         if not cleaned:
             premises_seen = premises_seen or had_premises
@@ -382,9 +388,12 @@ def strip_address(address: str, *, keep_premises_name: bool = False) -> str:
     result = ", ".join(out)
     # Self-check: removing parts can never expose a number, but make sure of it, and fail closed.
     for _ in range(3):
-        if not contains_house_number(result) and not POSTCODE_IN_TEXT_RE.search(result):
+        if not _exposes_a_number(result):
             return result
         result = ", ".join(p for p in (_tidy(_clean_text(c)) for c in result.split(",")) if p)
-    if contains_house_number(result) or POSTCODE_IN_TEXT_RE.search(result):
-        return ""
-    return result
+    return "" if _exposes_a_number(result) else result
+
+
+def _exposes_a_number(text: str) -> bool:
+    return _ASCII_DIGIT_RE.search(text) is not None and (contains_house_number(text)
+                                                        or POSTCODE_IN_TEXT_RE.search(text) is not None)
