@@ -20,11 +20,12 @@ One run starts one embedded broker (Tansu) and, in a temporary folder, the demo 
   feed          FeedService with a FeedStore and an AuditLog (as `exchange feed run`), in-process,
                 over the N shared messages: first batch committed to the last, by the records the
                 later commits stored; ratio to raw consume -> produce
-  latency       the sanitiser and the feed as separate processes (`python -m exchange ... run`),
-                sealed records published at --latency-rate for --latency-seconds (sealed in
-                advance; the first under a new data key), raw publish -> visible in the feed's
-                store per record (the store polled every 2 ms): p50, p99, max, the first record,
-                and the two hops (raw -> shared topic timestamp -> stored)
+  latency       the sanitiser (--latency-sanitisers processes, default 2, each with --member i/N)
+                and the feed as separate processes (`python -m exchange ... run`), sealed records
+                published at --latency-rate for --latency-seconds (sealed in advance; the first
+                under a new data key), raw publish -> visible in the feed's store per record
+                (the store polled every 2 ms): p50, p99, max, the first record, and the two
+                hops (raw -> shared topic timestamp -> stored)
   scaling       the agent's supply published again and processed by `exchange sanitiser run`:
                 once as started by default, then 1 and 2 processes in the same consumer group
                 (with --scale-out when the CLI has it: the processes join the group and share the
@@ -341,7 +342,7 @@ def _service_args(world: World, work: Path, audit: str) -> list[str]:
 
 
 async def latency_stage(world: World, settings: KafkaSettings, offsets: Offsets, children: Children, work: Path,
-                        rate: float, seconds: float) -> dict[str, Any]:
+                        rate: float, seconds: float, sanitisers: int) -> dict[str, Any]:
     total = max(1, int(rate * seconds))
     run = uuid.uuid4().hex[:8]
     records = records_for(catalogue()[DATASET], world.gazetteer, total + 1, seed=4242)
@@ -356,7 +357,13 @@ async def latency_stage(world: World, settings: KafkaSettings, offsets: Offsets,
     if not await offsets.caught_up(feed_group(COUNCIL), SHARED, shared_start):  # the feed stage failed
         await offsets.place_group(feed_group(COUNCIL), SHARED, shared_start)
     db = work / "council-latency.db"
-    children.start("latency-sanitiser", *_service_args(world, work, "latency-sanitiser-audit.db"))
+    if sanitisers > 1 and not cli_has(world.env, "sanitiser", "run", option="--member"):
+        say("  this CLI has no --member: one sanitiser process")
+        sanitisers = 1
+    sanitiser_names = [f"latency-sanitiser-{i + 1}" for i in range(sanitisers)]
+    for i, name in enumerate(sanitiser_names):  # each with a fixed share of the partitions
+        children.start(name, *_service_args(world, work, f"{name}-audit.db"),
+                       *(["--member", f"{i + 1}/{sanitisers}"] if sanitisers > 1 else []))
     children.start("latency-feed", "feed", "run", "--config", str(world.files.partnership), "--as", COUNCIL,
                    "--db", str(db), "--keys", str(world.files.keys[COUNCIL]))
     poller = StorePoller(db)
@@ -404,7 +411,7 @@ async def latency_stage(world: World, settings: KafkaSettings, offsets: Offsets,
     finally:
         await producer.stop()
         poller.stop()
-        children.stop("latency-sanitiser", "latency-feed")
+        children.stop(*sanitiser_names, "latency-feed")
 
     shared_end = await offsets.ends(SHARED)
     output_at = {read_header(m.value).message_id: m.timestamp / 1000
@@ -426,6 +433,7 @@ async def latency_stage(world: World, settings: KafkaSettings, offsets: Offsets,
                  if output_message_id(POLICE, m) in poller.seen]
     out: dict[str, Any] = {
         "latency_records": total, "latency_stored": len(total_s), "latency_rate_target": rate,
+        "latency_sanitisers": sanitisers,
         "latency_rate_achieved": round(total / publish_seconds),
         **{k: v for k, v in summary_ms(total_s).items() if k != "count"},
         "first_record_ms": round((poller.seen[first_out][0] - published[first_mid]) * 1000, 1)
@@ -562,7 +570,8 @@ async def measure(args: argparse.Namespace, world: World, settings: KafkaSetting
             await _stage(results, "sanitiser", sanitiser_stage(world, settings, offsets, work, slow))
             await _stage(results, "feed", feed_stage(world, settings, work, results.get("agent_rows", n), slow))
         await _stage(results, "latency", latency_stage(world, settings, offsets, children, work,
-                                                       args.latency_rate, args.latency_seconds))
+                                                       args.latency_rate, args.latency_seconds,
+                                                       args.latency_sanitisers))
         if agent_ok:
             await _stage(results, "scaling", scaling_stage(world, settings, offsets, children, work, supply_ends,
                                                            slow))
@@ -609,7 +618,7 @@ def render(r: dict[str, Any]) -> str:
             "",
             f"latency, raw publish -> visible in the feed's store, {r['latency_records']:,} records at "
             f"{r['latency_rate_target']:g}/s (achieved {r['latency_rate_achieved']:,}/s; "
-            "sanitiser and feed as processes)",
+            f"{r.get('latency_sanitisers', 1)} sanitiser process(es) and the feed)",
             f"  p50 {_fmt(r.get('p50_ms'), ' ms')}, p99 {_fmt(r.get('p99_ms'), ' ms')}, "
             f"max {_fmt(r.get('max_ms'), ' ms')} ({r['latency_stored']:,} of {r['latency_records']:,} stored)",
             f"  first record (new data key)  {_fmt(r.get('first_record_ms'), ' ms')}; every record opening a new "
@@ -673,6 +682,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--latency-rate", type=float, default=1000.0, help="records per second (default 1000)")
     parser.add_argument("--latency-seconds", type=float, default=5.0, help="seconds of publishing (default 5)")
+    parser.add_argument("--latency-sanitisers", type=int, default=2,
+                        help="sanitiser processes in the latency stage, each with a fixed share (--member i/N) of "
+                             "the partitions (default 2: one per core, as a partnership at this rate would run)")
     add_partitions_option(parser)
     args = parser.parse_args()
     if args.records < 2 or args.latency_rate <= 0 or args.latency_seconds <= 0 or not 1 <= args.partitions <= 256:
