@@ -121,14 +121,20 @@ async def backfill(world: World, settings: KafkaSettings, work: Path, children: 
     await ensure_topics(settings, [RAW, key_topic(RAW), SHARED, key_topic(SHARED), DEADLETTER_TOPIC])
 
     db = work / "council-feed.db"
-    # Several sanitisers must join the group to share the partitions (--scale-out, where the CLI has it).
-    flags = ["--scale-out"] if sanitisers > 1 and cli_has(world.env, "sanitiser", "run", option="--scale-out") else []
-    results["sanitiser_flags"] = " ".join(flags)
-    say(f"starting {sanitisers} sanitiser process(es) {' '.join(flags)} and the council's feed")
+    # Several sanitisers share the partitions: each a fixed share (--member i/K) where the CLI has it,
+    # else by joining the group (--scale-out).
+    def flags(i: int) -> list[str]:
+        if sanitisers == 1:
+            return []
+        if cli_has(world.env, "sanitiser", "run", option="--member"):
+            return ["--member", f"{i + 1}/{sanitisers}"]
+        return ["--scale-out"] if cli_has(world.env, "sanitiser", "run", option="--scale-out") else []
+    results["sanitiser_flags"] = " ".join(flags(0))
+    say(f"starting {sanitisers} sanitiser process(es) {' '.join(flags(0))} and the council's feed")
     sanitiser_processes = [
         children.start(f"sanitiser-{i + 1}", "sanitiser", "run", "--config", str(world.files.partnership),
                        "--keys", str(world.files.keys["sanitiser"]), "--gazetteer", str(world.files.gazetteer),
-                       "--audit", str(work / f"sanitiser-{i + 1}-audit.db"), *flags) for i in range(sanitisers)]
+                       "--audit", str(work / f"sanitiser-{i + 1}-audit.db"), *flags(i)) for i in range(sanitisers)]
     feed = children.start("feed", "feed", "run", "--config", str(world.files.partnership), "--as", COUNCIL,
                           "--db", str(db), "--keys", str(world.files.keys[COUNCIL]))
 
@@ -287,7 +293,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100_000, help="rows in the export (default 100000)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_partitions_option(parser)
-    parser.add_argument("--sanitisers", type=int, default=1, help="sanitiser processes in the group (default 1)")
+    parser.add_argument("--sanitisers", type=int, default=1,
+                        help="sanitiser processes, each with a fixed share of the partitions (default 1)")
     args = parser.parse_args()
     if args.records < 2 or not 1 <= args.partitions <= 256 or args.sanitisers < 1:
         parser.error("--records must be at least 2, --partitions 1 to 256, --sanitisers at least 1")

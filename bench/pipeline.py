@@ -563,16 +563,20 @@ async def measure(args: argparse.Namespace, world: World, settings: KafkaSetting
             return {"raw_produce_msgs_per_s": round(pipelined), "raw_produce_batched_msgs_per_s": round(batched),
                     **await raw_consume_produce(settings, offsets, n, slow)}
 
-        await _stage(results, "baselines", baselines())
-        agent_ok = await _stage(results, "agent", agent_stage(world, settings, work, n))
+        wanted = set(args.stages)
+        if "baselines" in wanted:
+            await _stage(results, "baselines", baselines())
+        agent_ok = "agent" in wanted and await _stage(results, "agent", agent_stage(world, settings, work, n))
         supply_ends = await offsets.ends(RAW)  # the agent's supply, before anything else is published there
-        if agent_ok:
+        if agent_ok and "sanitiser" in wanted:
             await _stage(results, "sanitiser", sanitiser_stage(world, settings, offsets, work, slow))
+        if agent_ok and "feed" in wanted:
             await _stage(results, "feed", feed_stage(world, settings, work, results.get("agent_rows", n), slow))
-        await _stage(results, "latency", latency_stage(world, settings, offsets, children, work,
-                                                       args.latency_rate, args.latency_seconds,
-                                                       args.latency_sanitisers))
-        if agent_ok:
+        if "latency" in wanted:
+            await _stage(results, "latency", latency_stage(world, settings, offsets, children, work,
+                                                           args.latency_rate, args.latency_seconds,
+                                                           args.latency_sanitisers))
+        if agent_ok and "scaling" in wanted:
             await _stage(results, "scaling", scaling_stage(world, settings, offsets, children, work, supply_ends,
                                                            slow))
     results["agent_ratio"] = _ratio(results.get("agent_rows_per_s"), results.get("raw_produce_msgs_per_s"))
@@ -676,6 +680,9 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+STAGES = ("baselines", "agent", "sanitiser", "feed", "latency", "scaling")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20000, help="N (default 20000)")
@@ -685,8 +692,13 @@ def main() -> int:
     parser.add_argument("--latency-sanitisers", type=int, default=2,
                         help="sanitiser processes in the latency stage, each with a fixed share (--member i/N) of "
                              "the partitions (default 2: one per core, as a partnership at this rate would run)")
+    parser.add_argument("--stages", type=lambda text: text.split(","), default=list(STAGES),
+                        help=f"the stages to run, comma-separated (default all: {','.join(STAGES)}; the sanitiser, "
+                             "feed and scaling stages need the agent's)")
     add_partitions_option(parser)
     args = parser.parse_args()
+    if not set(args.stages) <= set(STAGES):
+        parser.error(f"--stages: unknown {', '.join(sorted(set(args.stages) - set(STAGES)))}")
     if args.records < 2 or args.latency_rate <= 0 or args.latency_seconds <= 0 or not 1 <= args.partitions <= 256:
         parser.error("--records must be at least 2; the latency rate and duration positive; --partitions 1 to 256")
     results: dict[str, Any] = {"cpus": os.cpu_count(), "load_start": round(os.getloadavg()[0], 2),
