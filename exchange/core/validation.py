@@ -18,7 +18,7 @@ from exchange.errors import InvalidPostcode, RowInvalid
 
 __all__ = [
     "EASTING_RANGE", "FALSE_WORDS", "NORTHING_RANGE", "TRUE_WORDS", "cross_field_checks", "Formats",
-    "parse_restriction", "validate_key", "validate_row",
+    "parse_date", "parse_restriction", "parse_time", "validate_key", "validate_row",
 ]
 
 # British National Grid extent (EPSG:27700 bounds for Great Britain).

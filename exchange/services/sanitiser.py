@@ -116,7 +116,8 @@ class SanitiserService:
         self._consumer = consumer
         await self.key_reader.start()
         log.info("sanitiser consuming %s%s", ", ".join(self.raw_topics()),
-                 f" (member {self.share}: partitions {self.share.number - 1} modulo {self.share.of})"
+                 f" (member {self.share}: the partitions whose number modulo {self.share.of} is "
+                 f"{self.share.number - 1})"
                  if self.share else "")
         chores = [(self._report_every, self._report)]
         if not self.scale_out:

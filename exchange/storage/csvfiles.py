@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.core.reference import offence_name
-from exchange.core.schemas import HANDLING_NAMES, Dataset, base_type
+from exchange.core.schemas import HANDLING_NAMES, Dataset
 from exchange.errors import ConfigError
 from exchange.storage._files import open_private
 from exchange.storage.feed_store import to_json
@@ -105,7 +105,7 @@ def read_export(path: Path, dataset: Dataset, columns: Mapping[str, str], *, enc
         if unmapped:
             raise ConfigError(f"{path}: header lacks column(s) the mapping names: {', '.join(unmapped)}{read_as}")
         needed = set(required) if required is not None else {
-            p.name for p in dataset.fields if not p.nullable and base_type(p.avro_type) != "boolean"}
+            p.name for p in dataset.fields if not p.nullable and p.kind != "boolean"}
         absent = [f"{columns.get(p.name, p.name)} (for {p.name})" for p in dataset.fields
                   if p.name in needed and columns.get(p.name, p.name) not in header]
         if absent:

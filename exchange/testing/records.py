@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from exchange.core.reference import HOME_OFFICE_OFFENCES
-from exchange.core.schemas import Dataset, FieldPolicy, base_type, catalogue
+from exchange.core.schemas import Dataset, FieldPolicy, catalogue
 
 __all__ = ["records_for", "rows_for", "row_from_record", "write_rows_csv", "nhs_number", "EVENT_WINDOW_DAYS"]
 
@@ -160,7 +160,7 @@ _PREMISES_ONLY = {"school_exclusion"}
 
 def _kind(policy: FieldPolicy) -> tuple[str, str | None, Any]:
     """(primitive kind, logical type, base type) of a field."""
-    base = base_type(policy.avro_type)
+    base = policy.base
     if isinstance(base, dict):
         return base.get("type"), base.get("logicalType"), base
     return base, None, base
