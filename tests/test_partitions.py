@@ -71,7 +71,9 @@ def _scenario(way, settings, demo_files, party_keys, partnership, gazetteer, tmp
             args = dict(partnership=partnership, dataset=dataset, keys=party_keys[POLICE], settings=settings)
             taken = None
             if way == "shares":
+                ready_by = time.monotonic() + 30
                 while not all(s.consumer is not None and s.consumer.assignment() for s in sanitisers):
+                    assert not any(t.done() for t in tasks) and time.monotonic() < ready_by, "a sanitiser never started"
                     await asyncio.sleep(0.05)
                 taken = [{tp.partition for tp in s.consumer.assignment()} for s in sanitisers]
             await submit(config, first, **args)
