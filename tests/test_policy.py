@@ -167,3 +167,21 @@ def test_only_event_dates_and_dates_of_birth_may_not_lie_in_the_future():
     assert end_dates, "prison_release has licence/supervision end dates"
     assert cross_field_checks(ppo, {end_dates[0]: future}, TODAY) == []
     assert cross_field_checks(ppo, {ppo.event_date_field: future}, TODAY)
+
+
+def test_handling_terms_follow_the_partnership_a_record_sanitiser_is_given():
+    from exchange.core.marking import OFFICIAL
+    from exchange.core.record_sanitiser import RecordSanitiser
+
+    grant = {"signatory": "council", "dataset": "council_asb", "approved_by": "police", "expires": dt.date(2027, 1, 1)}
+    before = _partnership([{"id": "police", "tier": 1, "status": "active", "supplies": ["council_asb"]},
+                           {"id": "council", "tier": 1, "status": "active"}], [dict(grant, purpose="Tasking")])
+    after = _partnership([{"id": "police", "tier": 1, "status": "active", "supplies": ["council_asb"]},
+                          {"id": "council", "tier": 1, "status": "active"}], [dict(grant, purpose="Problem solving")])
+    dataset = catalogue()["council_asb"]
+    records = RecordSanitiser(before, catalogue(), gazetteer=None, pseudonymise=lambda domain, value: value)  # type: ignore[arg-type]
+    first = records.handling(dataset, "police", OFFICIAL, TODAY, record_key="k1")
+    records.partnership = after  # the live state changed (a new grant): the next record says so
+    second = records.handling(dataset, "police", OFFICIAL, TODAY, record_key="k2")
+    assert (first["permitted_purpose"], second["permitted_purpose"]) == ("Tasking", "Problem solving")
+    assert second["record_key"] == "k2" and second["destroy_by"] > TODAY

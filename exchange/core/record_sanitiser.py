@@ -43,11 +43,21 @@ class Sanitised:
 class RecordSanitiser:
     def __init__(self, partnership: Partnership, catalogue: Catalogue, gazetteer: GazetteerLike,
                  pseudonymise: Pseudonymise):
+        self._handling_terms: dict[tuple[str, str, dt.date], tuple[str, str, dt.date]] = {}
         self.partnership = partnership
         self.catalogue = catalogue
         self.gazetteer = gazetteer
         self._pseudonymise = pseudonymise
         self._depersonalisers: dict[str, Depersonaliser] = {}
+
+    @property
+    def partnership(self) -> Partnership:
+        return self._partnership
+
+    @partnership.setter
+    def partnership(self, partnership: Partnership) -> None:
+        self._partnership = partnership
+        self._handling_terms = {}  # read from the partnership: read again from the new one
 
     def release_marking(self, dataset: Dataset, originator: str, received: Marking = OFFICIAL, *,
                         declared: str | None = None) -> tuple[Marking, str]:
@@ -121,15 +131,17 @@ class RecordSanitiser:
 
     def handling(self, dataset: Dataset, originator: str, marking: Marking, today: dt.date, *,
                  record_key: str) -> dict[str, Any]:
-        purposes = sorted({g.purpose for g in self.partnership.grants if g.dataset == dataset.id and g.in_force(today)})
-        return {
-            "marking": str(marking),
-            "originator": originator,
-            "permitted_purpose": "; ".join(purposes) or "none recorded",
-            "onward_sharing": f"No onward sharing without the consent of {originator}",
-            "destroy_by": self.partnership.destroy_by(originator, dataset.id, today, personal=dataset.personal),
-            "record_key": record_key,
-        }
+        slot = (dataset.id, originator, today)
+        terms = self._handling_terms.get(slot)
+        if terms is None:  # once per dataset, originator, day and partnership state: it scans every grant
+            purposes = sorted({g.purpose for g in self.partnership.grants
+                               if g.dataset == dataset.id and g.in_force(today)})
+            terms = self._handling_terms[slot] = (
+                "; ".join(purposes) or "none recorded", f"No onward sharing without the consent of {originator}",
+                self.partnership.destroy_by(originator, dataset.id, today, personal=dataset.personal))
+        purpose, onward, destroy_by = terms
+        return {"marking": str(marking), "originator": originator, "permitted_purpose": purpose,
+                "onward_sharing": onward, "destroy_by": destroy_by, "record_key": record_key}
 
     def _check(self, dataset: Dataset, record: dict[str, Any], today: dt.date, label: str) -> None:
         reasons = list(cross_field_checks(dataset, record, today))
