@@ -122,13 +122,14 @@ async def backfill(world: World, settings: KafkaSettings, work: Path, children: 
 
     db = work / "council-feed.db"
     # Several sanitisers share the partitions: each a fixed share (--member i/K) where the CLI has it,
-    # else by joining the group (--scale-out).
+    # else by joining the group (--scale-out). Asked of the CLI once (each look starts a process).
+    mode = None
+    if sanitisers > 1:
+        mode = "member" if cli_has(world.env, "sanitiser", "run", option="--member") else \
+            "scale-out" if cli_has(world.env, "sanitiser", "run", option="--scale-out") else None
+
     def flags(i: int) -> list[str]:
-        if sanitisers == 1:
-            return []
-        if cli_has(world.env, "sanitiser", "run", option="--member"):
-            return ["--member", f"{i + 1}/{sanitisers}"]
-        return ["--scale-out"] if cli_has(world.env, "sanitiser", "run", option="--scale-out") else []
+        return {"member": ["--member", f"{i + 1}/{sanitisers}"], "scale-out": ["--scale-out"]}.get(mode or "", [])
     results["sanitiser_flags"] = " ".join(flags(0))
     say(f"starting {sanitisers} sanitiser process(es) {' '.join(flags(0))} and the council's feed")
     sanitiser_processes = [

@@ -172,11 +172,12 @@ class SanitiserCore:
     def update_partnership(self, partnership: Partnership) -> None:
         """Adopt the live ISP state: from the next message on, suppliers, recipients (and so data
         keys, which rotate when the recipient set changes) follow it."""
-        if partnership != self.partnership:
-            self._recipient_sets.clear()
-            self._view_groups.clear()
+        if partnership == self.partnership:
+            return  # asked every second: the caches below hold until the state really changes
+        self._recipient_sets.clear()
+        self._view_groups.clear()
         self.partnership = partnership
-        self.records.partnership = partnership
+        self.records.partnership = partnership  # clears its handling terms
         self.opener.set_producers(partnership.producers())
 
     # -- checks made before any decryption --------------------------------------------------
